@@ -1,0 +1,84 @@
+"""PushTEnv: observation keys/shapes, seeding, exact reset_to_state and success detection."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gym_pusht")
+
+from robotlearn.envs.pusht import (  # noqa: E402
+    ACTION_KEY,
+    GOAL_POSE,
+    OBS_IMAGE_KEY,
+    OBS_STATE_KEY,
+    PushTEnv,
+    pusht_dataset_features,
+)
+
+
+def test_reset_and_step_return_dataset_keys_with_right_dtypes():
+    env = PushTEnv(seed=0)
+    obs, info = env.reset()
+    assert set(obs) == {OBS_STATE_KEY, OBS_IMAGE_KEY}
+    assert obs[OBS_STATE_KEY].dtype == np.float32 and obs[OBS_STATE_KEY].shape == (2,)
+    assert obs[OBS_IMAGE_KEY].dtype == np.uint8 and obs[OBS_IMAGE_KEY].shape == (96, 96, 3)
+    assert info["is_success"] is False
+    obs, reward, terminated, truncated, info = env.step(np.array([256.0, 256.0]))
+    assert isinstance(info["is_success"], bool) and 0.0 <= reward <= 1.0
+    assert not truncated
+    # The agent moved toward the target.
+    np.testing.assert_allclose(obs[OBS_STATE_KEY], env.get_state()[:2].astype(np.float32))
+    frame = env.render()
+    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[0] >= 96
+    env.close()
+
+
+def test_same_seed_gives_same_initial_state_and_different_seeds_differ():
+    a, b = PushTEnv(), PushTEnv()
+    a.reset(seed=3)
+    b.reset(seed=3)
+    np.testing.assert_array_equal(a.get_state(), b.get_state())
+    b.reset(seed=4)
+    assert not np.array_equal(a.get_state(), b.get_state())
+
+
+def test_reset_to_state_sets_block_pose_exactly_despite_offset_centre_of_gravity():
+    env = PushTEnv()
+    state = np.array([100.0, 120.0, 300.0, 200.0, 1.25], dtype=np.float32)
+    env.reset_to_state(state)
+    np.testing.assert_allclose(env.get_state(), state.astype(np.float64), atol=1e-9)
+
+
+def test_replaying_actions_from_a_float32_state_reproduces_the_trajectory_exactly():
+    env = PushTEnv()
+    env.reset(seed=7)
+    start = env.get_state().astype(np.float32)
+    rng = np.random.default_rng(0)
+    actions = rng.uniform(100, 400, size=(30, 2)).astype(np.float32)
+    first = []
+    for a in actions:
+        env.step(a)
+        first.append(env.get_state())
+    env.reset(seed=99)  # scramble
+    env.reset_to_state(start)
+    second = []
+    for a in actions:
+        env.step(a)
+        second.append(env.get_state())
+    np.testing.assert_array_equal(np.array(first), np.array(second))
+
+
+def test_block_at_goal_pose_is_success_and_truncation_counts_steps():
+    env = PushTEnv(max_steps=2)
+    env.reset_to_state([50.0, 50.0, *GOAL_POSE])
+    _, reward, terminated, truncated, info = env.step(np.array([50.0, 50.0]))
+    assert info["is_success"] and terminated and reward == 1.0 and not truncated
+    *_, truncated, _ = env.step(np.array([50.0, 50.0]))
+    assert truncated
+
+
+def test_dataset_features_match_observation_and_action_shapes():
+    feats = pusht_dataset_features()
+    assert feats[OBS_STATE_KEY]["shape"] == (2,)
+    assert feats[OBS_IMAGE_KEY] == {"dtype": "video", "shape": (96, 96, 3), "names": ["height", "width", "channels"]}
+    assert feats[ACTION_KEY]["names"] == ["target_x", "target_y"]
+    assert pusht_dataset_features(64, use_video=False)[OBS_IMAGE_KEY]["dtype"] == "image"
