@@ -1,0 +1,217 @@
+"""The `Policy` interface every policy implements, plus the config fields they share.
+
+A policy is an `nn.Module` with five entry points:
+
+    loss, info = policy(batch)            # training: batch from a LeRobotDataset DataLoader
+    action = policy.select_action(obs)    # inference: obs dict of (B, ...) tensors -> (B, action_dim)
+    policy.reset()                        # call at the start of each episode (clears queues/history)
+    policy.delta_timestamps(fps)          # which time windows (seconds) the dataset must return
+    policy.save_pretrained(dir); Policy.from_pretrained(dir)   # config.json + model.safetensors
+
+Features are described in the config as `{key: {"type": "VISUAL"|"STATE"|"ACTION", "shape": [...]}}`
+(images as (C, H, W)), filled from the dataset's `meta.features` by `features_from_dataset`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from robotlearn.policies.normalize import Normalizer
+
+VISUAL, STATE, ACTION = "VISUAL", "STATE", "ACTION"
+ACTION_KEY = "action"
+
+
+class PolicyConfigError(ValueError):
+    """A policy config is invalid or does not fit the dataset."""
+
+
+@dataclass
+class PolicyConfig:
+    """Fields every policy config has. Subclasses add the model's hyper-parameters."""
+
+    type: str = field(default="", metadata={"help": "Policy name (act, diffusion)."})
+    input_features: list[str] | None = field(
+        default=None,
+        metadata={"help": "Observation keys to use (e.g. observation.state); default: every state and camera key."},
+    )
+    features: dict = field(
+        default_factory=dict,
+        metadata={"help": "key -> {type, shape}; filled from the dataset, rarely set by hand (JSON)."},
+    )
+    normalization: dict = field(
+        default_factory=lambda: {VISUAL: "mean_std", STATE: "mean_std", ACTION: "mean_std"},
+        metadata={"help": "Feature type -> normalization mode (mean_std, min_max, identity), as JSON."},
+    )
+    pretrained_backbone_path: str | None = field(
+        default=None, metadata={"help": "Local safetensors file with torchvision ResNet-18 weights (optional)."}
+    )
+    # Optimization defaults that suit this policy; `robotlearn train --lr` etc. override them.
+    lr: float = field(default=1e-4, metadata={"help": "AdamW learning rate."})
+    weight_decay: float = field(default=1e-4, metadata={"help": "AdamW weight decay."})
+    grad_clip_norm: float = field(default=10.0, metadata={"help": "Clip the gradient's global norm to this."})
+    scheduler: str = field(default="constant", metadata={"help": "LR schedule: constant or cosine (with warmup)."})
+    warmup_steps: int = field(default=0, metadata={"help": "Linear LR warmup steps."})
+    use_ema: bool = field(default=False, metadata={"help": "Keep an exponential moving average of the weights."})
+
+    @property
+    def image_keys(self) -> list[str]:
+        return [k for k, f in self.features.items() if f["type"] == VISUAL]
+
+    @property
+    def state_keys(self) -> list[str]:
+        return [k for k, f in self.features.items() if f["type"] == STATE]
+
+    @property
+    def action_dim(self) -> int:
+        return int(self.features[ACTION_KEY]["shape"][0])
+
+    def to_dict(self) -> dict:
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+
+def features_from_dataset(dataset_features: dict, input_features: list[str] | None = None) -> dict:
+    """Picks the policy's features out of a dataset's `meta.features`.
+
+    Cameras (dtype image/video, stored (H, W, C)) become VISUAL with shape (C, H, W); 1-D numeric
+    `observation.*` keys become STATE; `action` becomes ACTION. Raises PolicyConfigError if an
+    requested key is absent or the dataset has no action.
+    """
+    if ACTION_KEY not in dataset_features:
+        raise PolicyConfigError(f"the dataset has no {ACTION_KEY!r} feature; its features: {sorted(dataset_features)}")
+    available = {}
+    for key, ft in dataset_features.items():
+        if not key.startswith("observation."):
+            continue
+        shape = list(ft["shape"])
+        if ft["dtype"] in ("image", "video"):
+            names = ft.get("names") or ["height", "width", "channels"]
+            if names and names[0] in ("channels", "channel", "c"):
+                c, h, w = shape
+            else:
+                h, w, c = shape
+            available[key] = {"type": VISUAL, "shape": [c, h, w]}
+        elif len(shape) == 1 and ft["dtype"] not in ("string", "bool"):
+            available[key] = {"type": STATE, "shape": shape}
+    if input_features is None:
+        chosen = available
+    else:
+        missing = [k for k in input_features if k not in available]
+        if missing:
+            raise PolicyConfigError(
+                f"--policy.input_features: {missing} not usable in the dataset; available: {sorted(available)}"
+            )
+        chosen = {k: available[k] for k in input_features}
+    if not chosen:
+        raise PolicyConfigError(f"no observation features to condition on; dataset features: {sorted(dataset_features)}")
+    chosen[ACTION_KEY] = {"type": ACTION, "shape": list(dataset_features[ACTION_KEY]["shape"])}
+    return chosen
+
+
+class Policy(nn.Module):
+    """Base class: holds the config and the normalizer; subclasses implement the model.
+
+    Subclasses set `config_class` and `name`, and implement `forward`, `select_action`, `reset`,
+    `delta_timestamps`.
+    """
+
+    config_class: type = PolicyConfig
+    name: str = ""
+
+    def __init__(self, config: PolicyConfig, stats: dict | None = None):
+        super().__init__()
+        if ACTION_KEY not in config.features:
+            raise PolicyConfigError("config.features has no 'action'; build the policy with make_policy(dataset.meta)")
+        self.config = config
+        shapes, modes = {}, {}
+        for key, ft in config.features.items():
+            shapes[key] = (ft["shape"][0], 1, 1) if ft["type"] == VISUAL else tuple(ft["shape"])
+            modes[key] = config.normalization.get(ft["type"], "identity")
+        self.normalizer = Normalizer(shapes, modes, stats)
+
+    # --- interface -------------------------------------------------------------------------
+    def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def select_action(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        raise NotImplementedError
+
+    def delta_timestamps(self, fps: int) -> dict[str, list[float]]:
+        raise NotImplementedError
+
+    # --- helpers -------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def prepare_batch(self, batch: dict) -> dict[str, torch.Tensor]:
+        """Moves the tensors the policy uses to its device, uint8 images to float [0, 1], and normalizes."""
+        out = {}
+        for key, value in batch.items():
+            if not isinstance(value, torch.Tensor) or not (key in self.config.features or key.endswith("_is_pad")):
+                continue
+            value = value.to(self.device, non_blocking=True)
+            if key in self.config.features and self.config.features[key]["type"] == VISUAL:
+                value = value.float() / 255.0 if value.dtype == torch.uint8 else value.float()
+            elif not key.endswith("_is_pad"):
+                value = value.float()
+            out[key] = value
+        return self.normalizer(out)
+
+    def check_observation(self, observation: dict) -> None:
+        missing = [k for k in self.config.features if k != ACTION_KEY and k not in observation]
+        if missing:
+            raise PolicyConfigError(
+                f"observation lacks {missing} (the policy was trained on {sorted(self.config.features)}); "
+                f"got keys {sorted(observation)}"
+            )
+
+    # --- saving --------------------------------------------------------------------------
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Writes `config.json` and `model.safetensors` (weights + normalization stats) into `directory`."""
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "config.json").write_text(json.dumps(self.config.to_dict(), indent=2))
+        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        save_file(state, str(directory / "model.safetensors"))
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, device: str | torch.device = "cpu") -> "Policy":
+        """Rebuilds a policy saved by `save_pretrained`. Raises FileNotFoundError / PolicyConfigError."""
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        cfg_path, weights_path = directory / "config.json", directory / "model.safetensors"
+        for p in (cfg_path, weights_path):
+            if not p.is_file():
+                raise FileNotFoundError(f"{p} not found: pass the pretrained_model directory written by training")
+        config = config_from_dict(cls.config_class, json.loads(cfg_path.read_text()), source=str(cfg_path))
+        policy = cls(config)
+        policy.load_state_dict(load_file(str(weights_path)))
+        return policy.to(device).eval()
+
+
+def config_from_dict(config_class: type, data: dict, source: str = "config") -> PolicyConfig:
+    """Builds a config dataclass from a JSON dict, rejecting unknown keys with a clear error."""
+    names = {f.name for f in dataclasses.fields(config_class)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise PolicyConfigError(f"{source}: unknown fields {unknown} for {config_class.__name__}")
+    kwargs = dict(data)
+    for f in dataclasses.fields(config_class):
+        if f.name in kwargs and isinstance(kwargs[f.name], list) and "tuple" in str(f.type):
+            kwargs[f.name] = tuple(kwargs[f.name])
+    return config_class(**kwargs)
