@@ -1,0 +1,207 @@
+"""Calibration: where each joint's zero and range of motion are, stored as JSON per physical unit.
+
+A calibration is `{motor_name: MotorCalibration}`. It is written to
+`<calibration dir>/<robots|teleoperators>/<type>/<id>.json`, where the directory is
+`$ROBOTLEARN_CALIBRATION_DIR` if set, else `~/.cache/robotlearn/calibration`. The `id` is the
+robot's `--robot.id`, so one file belongs to one arm and is found again after a restart.
+
+File format (same keys as the reference implementation's files, so existing files load):
+
+    {"shoulder_pan": {"id": 1, "drive_mode": 0, "homing_offset": -1021,
+                      "range_min": 760, "range_max": 3310}, ...}
+
+Procedure (`run_calibration`): with torque off, the user puts every joint in the middle of its
+range; the bus writes homing offsets so that pose reads half a turn (2047 ticks); then the user
+moves each joint through its whole range while we record the min/max ticks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from robotlearn.motors.motor import CalibrationError, MotorNormMode
+
+if TYPE_CHECKING:
+    from robotlearn.motors.bus import MotorsBus
+
+CALIBRATION_DIR_ENV = "ROBOTLEARN_CALIBRATION_DIR"
+
+
+@dataclass
+class MotorCalibration:
+    """Calibration of one motor, in raw encoder ticks.
+
+    homing_offset: value written to the motor's Homing_Offset register.
+    range_min/range_max: extreme positions reached while calibrating (after the offset).
+    drive_mode: 1 inverts the direction of the normalized value.
+    """
+
+    id: int
+    drive_mode: int
+    homing_offset: int
+    range_min: int
+    range_max: int
+
+
+def calibration_dir() -> Path:
+    """Root calibration directory: `$ROBOTLEARN_CALIBRATION_DIR` or `~/.cache/robotlearn/calibration`."""
+    env = os.environ.get(CALIBRATION_DIR_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "robotlearn" / "calibration"
+
+
+def calibration_path(kind: str, type_name: str, unit_id: str | None, root: str | Path | None = None) -> Path:
+    """File of one unit: `<root>/<kind>/<type_name>/<unit_id>.json`; kind is "robots" or "teleoperators".
+
+    `unit_id=None` uses "default"; give each physical arm its own id when you own several.
+    """
+    if kind not in ("robots", "teleoperators"):
+        raise ValueError(f"kind must be 'robots' or 'teleoperators', got {kind!r}")
+    base = Path(root).expanduser() if root is not None else calibration_dir()
+    return base / kind / type_name / f"{unit_id or 'default'}.json"
+
+
+def save_calibration(path: str | Path, calibration: dict[str, MotorCalibration]) -> None:
+    """Write the calibration as JSON atomically (a crash never leaves a half-written file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({name: asdict(c) for name, c in calibration.items()}, indent=4) + "\n")
+    os.replace(tmp, path)
+
+
+def load_calibration(path: str | Path) -> dict[str, MotorCalibration]:
+    """Read a calibration file; CalibrationError naming the file and field if it is malformed."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CalibrationError(f"{path}: calibration file not found. Run the calibration (connect with calibrate=True).") from None
+    except json.JSONDecodeError as e:
+        raise CalibrationError(f"{path}: not valid JSON ({e}). Delete it and recalibrate.") from None
+    if not isinstance(data, dict):
+        raise CalibrationError(f"{path}: expected a JSON object {{motor_name: {{...}}}}, got {type(data).__name__}")
+    out = {}
+    for name, entry in data.items():
+        fields = ("id", "drive_mode", "homing_offset", "range_min", "range_max")
+        if not isinstance(entry, dict) or any(not isinstance(entry.get(f), int) for f in fields):
+            raise CalibrationError(f"{path}: motor {name!r} must have integer fields {list(fields)}, got {entry!r}")
+        out[name] = MotorCalibration(**{f: entry[f] for f in fields})
+    return out
+
+
+def check_calibration(calibration: dict[str, MotorCalibration], motors: dict, source: str) -> None:
+    """Raise CalibrationError if the calibration does not cover exactly these motors/IDs."""
+    missing = sorted(set(motors) - set(calibration))
+    extra = sorted(set(calibration) - set(motors))
+    if missing or extra:
+        raise CalibrationError(f"{source}: calibration motors do not match the bus (missing {missing}, unexpected {extra}). Recalibrate.")
+    for name, cal in calibration.items():
+        if cal.id != motors[name].id:
+            raise CalibrationError(f"{source}: motor {name!r} has id {cal.id} in the calibration but {motors[name].id} on the bus. Recalibrate.")
+        if cal.range_max <= cal.range_min:
+            raise CalibrationError(f"{source}: motor {name!r} has range_min {cal.range_min} >= range_max {cal.range_max}. Recalibrate and move the joint through its whole range.")
+
+
+def normalize(raw: float, cal: MotorCalibration, mode: MotorNormMode, resolution: int) -> float:
+    """Raw ticks -> the motor's normalized unit (not clipped: values past the range read past ±100)."""
+    if mode == MotorNormMode.RAW:
+        return float(raw)
+    lo, hi = cal.range_min, cal.range_max
+    if mode == MotorNormMode.DEGREES:
+        value = (raw - (lo + hi) / 2) * 360.0 / resolution
+    elif mode == MotorNormMode.RANGE_M100_100:
+        value = (raw - lo) / (hi - lo) * 200.0 - 100.0
+    elif mode == MotorNormMode.RANGE_0_100:
+        value = (raw - lo) / (hi - lo) * 100.0
+    else:
+        raise ValueError(f"unknown norm mode {mode!r}")
+    if cal.drive_mode:
+        value = 100.0 - value if mode == MotorNormMode.RANGE_0_100 else -value
+    return value
+
+
+def unnormalize(value: float, cal: MotorCalibration, mode: MotorNormMode, resolution: int) -> int:
+    """Normalized unit -> raw ticks, clipped to the calibrated range so a goal never leaves it."""
+    if mode == MotorNormMode.RAW:
+        return int(round(value))
+    lo, hi = cal.range_min, cal.range_max
+    if cal.drive_mode:
+        value = 100.0 - value if mode == MotorNormMode.RANGE_0_100 else -value
+    if mode == MotorNormMode.DEGREES:
+        raw = value * resolution / 360.0 + (lo + hi) / 2
+    elif mode == MotorNormMode.RANGE_M100_100:
+        raw = (value + 100.0) / 200.0 * (hi - lo) + lo
+    elif mode == MotorNormMode.RANGE_0_100:
+        raw = value / 100.0 * (hi - lo) + lo
+    else:
+        raise ValueError(f"unknown norm mode {mode!r}")
+    return int(round(min(max(raw, lo), hi)))
+
+
+def enter_pressed() -> bool:
+    """Non-blocking: True once the user pressed ENTER on the terminal (consumes the line)."""
+    if os.name == "nt":  # pragma: no cover - Windows console
+        import msvcrt
+
+        return msvcrt.kbhit() and msvcrt.getwch() in ("\r", "\n")
+    import select
+
+    if select.select([sys.stdin], [], [], 0)[0]:
+        sys.stdin.readline()
+        return True
+    return False
+
+
+def run_calibration(
+    bus: MotorsBus,
+    full_turn_motors: tuple[str, ...] = (),
+    prompt: Callable[[str], str] = input,
+    done: Callable[[], bool] = enter_pressed,
+    poll_s: float = 0.02,
+) -> dict[str, MotorCalibration]:
+    """Interactive calibration of every motor on a connected bus; writes it to the motors and returns it.
+
+    `prompt` asks the user to pose the arm (defaults to `input`); `done()` ends range recording
+    (defaults to "ENTER pressed"). Both are arguments so the procedure runs unattended in tests.
+    Motors in `full_turn_motors` spin freely and get the whole encoder range.
+    """
+    bus.disable_torque()
+    prompt(f"[{bus.port}] Move every joint to the middle of its range of motion, then press ENTER...")
+    offsets = bus.set_half_turn_homings()
+    ranged = [m for m in bus.motors if m not in full_turn_motors]
+    print(f"[{bus.port}] Now move each joint except {list(full_turn_motors)} through its entire range of motion. "
+          "Recording positions; press ENTER to stop...")
+    mins, maxes = bus.record_ranges_of_motion(ranged, done=done, poll_s=poll_s)
+    still = [m for m in ranged if mins[m] == maxes[m]]
+    if still:
+        raise CalibrationError(f"{bus.port}: joints {still} did not move while recording. Move every joint through its full range, then calibrate again.")
+    calibration = {}
+    for name, motor in bus.motors.items():
+        lo, hi = (0, bus.resolution - 1) if name in full_turn_motors else (mins[name], maxes[name])
+        calibration[name] = MotorCalibration(id=motor.id, drive_mode=0, homing_offset=offsets[name], range_min=lo, range_max=hi)
+    bus.write_calibration(calibration)
+    return calibration
+
+
+def record_ranges(bus: MotorsBus, motors: list[str], done: Callable[[], bool], poll_s: float) -> tuple[dict, dict]:
+    """Poll raw positions until `done()`; return per-motor min and max ticks (used by the bus)."""
+    start = bus.sync_read("Present_Position", motors, normalize=False)
+    mins, maxes = dict(start), dict(start)
+    show = sys.stdout.isatty()
+    while not done():
+        now = bus.sync_read("Present_Position", motors, normalize=False)
+        for m, v in now.items():
+            mins[m], maxes[m] = min(mins[m], v), max(maxes[m], v)
+        if show:
+            line = "  ".join(f"{m}:{mins[m]}..{maxes[m]}" for m in motors)
+            print("\r" + line, end="", flush=True)
+        time.sleep(poll_s)
+    if show:
+        print()
+    return mins, maxes
