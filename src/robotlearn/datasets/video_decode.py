@@ -1,0 +1,323 @@
+"""Reading frames from camera MP4s at given times, with a per-process cache of open files.
+
+A frame of episode e at episode time t lives at file time from_timestamp(e) + t (FORMAT.md §9.1).
+`decode_frames(path, times)` seeks to the keyframe at/before the earliest time, decodes forward past the
+latest, and returns the decoded frame nearest each time, refusing any further than `tolerance_s` away.
+
+Speed (benchmarks/bench_video.py): files stay open in a bounded LRU (`DecoderCache`), so a call costs a
+seek and a few frame decodes, not a file open; in-order reads continue decoding forward instead of
+seeking; only frames that were asked for are converted to RGB, through one reused swscale context.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import os
+import threading
+from fractions import Fraction
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+import av
+from av.video.reformatter import VideoReformatter
+
+from robotlearn.datasets.errors import FrameTimestampError, VideoDecodeError
+
+DEFAULT_CACHE_SIZE = 16
+CACHE_SIZE_ENV = "ROBOTLEARN_VIDEO_DECODER_CACHE_SIZE"
+THREADS_ENV = "ROBOTLEARN_VIDEO_DECODER_THREADS"
+RECENT_FRAMES = 4  # decoded frames kept per open file so overlapping windows of in-order reads reuse them
+
+# Containers inherited through fork() belong to the parent. Deallocating them in the child would run
+# FFmpeg's close (and the decoder's thread-pool teardown for threads that do not exist in the child), so
+# the child keeps them referenced here and never touches them.
+_FORK_ORPHANS: list = []
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {name}={raw!r} must be a non-negative integer") from None
+    if value < 0:
+        raise ValueError(f"environment variable {name}={raw!r} must be a non-negative integer")
+    return value
+
+
+class _OpenVideo:
+    """One open MP4: its container, decoder state and the last few decoded frames. Not thread-safe on its
+    own: callers hold `lock` while using it."""
+
+    def __init__(self, path: Path, stat: os.stat_result, threads: int):
+        self.path = path
+        self.key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        self.lock = threading.Lock()
+        try:
+            self.container = av.open(str(path))
+        except av.FFmpegError as exc:
+            raise VideoDecodeError(f"{path}: cannot open video ({exc}); the file is truncated or not an MP4. "
+                                   "Re-download or re-record it.") from exc
+        if not self.container.streams.video:
+            self.container.close()
+            raise VideoDecodeError(f"{path}: the file has no video stream")
+        self.stream = self.container.streams.video[0]
+        # One thread is fastest for small frames and for several DataLoader workers sharing few cores.
+        self.stream.codec_context.thread_count = threads
+        tb = self.stream.time_base
+        self.tb_num, self.tb_den = tb.numerator, tb.denominator
+        rate = self.stream.average_rate or self.stream.base_rate or self.stream.guessed_rate
+        if not rate:
+            self.container.close()
+            raise VideoDecodeError(f"{path}: the video stream declares no frame rate; re-encode it as constant fps")
+        self.fps = float(rate)
+        if self.stream.duration is not None:
+            self.duration = float(self.stream.duration * tb)
+        elif self.container.duration is not None:
+            self.duration = self.container.duration / av.time_base
+        else:
+            self.duration = None
+        self.reformatter = VideoReformatter()
+        self.recent: collections.deque = collections.deque(maxlen=RECENT_FRAMES)  # (time_s, VideoFrame)
+        self.gop = 2  # keyframe distance in frames, learned while decoding
+        self._last_key_index = None
+        self._packets = None
+        self._pending: collections.deque = collections.deque()
+        self.eof = False
+
+    def close(self) -> None:
+        self.recent.clear()
+        self._pending.clear()
+        self._packets = None
+        self.container.close()
+
+    # ---- decoding primitives ----
+    def _seek(self, t: float) -> None:
+        # +1e-3 of a unit: a time a float rounding error below a frame's pts still lands on that frame.
+        target = math.floor(t * self.tb_den / self.tb_num + 1e-3)
+        self.container.seek(max(target, 0), stream=self.stream, backward=True, any_frame=False)
+        self._packets = None
+        self._pending.clear()
+        self.recent.clear()
+        self.eof = False
+
+    def _next_frame(self):
+        """Next decoded frame as (time_s, VideoFrame), or None at end of stream."""
+        while not self._pending:
+            if self.eof:
+                return None
+            if self._packets is None:
+                self._packets = self.container.demux(self.stream)
+            packet = next(self._packets, None)
+            if packet is None:
+                self.eof = True
+                return None
+            self._pending.extend(packet.decode())  # the final empty packet flushes the decoder
+        frame = self._pending.popleft()
+        if frame.pts is None:
+            raise VideoDecodeError(f"{self.path}: decoded a frame without a timestamp; re-encode the file")
+        t = frame.pts * self.tb_num / self.tb_den
+        if frame.key_frame:
+            index = round(t * self.fps)
+            if self._last_key_index is not None and index > self._last_key_index:
+                self.gop = index - self._last_key_index
+            self._last_key_index = index
+        self.recent.append((t, frame))
+        return t, frame
+
+    # ---- the one public operation ----
+    def frames_at(self, times: Sequence[float], tolerance_s: float, episode_index) -> np.ndarray:
+        t_lo, t_hi = min(times), max(times)
+        where = f"{self.path}" + (f" (episode {episode_index})" if episode_index is not None else "")
+        frame_s = 1.0 / self.fps
+        last_t = self.duration - frame_s if self.duration is not None else None
+        if t_lo < -tolerance_s or (last_t is not None and t_hi > last_t + tolerance_s):
+            bad, nearest = (t_lo, 0.0) if t_lo < -tolerance_s else (t_hi, last_t)
+            end = "?" if last_t is None else f"{last_t:.6f}"
+            raise FrameTimestampError(
+                f"{where}: requested frame at t={bad:.6f}s is outside the video (frames from 0 to {end}s; "
+                f"nearest t={nearest:.6f}s). Check the episode's from_timestamp and the dataset fps "
+                f"({self.fps:g} in the video), or raise tolerance_s (now {tolerance_s}).")
+        # Stop once a frame within eps of t_hi is decoded: no later frame can be nearer (eps < half a frame).
+        eps = min(tolerance_s, 0.25 * frame_s)
+
+        # Continue from what is already decoded when the request starts within or shortly after the recent
+        # frames (in-order reads); otherwise seek to the keyframe at/before t_lo.
+        cands = [(t, f) for t, f in self.recent if t >= t_lo - frame_s]
+        if not (self.recent and self.recent[0][0] <= t_lo + eps
+                and t_lo - self.recent[-1][0] <= self.gop * frame_s + eps):
+            self._seek(t_lo)
+            cands = []
+        try:
+            while not cands or cands[-1][0] < t_hi - eps:
+                got = self._next_frame()
+                if got is None:
+                    break
+                if got[0] < t_lo - frame_s:  # lead-in from the keyframe: keep only the frame just before t_lo
+                    continue
+                cands.append(got)
+        except av.FFmpegError as exc:
+            raise VideoDecodeError(f"{where}: decoding failed near t={t_lo:.6f}s ({exc}); the file is corrupt or "
+                                   "truncated. Re-download or re-record it.") from exc
+        if not cands or cands[-1][0] < t_hi - tolerance_s:
+            end = f"at t={cands[-1][0]:.6f}s" if cands else "before the requested frames"
+            raise VideoDecodeError(
+                f"{where}: the stream ends {end} although its header declares a duration of {self.duration}s "
+                f"and t={t_hi:.6f}s was requested; the file is truncated. Re-download or re-record it.")
+
+        cand_times = np.fromiter((t for t, _ in cands), dtype=np.float64, count=len(cands))
+        query = np.asarray(times, dtype=np.float64)
+        pos = np.clip(np.searchsorted(cand_times, query), 1, max(len(cands) - 1, 1))
+        left = np.maximum(pos - 1, 0)
+        right = np.minimum(pos, len(cands) - 1)
+        nearest = np.where(np.abs(query - cand_times[left]) <= np.abs(query - cand_times[right]), left, right)
+        diff = np.abs(query - cand_times[nearest])
+        if (diff > tolerance_s).any():
+            i = int(np.argmax(diff))
+            raise FrameTimestampError(
+                f"{where}: requested frame at t={query[i]:.6f}s but the nearest frame in the video is at "
+                f"t={cand_times[nearest[i]]:.6f}s (off by {diff[i]:.6f}s > tolerance_s={tolerance_s}). "
+                f"Check that the dataset fps matches the video's ({self.fps:g}) and the episode's from_timestamp, "
+                "or raise tolerance_s.")
+
+        out = None
+        converted: dict[int, int] = {}
+        for i, c in enumerate(nearest.tolist()):
+            if c in converted:  # the same frame asked twice (e.g. padded windows): copy, don't convert again
+                out[i] = out[converted[c]]
+                continue
+            rgb = self.reformatter.reformat(cands[c][1], format="rgb24").to_ndarray()
+            if out is None:
+                out = np.empty((len(times),) + rgb.shape, dtype=np.uint8)
+            out[i] = rgb
+            converted[c] = i
+        return out
+
+
+class DecoderCache:
+    """A bounded LRU of open video files for this process (default 16; env ROBOTLEARN_VIDEO_DECODER_CACHE_SIZE).
+
+    Fork-aware: a child process (e.g. a DataLoader worker forked after the parent read samples) drops the
+    inherited entries without closing them, and opens its own. A file replaced on disk (new inode, size or
+    mtime, e.g. after `append_video`) is reopened. Safe to share between threads: each open file is used
+    by one thread at a time.
+
+    Args:
+        max_open: open files kept; 0 closes each file after use. None = env var or 16.
+        decoder_threads: FFmpeg decoder threads per file; None = env ROBOTLEARN_VIDEO_DECODER_THREADS or 1
+            (fastest for random access to small frames and for multi-worker loading; 0 = FFmpeg's auto).
+    """
+
+    def __init__(self, max_open: int | None = None, decoder_threads: int | None = None):
+        self.max_open = _env_int(CACHE_SIZE_ENV, DEFAULT_CACHE_SIZE) if max_open is None else int(max_open)
+        self.decoder_threads = _env_int(THREADS_ENV, 1) if decoder_threads is None else int(decoder_threads)
+        if self.max_open < 0 or self.decoder_threads < 0:
+            raise ValueError(f"max_open and decoder_threads must be >= 0, got {max_open}, {decoder_threads}")
+        self._entries: collections.OrderedDict[Path, _OpenVideo] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def __len__(self) -> int:
+        self._check_fork()
+        return len(self._entries)
+
+    def _check_fork(self) -> None:
+        if os.getpid() != self._pid:
+            _FORK_ORPHANS.extend(self._entries.values())
+            self._entries = collections.OrderedDict()
+            self._lock = threading.Lock()  # the parent's may have been held by a thread that no longer exists
+            self._pid = os.getpid()
+
+    def decode(self, path: str | os.PathLike, timestamps: Sequence[float], tolerance_s: float = 1e-4,
+               episode_index: int | None = None) -> np.ndarray:
+        """Frames of `path` nearest `timestamps` (seconds, file time) as a (T, H, W, 3) uint8 RGB array."""
+        if len(timestamps) == 0:
+            raise ValueError(f"{path}: decode_frames needs at least one timestamp")
+        path = Path(path)
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            raise VideoDecodeError(f"{path}: video file not found"
+                                   + (f" (episode {episode_index})" if episode_index is not None else "")
+                                   + ". Check the dataset root and the episode's videos/<key>/chunk_index and "
+                                   "file_index, or re-download the dataset.") from None
+        self._check_fork()
+        entry = self._checkout(path, stat)
+        try:
+            with entry.lock:
+                return entry.frames_at(timestamps, tolerance_s, episode_index)
+        except VideoDecodeError:
+            self._discard(path, entry)  # the decoder state is unknown after an error
+            raise
+        finally:
+            if self.max_open == 0:
+                self._discard(path, entry)
+
+    def _checkout(self, path: Path, stat: os.stat_result) -> _OpenVideo:
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            entry = self._entries.get(path)
+            if entry is not None and entry.key == key:
+                self._entries.move_to_end(path)
+                return entry
+        new = _OpenVideo(path, stat, self.decoder_threads)  # opened outside the lock: it reads the file
+        evicted = []
+        with self._lock:
+            old = self._entries.pop(path, None)
+            if old is not None:
+                evicted.append(old)
+            self._entries[path] = new
+            while len(self._entries) > max(self.max_open, 1):
+                evicted.append(self._entries.popitem(last=False)[1])
+        for e in evicted:
+            with e.lock:
+                e.close()
+        return new
+
+    def _discard(self, path: Path, entry: _OpenVideo) -> None:
+        with self._lock:
+            if self._entries.get(path) is entry:
+                del self._entries[path]
+        with entry.lock:
+            entry.close()
+
+    def clear(self) -> None:
+        """Close every open file owned by this process."""
+        self._check_fork()
+        with self._lock:
+            entries, self._entries = list(self._entries.values()), collections.OrderedDict()
+        for e in entries:
+            with e.lock:
+                e.close()
+
+
+_DEFAULT_CACHE: DecoderCache | None = None
+_DEFAULT_CACHE_LOCK = threading.Lock()
+
+
+def default_decoder_cache() -> DecoderCache:
+    """The process-wide cache `decode_frames` uses when none is given (created on first use)."""
+    global _DEFAULT_CACHE
+    if _DEFAULT_CACHE is None:
+        with _DEFAULT_CACHE_LOCK:
+            if _DEFAULT_CACHE is None:
+                _DEFAULT_CACHE = DecoderCache()
+    return _DEFAULT_CACHE
+
+
+def decode_frames(path: str | os.PathLike, timestamps: Sequence[float], tolerance_s: float = 1e-4,
+                  episode_index: int | None = None, cache: DecoderCache | None = None) -> np.ndarray:
+    """Decode the frames of video `path` at `timestamps` (seconds in file time = from_timestamp + episode time).
+
+    Returns a (T, H, W, 3) uint8 RGB array, T = len(timestamps), in the order asked.
+    Raises FrameTimestampError if a decoded frame is further than `tolerance_s` from its requested time
+    or a time lies outside the video; VideoDecodeError if the file is missing, truncated or corrupt.
+    `episode_index` only enriches error messages. Uses the process-wide `default_decoder_cache()` unless
+    `cache` is given.
+    """
+    return (cache if cache is not None else default_decoder_cache()).decode(path, timestamps, tolerance_s, episode_index)
