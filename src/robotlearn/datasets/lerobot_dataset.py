@@ -1,0 +1,292 @@
+"""`LeRobotDataset`: random access to a LeRobotDataset v3.0, and the entry point for writing one.
+
+Reading a sample walks: metadata -> episode of the frame -> window rows (delta_timestamps) ->
+tabular values -> video frames -> image transforms. Each step is a small function of its own module
+(`metadata`, `windows`, `table`, `video`).
+
+    ds = LeRobotDataset("user/pusht", root="data/pusht",
+                        delta_timestamps={"observation.image": [-0.1, 0.0], "action": [0.0, 0.1]})
+    item = ds[0]    # {"observation.image": (2, 3, 96, 96) float, "action": (2, 2), "action_is_pad": (2,), ...}
+
+Writing goes through `LeRobotDataset.create(...)` / `LeRobotDataset.resume(...)`, which return a
+dataset in write mode (`add_frame`, `save_episode`, `clear_episode_buffer`, `finalize`); see `writer.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from robotlearn.datasets.features import decode_png
+from robotlearn.datasets.metadata import LeRobotDatasetMetadata
+from robotlearn.datasets.table import DataFileCache
+from robotlearn.datasets.windows import check_delta_timestamps, delta_indices, window
+
+
+class LeRobotDataset(torch.utils.data.Dataset):
+    """A map-style PyTorch dataset over a LeRobotDataset v3.0 folder.
+
+    Args:
+        repo_id: "user/name".
+        root: dataset folder (default: `$ROBOTLEARN_HOME/datasets/<repo_id>`; downloaded from the
+            Hugging Face Hub only when missing there).
+        episodes: a subset of episode indices to expose (default: all).
+        delta_timestamps: feature -> offsets in seconds relative to the current frame. Windowed
+            features gain a leading time dim T and a `<key>_is_pad` bool (T,) mask.
+        image_transforms: callable applied to each camera tensor (C, H, W) or (T, C, H, W).
+        tolerance_s: max allowed gap between a requested and a decoded video timestamp.
+        video_backend: "pyav" (default).
+        return_uint8: return video frames as uint8 0..255 instead of float in [0, 1].
+    """
+
+    def __init__(
+        self,
+        repo_id: str,
+        root: str | Path | None = None,
+        episodes: list[int] | None = None,
+        delta_timestamps: dict[str, list[float]] | None = None,
+        image_transforms: Callable | None = None,
+        tolerance_s: float = 1e-4,
+        video_backend: str | None = None,
+        return_uint8: bool = False,
+        revision: str | None = None,
+        download: bool | None = None,
+    ):
+        super().__init__()
+        self.repo_id = repo_id
+        self.meta = LeRobotDatasetMetadata(repo_id, root, download=download, revision=revision)
+        self.root = self.meta.root
+        self.tolerance_s = tolerance_s
+        self.image_transforms = image_transforms
+        self.video_backend = video_backend or "pyav"
+        if self.video_backend != "pyav":
+            raise ValueError(f"video_backend={video_backend!r} is not supported; use 'pyav'")
+        self.return_uint8 = return_uint8
+        self.delta_timestamps = delta_timestamps
+        self.writer = None
+        self._setup_reading(episodes)
+
+    def _setup_reading(self, episodes: list[int] | None = None) -> None:
+        meta = self.meta
+        n_eps = meta.total_episodes
+        if episodes is not None:
+            bad = [e for e in episodes if not 0 <= int(e) < n_eps]
+            if bad:
+                raise ValueError(f"episodes={bad} do not exist in {meta.root} (it has episodes 0..{n_eps - 1})")
+            episodes = sorted({int(e) for e in episodes})
+        self.episodes = episodes
+        self._deltas = None
+        if self.delta_timestamps is not None:
+            check_delta_timestamps(self.delta_timestamps, meta.fps, self.tolerance_s, meta.features)
+            self._deltas = delta_indices(self.delta_timestamps, meta.fps)
+        cols = meta.episode_columns
+        self._ep_from = cols.get("dataset_from_index", np.zeros(0, np.int64)).astype(np.int64)
+        self._ep_to = cols.get("dataset_to_index", np.zeros(0, np.int64)).astype(np.int64)
+        selected = range(n_eps) if episodes is None else episodes
+        ranges = [np.arange(self._ep_from[e], self._ep_to[e], dtype=np.int64) for e in selected]
+        self._absolute = np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
+        self._identity = episodes is None
+        self._files = DataFileCache(meta.features)
+        self._video_cols = {
+            key: (
+                cols[f"videos/{key}/chunk_index"].astype(np.int64),
+                cols[f"videos/{key}/file_index"].astype(np.int64),
+                cols[f"videos/{key}/from_timestamp"].astype(np.float64),
+            )
+            for key in meta.video_keys
+            if n_eps
+        }
+        self._data_chunk = cols.get("data/chunk_index", np.zeros(0, np.int64)).astype(np.int64)
+        self._data_file = cols.get("data/file_index", np.zeros(0, np.int64)).astype(np.int64)
+
+    # --- basic properties (same names as the reference) -------------------------------------
+    @property
+    def fps(self) -> int:
+        return self.meta.fps
+
+    @property
+    def features(self) -> dict[str, dict]:
+        return self.meta.features
+
+    @property
+    def num_frames(self) -> int:
+        return len(self._absolute)
+
+    @property
+    def num_episodes(self) -> int:
+        return self.meta.total_episodes if self.episodes is None else len(self.episodes)
+
+    def __len__(self) -> int:
+        return len(self._absolute)
+
+    def __repr__(self) -> str:
+        return f"LeRobotDataset(repo_id={self.repo_id!r}, root='{self.root}', episodes={self.num_episodes}, frames={len(self)})"
+
+    # --- reading -----------------------------------------------------------------------------
+    def __getitem__(self, idx: int) -> dict:
+        if self.writer is not None and self.writer.has_pending_frames():
+            raise RuntimeError(
+                "This dataset is being recorded and has an unsaved episode; call save_episode() or "
+                "clear_episode_buffer() first, or open LeRobotDataset(repo_id, root) in another object to read."
+            )
+        n = len(self._absolute)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} out of range for a dataset of {n} frames")
+        absolute = int(self._absolute[idx])
+        ep = int(np.searchsorted(self._ep_to, absolute, side="right"))
+        start, end = int(self._ep_from[ep]), int(self._ep_to[ep])
+        loaded = self._files.get(self.meta.data_file(int(self._data_chunk[ep]), int(self._data_file[ep])))
+        row = int(loaded.rows(np.array([absolute]))[0])
+        meta = self.meta
+
+        item: dict = {}
+        windows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if self._deltas is not None:
+            for key, offsets in self._deltas.items():
+                windows[key] = window(absolute, start, end, offsets)
+
+        for key, ft in meta.features.items():
+            dtype = ft["dtype"]
+            if dtype == "video":
+                continue
+            column = loaded.columns[key]
+            if key in windows:
+                query, is_pad = windows[key]
+                rows = loaded.rows(query)
+                values = column[rows]
+                item[f"{key}_is_pad"] = torch.from_numpy(is_pad)
+            else:
+                values = column[row]
+            if dtype == "image":
+                frames = [decode_png(b, key) for b in (values if key in windows else [values])]
+                tensor = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div_(255.0)
+                item[key] = tensor if key in windows else tensor[0]
+            elif dtype in ("string", "language"):
+                item[key] = values.tolist() if key in windows else values
+            else:
+                item[key] = torch.from_numpy(np.array(values))
+
+        if meta.video_keys:
+            timestamps = loaded.columns["timestamp"]
+            for key in meta.video_keys:
+                if key in windows:
+                    query, is_pad = windows[key]
+                    times = timestamps[loaded.rows(query)].astype(np.float64)
+                    item[f"{key}_is_pad"] = torch.from_numpy(is_pad)
+                else:
+                    times = np.array([timestamps[row]], dtype=np.float64)
+                # Like the reference, a one-frame window comes back without its time dim (C, H, W).
+                item[key] = self._decode(key, ep, times, squeeze=len(times) == 1)
+
+        if self.image_transforms is not None:
+            for key in meta.camera_keys:
+                item[key] = self.image_transforms(item[key])
+        task_index = int(loaded.columns["task_index"][row])
+        if not 0 <= task_index < len(meta.tasks):
+            from robotlearn.datasets.errors import DatasetFormatError
+
+            raise DatasetFormatError(f"{meta.root}/meta/tasks.parquet: no task with task_index {task_index} (frame {absolute})")
+        item["task"] = meta.tasks[task_index]
+        return item
+
+    def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool) -> torch.Tensor:
+        from robotlearn.datasets.video import decode_frames
+
+        chunk, file, from_ts = self._video_cols[key]
+        path = self.meta.video_file(key, int(chunk[ep]), int(file[ep]))
+        frames = decode_frames(path, (from_ts[ep] + times).tolist(), tolerance_s=self.tolerance_s, episode_index=ep)
+        tensor = torch.from_numpy(frames).permute(0, 3, 1, 2)
+        if not self.return_uint8:
+            tensor = tensor.float().div_(255.0)
+        return tensor[0] if squeeze else tensor
+
+    # --- writing (see writer.py) --------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        repo_id: str,
+        fps: int,
+        features: dict[str, dict],
+        root: str | Path | None = None,
+        robot_type: str | None = None,
+        use_videos: bool = True,
+        image_writer_threads: int = 0,
+        image_writer_processes: int = 0,
+        vcodec: str = "libsvtav1",
+        tolerance_s: float = 1e-4,
+        **writer_options,
+    ) -> "LeRobotDataset":
+        """Start a new dataset at `root` (which must not exist or be empty) and return it in write mode.
+
+        `features` maps names to {"dtype", "shape", "names"}; cameras use dtype "video" (MP4) or
+        "image" (PNG in Parquet) with shape (H, W, C). Extra options: `data_files_size_in_mb`,
+        `video_files_size_in_mb`, `chunks_size`, `crf`, `g`, `preset`.
+        """
+        from robotlearn.datasets.writer import DatasetWriter
+
+        writer = DatasetWriter.create(
+            repo_id, fps, features, root=root, robot_type=robot_type, use_videos=use_videos,
+            image_writer_threads=max(image_writer_threads, image_writer_processes), vcodec=vcodec, **writer_options,
+        )
+        return cls._from_writer(writer, tolerance_s)
+
+    @classmethod
+    def resume(cls, repo_id: str, root: str | Path, vcodec: str | None = None, tolerance_s: float = 1e-4, **writer_options) -> "LeRobotDataset":
+        """Reopen an existing dataset to append episodes. Saved episodes are never modified."""
+        from robotlearn.datasets.writer import DatasetWriter
+
+        writer = DatasetWriter.resume(repo_id, root, vcodec=vcodec, **writer_options)
+        return cls._from_writer(writer, tolerance_s)
+
+    @classmethod
+    def _from_writer(cls, writer, tolerance_s: float) -> "LeRobotDataset":
+        ds = cls.__new__(cls)
+        torch.utils.data.Dataset.__init__(ds)
+        ds.repo_id = writer.repo_id
+        ds.meta = writer.meta
+        ds.root = writer.root
+        ds.tolerance_s = tolerance_s
+        ds.image_transforms = None
+        ds.video_backend = "pyav"
+        ds.return_uint8 = False
+        ds.delta_timestamps = None
+        ds.writer = writer
+        ds._setup_reading(None)
+        writer.on_episode_saved = lambda: ds._setup_reading(None)
+        return ds
+
+    def _require_writer(self):
+        if self.writer is None:
+            raise RuntimeError("This dataset was opened for reading; use LeRobotDataset.create(...) or LeRobotDataset.resume(...) to write.")
+        return self.writer
+
+    def add_frame(self, frame: dict) -> None:
+        """Buffer one frame of the current episode (must include 'task'); see DatasetWriter.add_frame."""
+        self._require_writer().add_frame(frame)
+
+    def save_episode(self) -> int:
+        """Write the buffered episode durably; returns its episode index."""
+        return self._require_writer().save_episode()
+
+    def clear_episode_buffer(self) -> None:
+        """Discard the episode in progress (nothing saved is touched)."""
+        self._require_writer().clear_episode_buffer()
+
+    def finalize(self) -> None:
+        """Stop background work. Idempotent; not needed for durability (every saved episode already is)."""
+        if self.writer is not None:
+            self.writer.finalize()
+
+    @property
+    def episode_buffer(self):
+        return None if self.writer is None else self.writer.buffer
+
+    def push_to_hub(self, repo_id: str | None = None, private: bool = False, tags: list[str] | None = None, push_videos: bool = True) -> None:
+        """Upload the dataset folder to the Hugging Face Hub and tag it `v3.0` (needs network and a token)."""
+        from robotlearn.datasets.hub import push_to_hub
+
+        self.finalize()
+        push_to_hub(self.root, repo_id or self.repo_id, private=private, tags=tags, push_videos=push_videos)

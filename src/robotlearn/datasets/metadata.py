@@ -1,0 +1,375 @@
+"""Dataset metadata: `meta/info.json`, `meta/tasks.parquet`, `meta/episodes/`, `meta/stats.json`.
+
+`LeRobotDatasetMetadata` loads these without touching `data/` or `videos/`, so opening a dataset of
+any size is fast. The episodes table is the source of truth: totals are derived from it, and a
+disagreeing `info.json` (a process killed between the two writes) is reported and corrected in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from robotlearn.datasets.errors import DatasetFormatError
+from robotlearn.datasets.features import DEFAULT_FEATURES, validate_features
+
+logger = logging.getLogger(__name__)
+
+CODEBASE_VERSION = "v3.0"
+INFO_PATH = "meta/info.json"
+STATS_PATH = "meta/stats.json"
+TASKS_PATH = "meta/tasks.parquet"
+EPISODES_DIR = "meta/episodes"
+CHUNK_FILE_PATTERN = "chunk-{chunk_index:03d}/file-{file_index:03d}"
+DEFAULT_DATA_PATH = "data/" + CHUNK_FILE_PATTERN + ".parquet"
+DEFAULT_VIDEO_PATH = "videos/{video_key}/" + CHUNK_FILE_PATTERN + ".mp4"
+EPISODES_PATH = EPISODES_DIR + "/" + CHUNK_FILE_PATTERN + ".parquet"
+DEFAULT_CHUNKS_SIZE = 1000
+DEFAULT_DATA_FILE_SIZE_MB = 100
+DEFAULT_VIDEO_FILE_SIZE_MB = 200
+
+
+def default_root(repo_id: str) -> Path:
+    """Where a dataset lives when no root is given: `$ROBOTLEARN_HOME/datasets/<repo_id>`.
+
+    ROBOTLEARN_HOME defaults to `~/.cache/robotlearn`.
+    """
+    home = Path(os.environ.get("ROBOTLEARN_HOME", Path.home() / ".cache" / "robotlearn")).expanduser()
+    return home / "datasets" / repo_id
+
+
+def resolve_in_root(root: Path, relative: str, field: str) -> Path:
+    """Join a path read from metadata to the dataset root, refusing anything that would leave it."""
+    if os.path.isabs(relative) or relative.startswith("~"):
+        raise DatasetFormatError(f"{root / INFO_PATH}: field {field!r} gives an absolute path {relative!r}; paths must be relative to the dataset root")
+    path = (root / relative).resolve()
+    base = root.resolve()
+    if path != base and base not in path.parents:
+        raise DatasetFormatError(
+            f"{root / INFO_PATH}: field {field!r} resolves to {relative!r}, outside the dataset root {root}. "
+            f"Fix the path template in meta/info.json."
+        )
+    return path
+
+
+def chunk_file(index: int, chunks_size: int) -> tuple[int, int]:
+    """The (chunk, file) pair of the `index`-th file of a tree (files go chunk-000/file-000..999, chunk-001/...)."""
+    return index // chunks_size, index % chunks_size
+
+
+def next_chunk_file(chunk_index: int, file_index: int, chunks_size: int) -> tuple[int, int]:
+    if file_index + 1 >= chunks_size:
+        return chunk_index + 1, 0
+    return chunk_index, file_index + 1
+
+
+def read_json(path: Path) -> dict:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise DatasetFormatError(f"{path}: file not found. Is this a LeRobotDataset v3.0 root?") from None
+    except json.JSONDecodeError as e:
+        raise DatasetFormatError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+
+
+def write_json_atomic(data: dict, path: Path) -> None:
+    """Write JSON so that readers see the old or the new file, never a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=4)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def validate_info(info: dict, path: Path) -> dict:
+    """Check every field the reader relies on; errors name the file and field."""
+    if not isinstance(info, dict):
+        raise DatasetFormatError(f"{path}: expected a JSON object, got {type(info).__name__}")
+
+    def need(key, types, check=None, hint=""):
+        if key not in info:
+            raise DatasetFormatError(f"{path}: missing field {key!r}. {hint}".strip())
+        value = info[key]
+        if not isinstance(value, types) or isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+            raise DatasetFormatError(f"{path}: field {key!r} must be {getattr(types, '__name__', types)}, got {value!r}")
+        if check is not None and not check(value):
+            raise DatasetFormatError(f"{path}: field {key!r} has invalid value {value!r}. {hint}".strip())
+        return value
+
+    version = need("codebase_version", str)
+    if not version.startswith("v3"):
+        raise DatasetFormatError(
+            f"{path}: codebase_version is {version!r}; robotlearn reads LeRobotDataset v3.x. "
+            f"Convert older datasets with lerobot's convert_dataset_v21_to_v30 first."
+        )
+    fps = info.get("fps")
+    if isinstance(fps, float) and fps.is_integer():
+        info["fps"] = int(fps)
+    need("fps", int, lambda v: v > 0, "fps must be a positive integer")
+    need("features", dict)
+    need("data_path", str)
+    if info.get("video_path") is not None and not isinstance(info["video_path"], str):
+        raise DatasetFormatError(f"{path}: field 'video_path' must be a string or null, got {info['video_path']!r}")
+    for key, default in (
+        ("chunks_size", DEFAULT_CHUNKS_SIZE),
+        ("data_files_size_in_mb", DEFAULT_DATA_FILE_SIZE_MB),
+        ("video_files_size_in_mb", DEFAULT_VIDEO_FILE_SIZE_MB),
+    ):
+        info.setdefault(key, default)
+        need(key, (int, float), lambda v: v > 0)
+    for key in ("total_episodes", "total_frames", "total_tasks"):
+        info.setdefault(key, 0)
+        need(key, int, lambda v: v >= 0)
+    try:
+        info["features"] = validate_features(info["features"], where=f"{path}: features")
+    except Exception as e:
+        raise DatasetFormatError(str(e)) from None
+    for name in DEFAULT_FEATURES:
+        if name not in info["features"]:
+            raise DatasetFormatError(f"{path}: features lacks the mandatory {name!r} feature")
+    has_video = any(ft["dtype"] == "video" for ft in info["features"].values())
+    if has_video and not info.get("video_path"):
+        raise DatasetFormatError(f"{path}: the dataset has video features but 'video_path' is null")
+    return info
+
+
+def _read_parquet(path: Path, what: str, columns=None) -> pa.Table:
+    try:
+        return pq.read_table(path, columns=columns)
+    except FileNotFoundError:
+        raise DatasetFormatError(f"{path}: {what} file not found") from None
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as e:
+        raise DatasetFormatError(f"{path}: cannot read {what} (truncated or not Parquet?): {e}") from None
+
+
+def load_tasks(root: Path) -> list[str]:
+    """Task strings ordered by task_index (the table's pandas index is named `task`)."""
+    path = root / TASKS_PATH
+    if not path.exists():
+        return []
+    table = _read_parquet(path, "tasks")
+    if "task_index" not in table.column_names or "task" not in table.column_names:
+        raise DatasetFormatError(f"{path}: expected columns 'task' and 'task_index', found {table.column_names}")
+    idx = table.column("task_index").to_pylist()
+    names = table.column("task").to_pylist()
+    order = np.argsort(idx, kind="stable")
+    if sorted(idx) != list(range(len(idx))):
+        raise DatasetFormatError(f"{path}: task_index values must be 0..{len(idx) - 1} with no gaps, got {sorted(idx)}")
+    return [names[i] for i in order]
+
+
+def episode_files(root: Path) -> list[Path]:
+    """All episode-metadata parquet files in (chunk, file) order."""
+    base = root / EPISODES_DIR
+    if not base.exists():
+        return []
+    return sorted(p for p in base.glob("chunk-*/file-*.parquet"))
+
+
+def load_episodes_table(root: Path, with_stats: bool = False) -> pa.Table | None:
+    """Concatenate every `meta/episodes` file (optionally dropping `stats/...` columns)."""
+    tables = []
+    for path in episode_files(root):
+        schema = _read_schema(path, "episodes metadata")
+        cols = [c for c in schema.names if with_stats or not c.startswith("stats/")]
+        tables.append(_read_parquet(path, "episodes metadata", columns=cols))
+    if not tables:
+        return None
+    try:
+        return pa.concat_tables(tables, promote_options="default")
+    except pa.ArrowInvalid as e:
+        raise DatasetFormatError(f"{root / EPISODES_DIR}: episode files have incompatible columns: {e}") from None
+
+
+def _read_schema(path: Path, what: str) -> pa.Schema:
+    try:
+        return pq.read_schema(path)
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as e:
+        raise DatasetFormatError(f"{path}: cannot read {what} (truncated or not Parquet?): {e}") from None
+
+
+def load_stats(root: Path) -> dict[str, dict[str, np.ndarray]]:
+    path = root / STATS_PATH
+    if not path.exists():
+        return {}
+    raw = read_json(path)
+    try:
+        return {feat: {k: np.asarray(v, dtype=np.float64) for k, v in st.items()} for feat, st in raw.items()}
+    except (AttributeError, ValueError, TypeError) as e:
+        raise DatasetFormatError(f"{path}: malformed statistics ({e})") from None
+
+
+class LeRobotDatasetMetadata:
+    """Everything about a dataset except its frames.
+
+    Args:
+        repo_id: "user/name"; used for the default root and hub downloads.
+        root: the dataset folder. Default: `default_root(repo_id)`.
+        download: fetch from the Hugging Face Hub when `root` has no dataset. None (default) means
+            "only when the local copy is missing".
+        revision: hub revision (default "v3.0").
+    """
+
+    def __init__(self, repo_id: str, root: str | Path | None = None, download: bool | None = None, revision: str | None = None):
+        self.repo_id = repo_id
+        self.root = Path(root).expanduser() if root is not None else default_root(repo_id)
+        if not (self.root / INFO_PATH).exists() and download is not False:
+            if download is None and root is not None and self.root.exists():
+                pass  # a local folder without info.json: report the missing file below, don't download over it
+            else:
+                download_from_hub(repo_id, self.root, revision=revision)
+        self.reload()
+
+    def reload(self) -> None:
+        """(Re)read every metadata file from disk."""
+        info_path = self.root / INFO_PATH
+        self.info = validate_info(read_json(info_path), info_path)
+        for field in ("data_path", "video_path"):
+            template = self.info.get(field)
+            if template:
+                sample = template.format(video_key="k", chunk_index=0, file_index=0, episode_chunk=0, episode_index=0)
+                resolve_in_root(self.root, sample, field)
+        self.tasks = load_tasks(self.root)
+        self.stats = load_stats(self.root)
+        self._load_episodes()
+
+    def _load_episodes(self) -> None:
+        table = load_episodes_table(self.root)
+        self.episode_columns: dict[str, np.ndarray] = {}
+        if table is None:
+            n = 0
+        else:
+            n = table.num_rows
+            for name in table.column_names:
+                col = table.column(name)
+                if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+                    self.episode_columns[name] = np.array(col.to_pylist(), dtype=object)
+                else:
+                    self.episode_columns[name] = col.to_numpy()
+        where = self.root / EPISODES_DIR
+        required = ["episode_index", "length", "dataset_from_index", "dataset_to_index", "data/chunk_index", "data/file_index"]
+        required += [f"videos/{k}/{c}" for k in self.video_keys for c in ("chunk_index", "file_index", "from_timestamp")]
+        for name in required if n else []:
+            if name not in self.episode_columns:
+                raise DatasetFormatError(f"{where}: missing column {name!r} in the episodes table")
+        if n:
+            ep = self.episode_columns["episode_index"]
+            if not np.array_equal(ep, np.arange(n)):
+                raise DatasetFormatError(f"{where}: episode_index must run 0..{n - 1} in order; found {ep[:20].tolist()}...")
+            start, end = self.episode_columns["dataset_from_index"], self.episode_columns["dataset_to_index"]
+            if start[0] != 0 or np.any(start[1:] != end[:-1]) or np.any(end - start != self.episode_columns["length"]):
+                raise DatasetFormatError(f"{where}: dataset_from_index/dataset_to_index/length are inconsistent between episodes")
+        total_frames = int(self.episode_columns["dataset_to_index"][-1]) if n else 0
+        if self.info["total_episodes"] != n or self.info["total_frames"] != total_frames:
+            logger.warning(
+                "%s says %d episodes / %d frames but the episodes table holds %d / %d (an interrupted write?); "
+                "using the episodes table.",
+                self.root / INFO_PATH, self.info["total_episodes"], self.info["total_frames"], n, total_frames,
+            )
+            self.info["total_episodes"], self.info["total_frames"] = n, total_frames
+            self.info["splits"] = {"train": f"0:{n}"}
+        self.info["total_tasks"] = len(self.tasks)
+
+    # --- convenient views -------------------------------------------------------------------
+    @property
+    def fps(self) -> int:
+        return self.info["fps"]
+
+    @property
+    def features(self) -> dict[str, dict]:
+        return self.info["features"]
+
+    @property
+    def robot_type(self) -> str | None:
+        return self.info.get("robot_type")
+
+    @property
+    def video_keys(self) -> list[str]:
+        return [k for k, ft in self.features.items() if ft["dtype"] == "video"]
+
+    @property
+    def image_keys(self) -> list[str]:
+        return [k for k, ft in self.features.items() if ft["dtype"] == "image"]
+
+    @property
+    def camera_keys(self) -> list[str]:
+        return [k for k, ft in self.features.items() if ft["dtype"] in ("video", "image")]
+
+    @property
+    def total_episodes(self) -> int:
+        return self.info["total_episodes"]
+
+    @property
+    def total_frames(self) -> int:
+        return self.info["total_frames"]
+
+    @property
+    def total_tasks(self) -> int:
+        return len(self.tasks)
+
+    @property
+    def chunks_size(self) -> int:
+        return self.info["chunks_size"]
+
+    @property
+    def episodes(self) -> list[dict]:
+        """One dict per episode (without the per-episode stats columns)."""
+        cols = self.episode_columns
+        n = self.total_episodes
+        out = []
+        for i in range(n):
+            row = {}
+            for name, values in cols.items():
+                v = values[i]
+                row[name] = v.item() if hasattr(v, "item") else list(v) if isinstance(v, (list, np.ndarray)) else v
+            out.append(row)
+        return out
+
+    def episode_range(self, episode_index: int) -> tuple[int, int]:
+        return int(self.episode_columns["dataset_from_index"][episode_index]), int(self.episode_columns["dataset_to_index"][episode_index])
+
+    def data_file(self, chunk_index: int, file_index: int) -> Path:
+        return resolve_in_root(self.root, self.info["data_path"].format(chunk_index=chunk_index, file_index=file_index), "data_path")
+
+    def video_file(self, video_key: str, chunk_index: int, file_index: int) -> Path:
+        rel = self.info["video_path"].format(video_key=video_key, chunk_index=chunk_index, file_index=file_index)
+        return resolve_in_root(self.root, rel, "video_path")
+
+    def __repr__(self) -> str:
+        return (
+            f"LeRobotDatasetMetadata(repo_id={self.repo_id!r}, root='{self.root}', episodes={self.total_episodes}, "
+            f"frames={self.total_frames}, fps={self.fps}, cameras={self.camera_keys})"
+        )
+
+
+def download_from_hub(repo_id: str, root: Path, revision: str | None = None, allow_patterns=None) -> None:
+    """Fetch a dataset snapshot from the Hugging Face Hub into `root` (a thin wrapper over huggingface_hub)."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        snapshot_download(
+            repo_id, repo_type="dataset", revision=revision or CODEBASE_VERSION, local_dir=root, allow_patterns=allow_patterns
+        )
+    except Exception as e:
+        raise DatasetFormatError(
+            f"No dataset at {root} ({root / INFO_PATH} is missing) and downloading {repo_id!r} from the Hugging Face Hub "
+            f"failed: {type(e).__name__}: {e}. Pass root= pointing to a local LeRobotDataset folder."
+        ) from None
