@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import select
 import threading
+import time
 import tty
 
 from robotlearn.motors.bus import PING, READ, SYNC_READ, SYNC_WRITE, WRITE, ChecksumError
@@ -100,6 +101,15 @@ class ServoSimulator:
     def restore(self, motor_id: int) -> None:
         with self._lock:
             self.servos[motor_id] = self._removed.pop(motor_id)
+
+    def wait_until(self, predicate, timeout_s: float = 2.0) -> bool:
+        """Poll `predicate()` until true or timeout (writes without a reply land asynchronously)."""
+        deadline = time.monotonic() + timeout_s
+        while not predicate():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.002)
+        return True
 
     # -- serving
     def _read(self, n: int) -> bytes:
