@@ -144,6 +144,10 @@ class PushTEnv:
         env = self._env
         return np.array([*env.agent.position, *env.block.position, env.block.angle], dtype=np.float64)
 
+    def agent_velocity(self) -> np.ndarray:
+        """Agent velocity (px/s), float64 (2,)."""
+        return np.array(self._env.agent.velocity, dtype=np.float64)
+
     @property
     def steps(self) -> int:
         """Control steps since the last reset."""

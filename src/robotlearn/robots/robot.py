@@ -75,6 +75,21 @@ class Robot(abc.ABC):
     def send_action(self, action: dict[str, Any]) -> dict[str, Any]:
         """Command the robot; returns the action actually sent (e.g. after clipping)."""
 
+    # -- optional hooks (simulated robots override them; real robots keep the defaults) ------------
+    def reset_episode(self) -> None:
+        """Start a new episode: a simulator draws a new initial state. `record_loop` calls it before
+        recording each episode. No-op for real robots (a person resets the scene)."""
+
+    @property
+    def extra_dataset_features(self) -> dict[str, dict]:
+        """Extra dataset features (full specs, keyed by dataset key, e.g. `observation.environment_state`)
+        this robot can provide beyond `observation_features`. Recorded only if the dataset declares them."""
+        return {}
+
+    def get_extra_observation(self) -> dict[str, Any]:
+        """Values of `extra_dataset_features` for the current step (dataset key -> array)."""
+        return {}
+
     def __enter__(self):
         self.connect()
         return self

@@ -1,0 +1,1 @@
+"""Small utilities shared by recording and the command-line tools."""
