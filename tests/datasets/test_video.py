@@ -299,6 +299,16 @@ def test_full_queue_spills_to_disk_and_keeps_every_frame_in_order(tmp_path, capl
     assert not any(spill.iterdir())  # spilled frames are removed once encoded
 
 
+def test_block_mode_waits_for_the_encoder_instead_of_spilling(tmp_path):
+    enc = SlowEncoder(tmp_path / "ep.mp4", fps=10, max_queue_frames=2, when_full="block")
+    for i in range(20):
+        enc.add_frame(gray(i))
+    enc.close()
+    assert enc.frames_spilled == 0 and enc.frames_written == 20
+    assert_gray(decode_frames(tmp_path / "ep.mp4", [i / 10 for i in range(20)], cache=DecoderCache()), range(20))
+    assert [p.name for p in tmp_path.iterdir()] == ["ep.mp4"]
+
+
 def test_close_is_atomic_and_abort_leaves_nothing(tmp_path):
     path = tmp_path / "ep.mp4"
     enc = VideoEncoder(path, fps=10)

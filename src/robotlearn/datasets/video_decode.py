@@ -105,6 +105,7 @@ class _OpenVideo:
         self._pending.clear()
         self.recent.clear()
         self.eof = False
+        self._last_key_index = None  # keyframe distance is measured only along one uninterrupted decode
 
     def _next_frame(self):
         """Next decoded frame as (time_s, VideoFrame), or None at end of stream."""

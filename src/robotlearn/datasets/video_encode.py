@@ -109,6 +109,8 @@ class VideoEncoder:
             written to disk as .npy files (in `spill_dir`, or a temp dir next to `path`) and encoded in
             order later: a frame is never dropped, and `add_frame` never blocks on the encoder.
         spill_dir: where spilled frames go (created if needed); None = a hidden temp dir next to `path`.
+        when_full: "spill" (default, for live recording: never block the control loop) or "block"
+            (wait for the encoder; for offline conversion, as `encode_video` does).
 
     `add_frame` may be called from one thread at a time. Encoder errors surface at the next `add_frame`
     and at `close()` as DatasetError (chained to the FFmpeg error).
@@ -116,9 +118,12 @@ class VideoEncoder:
 
     def __init__(self, path: str | os.PathLike, fps: int, vcodec: str = "libsvtav1", pix_fmt: str = "yuv420p",
                  g: int | None = 2, crf: int | None = None, preset: int | str | None = None,
-                 max_queue_frames: int = 60, spill_dir: str | os.PathLike | None = None):
+                 max_queue_frames: int = 60, spill_dir: str | os.PathLike | None = None, when_full: str = "spill"):
         if int(fps) != fps or fps <= 0:
             raise ValueError(f"fps must be a positive integer, got {fps!r}")
+        if when_full not in ("spill", "block"):
+            raise ValueError(f"when_full must be 'spill' or 'block', got {when_full!r}")
+        self.when_full = when_full
         if max_queue_frames < 1:
             raise ValueError(f"max_queue_frames must be >= 1, got {max_queue_frames}")
         self.path = Path(path)
@@ -155,17 +160,22 @@ class VideoEncoder:
                 raise DatasetError(f"{self.path}: video encoding failed: {self._error}") from self._error
             frame = self._check_frame(frame)
             with self._cond:
+                if self.when_full == "block":
+                    while self._in_memory >= self.max_queue_frames and self._error is None:
+                        self._cond.wait()
+                    if self._error is not None:
+                        raise DatasetError(f"{self.path}: video encoding failed: {self._error}") from self._error
                 spill = self._in_memory >= self.max_queue_frames
                 if not spill:
                     self._queue.append(np.array(frame, copy=True, order="C"))
                     self._in_memory += 1
-                    self._cond.notify()
+                    self._cond.notify_all()
             if spill:
                 # Written outside the lock so the encoder thread keeps draining meanwhile.
                 item = self._spill(frame)
                 with self._cond:
                     self._queue.append(item)
-                    self._cond.notify()
+                    self._cond.notify_all()
             self.frames_added += 1
 
     def close(self) -> None:
@@ -178,7 +188,7 @@ class VideoEncoder:
                 return
             with self._cond:
                 self._closing = True
-                self._cond.notify()
+                self._cond.notify_all()
         self._thread.join()
         self._closed = True
         try:
@@ -199,7 +209,7 @@ class VideoEncoder:
                 return
             with self._cond:
                 self._aborting = True
-                self._cond.notify()
+                self._cond.notify_all()
         self._thread.join()
         self._closed = True
         self._cleanup()
@@ -262,6 +272,7 @@ class VideoEncoder:
             item = self._queue.popleft()
             if isinstance(item, np.ndarray):
                 self._in_memory -= 1
+                self._cond.notify_all()  # room for a blocked add_frame
         if isinstance(item, Path):
             frame = np.load(item, allow_pickle=False)
             item.unlink()
@@ -286,7 +297,9 @@ class VideoEncoder:
                 for packet in stream.encode(None):
                     container.mux(packet)
         except BaseException as exc:  # reported by add_frame/close in the caller's thread
-            self._error = exc
+            with self._cond:
+                self._error = exc
+                self._cond.notify_all()
         finally:
             if container is not None:
                 try:
@@ -304,8 +317,10 @@ class VideoEncoder:
 
 
 def encode_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: int, **options) -> int:
-    """Encode (H, W, 3) uint8 RGB frames into an MP4 at `path`; `options` as VideoEncoder. Returns frame count."""
-    enc = VideoEncoder(path, fps, **options)
+    """Encode (H, W, 3) uint8 RGB frames into an MP4 at `path`; `options` as VideoEncoder. Returns frame count.
+
+    Waits for the encoder when its queue is full (when_full="block") instead of spilling to disk."""
+    enc = VideoEncoder(path, fps, **{"when_full": "block", **options})
     try:
         for frame in frames:
             enc.add_frame(frame)
