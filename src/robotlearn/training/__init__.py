@@ -1,0 +1,1 @@
+"""Training utilities: resumable data order, optimizers and LR schedules, EMA, checkpoints."""
