@@ -13,8 +13,8 @@ from robotlearn.cameras.opencv import (  # noqa: E402
     CameraReadError,
     OpenCVCamera,
     OpenCVCameraConfig,
-    make_camera,
 )
+from robotlearn.cameras import make_camera, make_camera_config  # noqa: E402
 
 W, H, N, FPS = 64, 48, 12, 30
 
@@ -73,7 +73,8 @@ def test_async_read_returns_latest_frames_then_times_out_at_end(video):
 
 
 def test_read_after_the_end_of_a_file_raises(video):
-    cam = make_camera({"type": "opencv", "index_or_path": str(video), "warmup_s": 0})
+    cam = make_camera(make_camera_config(type="opencv", index_or_path=str(video), warmup_s=0))  # via the registry
+    assert isinstance(cam, OpenCVCamera)
     cam.connect()
     for _ in range(N):
         cam.read()

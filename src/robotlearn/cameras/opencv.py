@@ -75,6 +75,9 @@ def _cv2():
 class OpenCVCamera(Camera):
     """See the module docstring. `shape` is the `(H, W, 3)` of returned frames."""
 
+    config_class = OpenCVCameraConfig
+    name = "opencv"
+
     def __init__(self, config: OpenCVCameraConfig):
         super().__init__(config)
         self.config: OpenCVCameraConfig = config
@@ -219,13 +222,3 @@ class OpenCVCamera(Camera):
         self._cap = None
         self._latest, self._latest_seq, self._returned_seq, self._thread_error = None, 0, 0, None
 
-
-def make_camera(config: OpenCVCameraConfig | dict) -> OpenCVCamera:
-    """Camera from a config or a plain dict (as parsed from a JSON flag: {"type": "opencv", ...})."""
-    if isinstance(config, dict):
-        config = dict(config)
-        kind = config.pop("type", "opencv")
-        if kind != "opencv":
-            raise ValueError(f"camera type {kind!r} is not supported here; use 'opencv'")
-        config = OpenCVCameraConfig(**config)
-    return OpenCVCamera(config)
