@@ -279,77 +279,72 @@ def _mixture_quantiles(
 ) -> np.ndarray:
     """Quantiles of a weighted mixture of piecewise-linear CDFs, per dimension.
 
-    Input `e`, dimension `d` has the CDF through the points `(knots[e, k, d], levels[k])`
+    Input `e`, dimension `d` has the CDF through the points `(knots[k, e, d], levels[k])`
     (levels rising from 0 to 1). The mixture CDF `F = sum_e weights[e] F_e` is evaluated exactly
     at `grid + 1` evenly spaced points spanning [min_e Q_e(t_min), max_e Q_e(t_max)], which
     contains every answer, then inverted by linear interpolation between neighbouring points.
     Cost: a few dozen vectorized passes over the E*K*D knots, no sort.
 
     Args:
-        knots: `(E, K, D)`; levels: `(K,)`; weights: `(E,)` summing to 1; targets: `(T,)`, each
+        knots: `(K, E, D)`; levels: `(K,)`; weights: `(E,)` summing to 1; targets: `(T,)`, each
             one of `levels` other than 0 and 1.
     Returns:
         `(T, D)` float64.
     """
-    E, K, D = knots.shape
-    x_all = np.ascontiguousarray(np.moveaxis(knots, 0, 2), dtype=np.float64)  # (K, D, E)
+    K, E, D = knots.shape
+    x_all = np.array(knots, dtype=np.float64)  # a copy: made monotone in place below
     # Knots out of order (the reference's histogram quantiles can fall 1e-10 outside [min, max])
     # would give negative mass; a running max makes each CDF monotone.
     for k in range(1, K):
         np.maximum(x_all[k], x_all[k - 1], out=x_all[k])
     t_lo, t_hi = int(np.searchsorted(levels, targets.min())), int(np.searchsorted(levels, targets.max()))
-    seg_mass = np.diff(levels)[:, None, None] * weights[None, None, :]  # (K-1, 1, E)
+    seg_mass = np.diff(levels)[:, None, None] * weights[None, :, None]  # (K-1, E, 1)
     stride = grid + 3  # grid points 0..grid, then two overflow bins
     out = np.empty((len(targets), D))
-    # Chunks of dimensions keep the temporaries (K-1, chunk, E) small and cache-friendly.
+    # Chunks of dimensions keep the temporaries (K-1, E, chunk) small and cache-friendly.
     chunk = max(1, 100_000 // (E * (K - 1)))
     for d0 in range(0, D, chunk):
-        x = x_all[:, d0 : d0 + chunk, :]
-        dc = x.shape[1]
-        lo = x[t_lo].min(axis=1)[None, :, None]  # F(lo) <= every target, (1, dc, 1)
-        hi = x[t_hi].max(axis=1)[None, :, None]  # F(hi) >= every target
+        x = x_all[:, :, d0 : d0 + chunk]
+        dc = x.shape[2]
+        lo = x[t_lo].min(axis=0)[None, None, :]  # F(lo) <= every target, (1, 1, dc)
+        hi = x[t_hi].max(axis=0)[None, None, :]  # F(hi) >= every target
         step = (hi - lo) / grid
         step[step <= 0] = 1.0  # all answers equal lo: any grid works
-        a, b = x[:-1], x[1:]  # segment ends, (K-1, dc, E)
+        a, b = x[:-1], x[1:]  # segment ends, (K-1, E, dc)
         m = np.broadcast_to(seg_mass, a.shape)
         # A segment with no grid point strictly inside (a, b) adds its whole mass from the first
         # grid point >= b on. One with points inside adds m * (g - a) / (b - a) there; written as
         # second differences of F on the grid: the first value f, then a constant rise c per
         # cell, then the remainder l, each bounded by m (no cancellation).
-        ua = np.subtract(a, lo)
-        ua /= step
-        np.clip(ua, -2.0, grid + 3.0, out=ua)
-        ub = np.subtract(b, lo)
-        ub /= step
-        np.clip(ub, -2.0, grid + 3.0, out=ub)
-        first = np.floor(ua, out=ua).astype(np.int64)
-        first += 1
-        np.maximum(first, 0, out=first)  # first grid point > a
-        step_at = np.ceil(ub, out=ub).astype(np.int64)  # first grid point >= b
-        last = step_at - 1
-        np.minimum(last, grid, out=last)  # last grid point < b
-        spans = last >= first
-        with np.errstate(divide="ignore", invalid="ignore"):
-            slope = np.subtract(b, a)
-            np.divide(m, slope, out=slope)
-            np.copyto(slope, 0.0, where=~spans)  # m / (b - a), zero for non-spanning segments
-        f = first * step
-        f += lo
-        f -= a
-        f *= slope
-        np.copyto(f, m, where=~spans)
-        c = slope * step
-        c *= last > first
-        l = last * step
-        l += lo
-        l -= a
-        l *= slope
-        np.subtract(m, l, out=l)
-        l *= spans
+        inv_step = 1.0 / step
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            ua = np.subtract(a, lo)  # segment ends in grid units
+            ua *= inv_step
+            ub = np.subtract(b, lo)
+            ub *= inv_step
+            first = np.floor(np.clip(ua, -2.0, grid + 3.0)).astype(np.int64)
+            first += 1
+            np.maximum(first, 0, out=first)  # first grid point > a
+            step_at = np.ceil(np.clip(ub, -2.0, grid + 3.0)).astype(np.int64)  # first grid point >= b
+            last = step_at - 1
+            np.minimum(last, grid, out=last)  # last grid point < b
+            spans = last >= first
+            not_spans = ~spans
+            c = np.subtract(ub, ua)
+            np.divide(m, c, out=c)  # rise per grid cell: m * step / (b - a)
+            np.copyto(c, 0.0, where=not_spans)
+            f = np.subtract(first, ua)
+            f *= c  # F at the first grid point inside
+            np.copyto(f, m, where=not_spans)
+            l = np.subtract(last, ua)
+            l *= c
+            np.subtract(m, l, out=l)  # mass after the last grid point inside
+            l *= spans
+            c *= last > first
         np.clip(step_at, 0, grid + 1, out=step_at)
         i0 = np.where(spans, first, step_at)
         i2 = last + 1
-        offset = (np.arange(dc) * stride)[None, :, None]
+        offset = (np.arange(dc) * stride)[None, None, :]
         i0 += offset
         i2 += offset
         np.clip(i2, 0, None, out=i2)
@@ -418,7 +413,7 @@ def _aggregate_feature(key: str, stats_list: list[dict[str, np.ndarray]]) -> dic
                 out[q] = stacked(q)[0]
         else:
             levels = np.array([0.0, *(_quantile_level(q) for q in mixable), 1.0])
-            knots = np.stack([mins, *(stacked(q) for q in mixable), maxs], axis=1)  # (E, K, D)
+            knots = np.stack([mins, *(stacked(q) for q in mixable), maxs])  # (K, E, D)
             mixed = _mixture_quantiles(knots, levels, weights, levels[1:-1])
             for i, q in enumerate(mixable):
                 out[q] = np.clip(mixed[i], out["min"], out["max"])
