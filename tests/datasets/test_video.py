@@ -114,13 +114,14 @@ def test_video_duration_matches_reference_episode_table():
             assert video_duration(path) == pytest.approx(to, abs=1e-9)
 
 
-def test_append_episodes_keeps_time_continuous(tmp_path):
+@pytest.mark.parametrize("vcodec", ["libsvtav1", "h264"])
+def test_append_episodes_keeps_time_continuous(tmp_path, vcodec):
     lengths = [5, 7, 4]
     cam = tmp_path / "videos/cam/chunk-000/file-000.mp4"
     cache = DecoderCache()
     starts, froms, start = [], [], 0
     for e, n in enumerate(lengths):
-        ep = make_episode(tmp_path / f"ep{e}.mp4", n, start=start)
+        ep = make_episode(tmp_path / f"ep{e}.mp4", n, start=start, vcodec=vcodec)
         if e == 0:
             froms.append(new_video_file(cam, ep))
             assert not ep.exists()

@@ -11,6 +11,7 @@ seeking; only frames that were asked for are converted to RGB, through one reuse
 
 from __future__ import annotations
 
+import bisect
 import collections
 import math
 import os
@@ -54,12 +55,14 @@ class _OpenVideo:
     """One open MP4: its container, decoder state and the last few decoded frames. Not thread-safe on its
     own: callers hold `lock` while using it."""
 
-    def __init__(self, path: Path, stat: os.stat_result, threads: int):
+    def __init__(self, path: Path | str, stat: os.stat_result | None, threads: int, opener=None):
         self.path = path
-        self.key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        self.key = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat is not None else None
         self.lock = threading.Lock()
+        # With an opener, FFmpeg reads through a Python file object (e.g. a remote file read by byte ranges).
+        self._file = opener() if opener is not None else None
         try:
-            self.container = av.open(str(path))
+            self.container = av.open(str(path) if self._file is None else self._file)
         except av.FFmpegError as exc:
             raise VideoDecodeError(f"{path}: cannot open video ({exc}); the file is truncated or not an MP4. "
                                    "Re-download or re-record it.") from exc
@@ -95,6 +98,8 @@ class _OpenVideo:
         self._pending.clear()
         self._packets = None
         self.container.close()
+        if self._file is not None:
+            self._file.close()
 
     # ---- decoding primitives ----
     def _seek(self, t: float) -> None:
@@ -171,24 +176,24 @@ class _OpenVideo:
                 f"{where}: the stream ends {end} although its header declares a duration of {self.duration}s "
                 f"and t={t_hi:.6f}s was requested; the file is truncated. Re-download or re-record it.")
 
-        cand_times = np.fromiter((t for t, _ in cands), dtype=np.float64, count=len(cands))
-        query = np.asarray(times, dtype=np.float64)
-        pos = np.clip(np.searchsorted(cand_times, query), 1, max(len(cands) - 1, 1))
-        left = np.maximum(pos - 1, 0)
-        right = np.minimum(pos, len(cands) - 1)
-        nearest = np.where(np.abs(query - cand_times[left]) <= np.abs(query - cand_times[right]), left, right)
-        diff = np.abs(query - cand_times[nearest])
-        if (diff > tolerance_s).any():
-            i = int(np.argmax(diff))
-            raise FrameTimestampError(
-                f"{where}: requested frame at t={query[i]:.6f}s but the nearest frame in the video is at "
-                f"t={cand_times[nearest[i]]:.6f}s (off by {diff[i]:.6f}s > tolerance_s={tolerance_s}). "
-                f"Check that the dataset fps matches the video's ({self.fps:g}) and the episode's from_timestamp, "
-                "or raise tolerance_s.")
+        # Nearest decoded frame for each requested time (plain Python: T and the candidates are a handful).
+        cand_times = [t for t, _ in cands]
+        nearest = []
+        for q in times:
+            j = bisect.bisect_left(cand_times, q)
+            if j == len(cand_times) or (j > 0 and q - cand_times[j - 1] <= cand_times[j] - q):
+                j -= 1
+            if abs(q - cand_times[j]) > tolerance_s:
+                raise FrameTimestampError(
+                    f"{where}: requested frame at t={q:.6f}s but the nearest frame in the video is at "
+                    f"t={cand_times[j]:.6f}s (off by {abs(q - cand_times[j]):.6f}s > tolerance_s={tolerance_s}). "
+                    f"Check that the dataset fps matches the video's ({self.fps:g}) and the episode's "
+                    "from_timestamp, or raise tolerance_s.")
+            nearest.append(j)
 
         out = None
         converted: dict[int, int] = {}
-        for i, c in enumerate(nearest.tolist()):
+        for i, c in enumerate(nearest):
             if c in converted:  # the same frame asked twice (e.g. padded windows): copy, don't convert again
                 out[i] = out[converted[c]]
                 continue
@@ -235,20 +240,27 @@ class DecoderCache:
             self._pid = os.getpid()
 
     def decode(self, path: str | os.PathLike, timestamps: Sequence[float], tolerance_s: float = 1e-4,
-               episode_index: int | None = None) -> np.ndarray:
-        """Frames of `path` nearest `timestamps` (seconds, file time) as a (T, H, W, 3) uint8 RGB array."""
+               episode_index: int | None = None, opener=None) -> np.ndarray:
+        """Frames of `path` nearest `timestamps` (seconds, file time) as a (T, H, W, 3) uint8 RGB array.
+
+        `opener`: a no-argument callable returning a readable, seekable binary file object for `path`
+        (e.g. a remote file); then `path` is only the cache key and the name in errors, and the file
+        is never checked for changes.
+        """
         if len(timestamps) == 0:
             raise ValueError(f"{path}: decode_frames needs at least one timestamp")
-        path = Path(path)
-        try:
-            stat = os.stat(path)
-        except FileNotFoundError:
-            raise VideoDecodeError(f"{path}: video file not found"
-                                   + (f" (episode {episode_index})" if episode_index is not None else "")
-                                   + ". Check the dataset root and the episode's videos/<key>/chunk_index and "
-                                   "file_index, or re-download the dataset.") from None
+        stat = None
+        if opener is None:
+            path = Path(path)
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:
+                raise VideoDecodeError(f"{path}: video file not found"
+                                       + (f" (episode {episode_index})" if episode_index is not None else "")
+                                       + ". Check the dataset root and the episode's videos/<key>/chunk_index and "
+                                       "file_index, or re-download the dataset.") from None
         self._check_fork()
-        entry = self._checkout(path, stat)
+        entry = self._checkout(path, stat, opener)
         try:
             with entry.lock:
                 return entry.frames_at(timestamps, tolerance_s, episode_index)
@@ -259,14 +271,14 @@ class DecoderCache:
             if self.max_open == 0:
                 self._discard(path, entry)
 
-    def _checkout(self, path: Path, stat: os.stat_result) -> _OpenVideo:
-        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    def _checkout(self, path: Path | str, stat: os.stat_result | None, opener=None) -> _OpenVideo:
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat is not None else None
         with self._lock:
             entry = self._entries.get(path)
             if entry is not None and entry.key == key:
                 self._entries.move_to_end(path)
                 return entry
-        new = _OpenVideo(path, stat, self.decoder_threads)  # opened outside the lock: it reads the file
+        new = _OpenVideo(path, stat, self.decoder_threads, opener)  # opened outside the lock: it reads the file
         evicted = []
         with self._lock:
             old = self._entries.pop(path, None)
@@ -312,13 +324,14 @@ def default_decoder_cache() -> DecoderCache:
 
 
 def decode_frames(path: str | os.PathLike, timestamps: Sequence[float], tolerance_s: float = 1e-4,
-                  episode_index: int | None = None, cache: DecoderCache | None = None) -> np.ndarray:
+                  episode_index: int | None = None, cache: DecoderCache | None = None, opener=None) -> np.ndarray:
     """Decode the frames of video `path` at `timestamps` (seconds in file time = from_timestamp + episode time).
 
     Returns a (T, H, W, 3) uint8 RGB array, T = len(timestamps), in the order asked.
     Raises FrameTimestampError if a decoded frame is further than `tolerance_s` from its requested time
     or a time lies outside the video; VideoDecodeError if the file is missing, truncated or corrupt.
     `episode_index` only enriches error messages. Uses the process-wide `default_decoder_cache()` unless
-    `cache` is given.
+    `cache` is given. `opener` (optional): a callable returning a binary file object to read `path` from
+    (see `DecoderCache.decode`).
     """
-    return (cache if cache is not None else default_decoder_cache()).decode(path, timestamps, tolerance_s, episode_index)
+    return (cache if cache is not None else default_decoder_cache()).decode(path, timestamps, tolerance_s, episode_index, opener)
