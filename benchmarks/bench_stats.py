@@ -14,6 +14,7 @@ cost of ImageStatsAccumulator.add and downsample_for_stats on 480x640 frames.
 """
 
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -115,15 +116,15 @@ def speed_table(seed: int, quick: bool) -> None:
         print(f"| {name} | {value:.4f} {unit} |")
 
 
-def main() -> None:
+def main(argv: list[str] | tuple = ()) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=0, help="random seed for the synthetic episodes")
     parser.add_argument("--quick", action="store_true", help="100 episodes only (accuracy and speed)")
-    args = parser.parse_args()
+    args = parser.parse_args(list(argv))
     for n_episodes in (100,) if args.quick else (100, 1000):
         accuracy_table(n_episodes, args.seed)
     speed_table(args.seed, args.quick)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
