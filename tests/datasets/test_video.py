@@ -358,3 +358,21 @@ def test_close_without_frames_raises(tmp_path):
     with pytest.raises(DatasetError, match="without any frame"):
         enc.close()
     assert not os.listdir(tmp_path)
+
+
+def test_decode_through_a_file_object_opener(tmp_path):
+    path = make_episode(tmp_path / "ep.mp4", 6)
+    opened = []
+
+    def opener():
+        f = open(path, "rb")
+        opened.append(f)
+        return f
+
+    cache = DecoderCache()
+    key = "remote://bucket/ep.mp4"
+    assert_gray(decode_frames(key, [0.1, 0.4], cache=cache, opener=opener), [1, 4])
+    assert_gray(decode_frames(key, [0.5], cache=cache, opener=opener), [5])
+    assert len(opened) == 1  # opened once, then served from the cache
+    cache.clear()
+    assert opened[0].closed

@@ -152,7 +152,10 @@ class VideoEncoder:
 
     # ---- caller side ----------------------------------------------------------------------------------
     def add_frame(self, frame: np.ndarray) -> None:
-        """Queue one (H, W, 3) uint8 RGB frame; copies it and returns without waiting for the encoder."""
+        """Queue one (H, W, 3) uint8 RGB frame (copied). With when_full="spill" this never waits for the
+        encoder: ~0.1-1 ms in memory, a few ms when the frame is spilled to disk.
+
+        Raises ValueError for a wrong dtype/shape/odd size, DatasetError if the encoder thread failed."""
         with self._add_lock:
             if self._closed or self._closing or self._aborting:
                 raise DatasetError(f"{self.path}: add_frame called after close()/abort() of this VideoEncoder")
@@ -419,6 +422,8 @@ def append_video(dst: str | os.PathLike, src: str | os.PathLike) -> float:
     Raises VideoDecodeError (unreadable input) or VideoIncompatibleError (codec/size/pix_fmt/fps differ).
     """
     dst, src = Path(dst), Path(src)
+    if dst.resolve() == src.resolve():
+        raise ValueError(f"append_video: dst and src are the same file ({dst})")
     tmp = dst.with_name(f".{dst.name}.append-{uuid.uuid4().hex[:8]}.mp4")
     try:
         with _open_input(dst) as a, _open_input(src) as b:
