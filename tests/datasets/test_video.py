@@ -100,6 +100,10 @@ def test_video_info_has_the_fixture_keys_and_values(tmp_path):
     enc_info = video_info(path, resolve_encoder_options())
     assert (enc_info["video.height"], enc_info["video.width"], enc_info["video.fps"]) == (H, W, 30)
     assert enc_info["video.codec"] == "av1" and enc_info["video.pix_fmt"] == "yuv420p"
+    # Options left at None are reported with the encoder's defaults, as the reference records them.
+    unresolved = video_info(path, {"vcodec": "libsvtav1", "g": 2, "crf": None, "preset": None})
+    assert (unresolved["video.crf"], unresolved["video.preset"], unresolved["video.g"]) == (30, 12, 2)
+    assert "vcodec" not in unresolved
 
 
 def test_video_duration_matches_reference_episode_table():

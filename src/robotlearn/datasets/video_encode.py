@@ -377,10 +377,16 @@ def video_info(path: str | os.PathLike, encoder_options: dict) -> dict:
     """The `info` block of a video feature for meta/info.json (FORMAT.md §4.3), probed from `path`.
 
     `encoder_options` is what the file was encoded with (`VideoEncoder.encoder_options`, or any dict with
-    keys g, crf, preset; fast_decode, video_backend, extra_options, is_depth_map are optional).
+    keys g, crf, preset; fast_decode, video_backend, extra_options, is_depth_map are optional). If it has
+    a "vcodec", crf/preset left None are filled with that encoder's defaults, as VideoEncoder does.
     Raises VideoDecodeError if the file cannot be read.
     """
     path = Path(path)
+    if encoder_options.get("vcodec") is not None:
+        o = encoder_options
+        resolved = resolve_encoder_options(o["vcodec"], o.get("pix_fmt") or "yuv420p", o.get("g", 2),
+                                           o.get("crf"), o.get("preset"))
+        encoder_options = {**resolved, **{k: v for k, v in o.items() if v is not None}}
     with _open_input(path) as container:
         props = _stream_props(container.streams.video[0])
         has_audio = len(container.streams.audio) > 0
