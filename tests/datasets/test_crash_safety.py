@@ -29,6 +29,7 @@ RECORDER = textwrap.dedent(
         ds = LeRobotDataset.create("crash/test", fps=10, features=synthetic_features(2, cams), root=root,
                                    data_files_size_in_mb=0.004, video_files_size_in_mb=0.01, chunks_size=3)
     e = ds.meta.total_episodes
+    print("READY", flush=True)
     while True:
         for f in range(5 + e % 4):
             ds.add_frame(synthetic_frame(e, f, 2, cams, f"task {e % 3}"))
@@ -46,6 +47,9 @@ def start(root, resume):
 
 
 def kill_after(proc, seconds):
+    # Time from when recording starts (imports can take seconds on a loaded machine).
+    first = proc.stdout.readline()
+    assert first.strip() == "READY", first + proc.stderr.read()
     time.sleep(seconds)
     proc.send_signal(signal.SIGKILL)
     out, err = proc.communicate(timeout=30)
@@ -75,17 +79,17 @@ def test_sigkill_at_random_instants_never_loses_saved_episodes(tmp_path):
     root = tmp_path / "ds"
     total_saved = 0
     kills = 0
-    for round_ in range(14):
+    for round_ in range(12):
         resume = (root / "meta" / "info.json").exists()
         proc = start(root, resume)
-        saved, err = kill_after(proc, rng.uniform(0.6, 2.5) if round_ else 2.0)
+        saved, err = kill_after(proc, rng.uniform(0.05, 1.5) if round_ else 1.5)
         kills += 1
         if not (root / "meta" / "info.json").exists():
             assert not saved
             continue
         assert "Traceback" not in err, err
         total_saved = check_dataset(root, (saved[-1] + 1) if saved else total_saved)
-    assert kills == 14 and total_saved >= 10  # the recorder made real progress between kills
+    assert kills == 12 and total_saved >= 5  # the recorder made real progress between kills
 
 
 def test_recording_continues_after_a_kill_with_resume(tmp_path):

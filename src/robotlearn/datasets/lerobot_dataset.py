@@ -223,7 +223,8 @@ class LeRobotDataset(torch.utils.data.Dataset):
 
         `features` maps names to {"dtype", "shape", "names"}; cameras use dtype "video" (MP4) or
         "image" (PNG in Parquet) with shape (H, W, C). Extra options: `data_files_size_in_mb`,
-        `video_files_size_in_mb`, `chunks_size`, `crf`, `g`, `preset`.
+        `video_files_size_in_mb`, `chunks_size`, `crf`, `g`, `preset`, and `video_when_full`
+        ("spill": never block add_frame when encoding falls behind, queue frames on disk; "block": wait).
         """
         from robotlearn.datasets.writer import DatasetWriter
 

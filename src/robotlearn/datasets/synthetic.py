@@ -58,7 +58,7 @@ def write_synthetic_dataset(
     lengths = episode_length if isinstance(episode_length, list) else [episode_length] * num_episodes
     ds = LeRobotDataset.create(
         "synthetic/dataset", fps=fps, features=synthetic_features(state_dim, cameras), root=root,
-        robot_type="synthetic", use_videos=use_videos, **create_options,
+        robot_type="synthetic", use_videos=use_videos, **{"video_when_full": "block", **create_options},
     )
     for e in tqdm(range(num_episodes), desc="recording synthetic episodes", disable=not progress):
         for f in range(lengths[e]):

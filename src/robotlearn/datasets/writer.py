@@ -138,6 +138,9 @@ class DatasetWriter:
         self._episodes_rows: list[pa.Table] = []
         self._episode_stats: list[dict] = []
         self._resumed = resumed
+        # "spill": a live recording never waits for the encoder (late frames go to disk, none dropped);
+        # "block": offline writers (conversion, benchmarks) wait for it instead.
+        self.video_when_full = "spill"
         if resumed:
             self._load_existing_stats()
 
@@ -159,6 +162,7 @@ class DatasetWriter:
         crf: int | None = None,
         g: int = 2,
         preset: int | None = None,
+        video_when_full: str = "spill",
         **unsupported,
     ) -> "DatasetWriter":
         if unsupported:
@@ -207,7 +211,9 @@ class DatasetWriter:
         root.mkdir(parents=True, exist_ok=True)
         write_json_atomic(info, root / INFO_PATH)
         options = {"g": g, "crf": crf, "preset": preset}
-        return cls(repo_id, root, resumed=False, vcodec=vcodec, encoder_options=options, image_writer_threads=image_writer_threads)
+        writer = cls(repo_id, root, resumed=False, vcodec=vcodec, encoder_options=options, image_writer_threads=image_writer_threads)
+        writer.video_when_full = video_when_full
+        return writer
 
     @classmethod
     def resume(cls, repo_id: str, root: str | Path, vcodec: str | None = None, image_writer_threads: int = 0, **options) -> "DatasetWriter":
@@ -312,7 +318,8 @@ class DatasetWriter:
         path = self.root / STAGING_DIR / key / f"episode-{episode:06d}-{os.getpid()}-{time.monotonic_ns()}.mp4"
         path.parent.mkdir(parents=True, exist_ok=True)
         opts = {k: v for k, v in self.encoder_options.items() if v is not None}
-        return VideoEncoder(path, self.meta.fps, vcodec=self.vcodec, spill_dir=path.parent / (path.stem + "-spill"), **opts)
+        return VideoEncoder(path, self.meta.fps, vcodec=self.vcodec, spill_dir=path.parent / (path.stem + "-spill"),
+                            when_full=self.video_when_full, **opts)
 
     def clear_episode_buffer(self) -> None:
         """Discard the episode in progress; stop its encoders and delete their partial files."""
