@@ -154,3 +154,10 @@ def test_half_turn_homing_centres_the_current_pose(sim, bus):
     offsets = bus.set_half_turn_homings(["pan", "lift"])
     assert offsets == {"pan": 3000 - 2047, "lift": 100 - 2047}
     assert bus.sync_read("Present_Position", ["pan", "lift"], normalize=False) == {"pan": 2047, "lift": 2047}
+
+
+def test_port_vanishing_mid_session_is_reported(sim, bus):
+    sim.stop()  # closes the pty: like pulling the USB cable
+    with pytest.raises(MotorCommunicationError, match="unplugged") as info:
+        bus.read("Present_Position", "pan")
+    assert info.value.reason == "port error"

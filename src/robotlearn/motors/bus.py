@@ -33,6 +33,13 @@ from robotlearn.motors.motor import (
 
 logger = logging.getLogger(__name__)
 
+try:
+    import termios
+
+    _PORT_ERRORS: tuple[type[BaseException], ...] = (OSError, termios.error)  # pyserial's SerialException is an OSError
+except ImportError:  # Windows
+    _PORT_ERRORS = (OSError,)
+
 PING, READ, WRITE, SYNC_READ, SYNC_WRITE = 0x01, 0x02, 0x03, 0x82, 0x83
 POSITION_REGISTERS = ("Present_Position", "Goal_Position")  # the registers `normalize=True` applies to
 
@@ -252,6 +259,12 @@ class MotorsBus:
                     break
                 except (PacketTimeout, ChecksumError) as e:
                     last = e
+                except _PORT_ERRORS as e:  # the adapter vanished (USB unplugged)
+                    raise MotorCommunicationError(
+                        f"{self.port}: the serial port failed ({e}) while accessing {register!r}. Was the USB "
+                        "cable unplugged? Reconnect it and connect() again.",
+                        port=self.port, motors=[names.get(i, str(i)) for i in reply_ids], register=register, reason="port error",
+                    ) from None
             else:
                 bad_id = last.args[0] if last.args else None
                 motor = names.get(bad_id, f"id {bad_id}")
@@ -367,8 +380,14 @@ class MotorsBus:
         body = b"".join(bytes([self.motors[n].id]) + self._word(register, n, values[n], normalize) for n in names)
         self._require_connected()
         with self._lock:
-            self._serial.write(self.codec.instruction(self.codec.BROADCAST_ID, SYNC_WRITE, self.codec.addr_len(addr, size) + body))
-            self._serial.flush()
+            try:
+                self._serial.write(self.codec.instruction(self.codec.BROADCAST_ID, SYNC_WRITE, self.codec.addr_len(addr, size) + body))
+                self._serial.flush()
+            except _PORT_ERRORS as e:
+                raise MotorCommunicationError(
+                    f"{self.port}: the serial port failed ({e}) while writing {register!r}. Was the USB cable unplugged?",
+                    port=self.port, motors=names, register=register, reason="port error",
+                ) from None
 
     def _names(self, motors: list[str] | str | None) -> list[str]:
         names = list(self.motors) if motors is None else [motors] if isinstance(motors, str) else list(motors)
