@@ -2,8 +2,8 @@
 
     python -m benchmarks.bench_stats [--seed 0] [--quick]
 
-Accuracy: synthetic episodes in three dims (shifted normals, shifted uniforms, heavy-tailed Student t
-with df=2), 30-400 frames each. For q01/q10/q50/q90/q99 of the pooled data it prints the error of
+Accuracy: synthetic episodes in four dims (shifted normals, shifted uniforms, heavy-tailed Student t
+with df=2, shifted normals with one +-50..100 glitch frame per episode), 30-400 frames each. For q01/q10/q50/q90/q99 of the pooled data it prints the error of
   ours        aggregate_stats over all per-episode stats at once (mixture of piecewise-linear CDFs)
   folded      aggregate_stats applied one episode at a time (aggregate(previous, episode))
   envelope    the reference's rule: min of per-episode q for q <= 0.5, max above
@@ -27,19 +27,21 @@ from robotlearn.datasets.stats import (
     downsample_for_stats,
 )
 
-DIMS = ("normal", "uniform", "heavy-t2")
-FEATURES = {"x": {"dtype": "float32", "shape": (3,)}}
+DIMS = ("normal", "uniform", "heavy-t2", "glitch")
+FEATURES = {"x": {"dtype": "float32", "shape": (len(DIMS),)}}
 
 
 def make_episodes(rng: np.random.Generator, n_episodes: int) -> list[np.ndarray]:
     episodes = []
     for _ in range(n_episodes):
         n = int(rng.integers(30, 400))
-        e = np.empty((n, 3))
+        e = np.empty((n, len(DIMS)))
         e[:, 0] = rng.normal(rng.normal(0, 2), rng.uniform(0.3, 1.5), n)
         low = rng.uniform(-5, 0)
         e[:, 1] = rng.uniform(low, low + rng.uniform(1, 6), n)
         e[:, 2] = rng.standard_t(2, n) * rng.uniform(0.5, 2) + rng.normal(0, 1)
+        e[:, 3] = rng.normal(rng.normal(0, 2), rng.uniform(0.3, 1.5), n)
+        e[rng.integers(n), 3] = rng.choice([-1, 1]) * rng.uniform(50, 100)
         episodes.append(e)
     return episodes
 
