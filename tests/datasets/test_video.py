@@ -380,3 +380,19 @@ def test_decode_through_a_file_object_opener(tmp_path):
     assert len(opened) == 1  # opened once, then served from the cache
     cache.clear()
     assert opened[0].closed
+
+
+def test_threads_sharing_a_small_cache_get_correct_frames(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [make_episode(tmp_path / f"ep{i}.mp4", 8, start=10 * i) for i in range(3)]
+    cache = DecoderCache(max_open=1)  # every call evicts another thread's file
+
+    def read(job):
+        f, k = job
+        return levels(decode_frames(paths[f], [k / 10, (k + 1) / 10], cache=cache))
+
+    jobs = [(j % 3, j % 7) for j in range(90)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(read, jobs))
+    assert results == [[10 * f + k, 10 * f + k + 1] for f, k in jobs]

@@ -16,7 +16,6 @@ import collections
 import math
 import os
 import threading
-from fractions import Fraction
 from pathlib import Path
 from typing import Sequence
 
@@ -59,6 +58,7 @@ class _OpenVideo:
         self.path = path
         self.key = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat is not None else None
         self.lock = threading.Lock()
+        self.closed = False
         # With an opener, FFmpeg reads through a Python file object (e.g. a remote file read by byte ranges).
         self._file = opener() if opener is not None else None
         try:
@@ -94,6 +94,9 @@ class _OpenVideo:
         self.eof = False
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self.recent.clear()
         self._pending.clear()
         self._packets = None
@@ -260,16 +263,19 @@ class DecoderCache:
                                        + ". Check the dataset root and the episode's videos/<key>/chunk_index and "
                                        "file_index, or re-download the dataset.") from None
         self._check_fork()
-        entry = self._checkout(path, stat, opener)
-        try:
-            with entry.lock:
-                return entry.frames_at(timestamps, tolerance_s, episode_index)
-        except VideoDecodeError:
-            self._discard(path, entry)  # the decoder state is unknown after an error
-            raise
-        finally:
-            if self.max_open == 0:
-                self._discard(path, entry)
+        while True:
+            entry = self._checkout(path, stat, opener)
+            try:
+                with entry.lock:
+                    if entry.closed:  # evicted by another thread between checkout and lock: take a fresh one
+                        continue
+                    return entry.frames_at(timestamps, tolerance_s, episode_index)
+            except VideoDecodeError:
+                self._discard(path, entry)  # the decoder state is unknown after an error
+                raise
+            finally:
+                if self.max_open == 0:
+                    self._discard(path, entry)
 
     def _checkout(self, path: Path | str, stat: os.stat_result | None, opener=None) -> _OpenVideo:
         key = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat is not None else None
@@ -297,7 +303,8 @@ class DecoderCache:
             if self._entries.get(path) is entry:
                 del self._entries[path]
         with entry.lock:
-            entry.close()
+            if not entry.closed:
+                entry.close()
 
     def clear(self) -> None:
         """Close every open file owned by this process."""
