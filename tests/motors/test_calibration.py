@@ -59,7 +59,7 @@ def test_normalized_values():
     cal = MotorCalibration(1, 0, 0, 1000, 3000)
     assert normalize(1000, cal, MotorNormMode.RANGE_M100_100, 4096) == -100
     assert normalize(3000, cal, MotorNormMode.RANGE_0_100, 4096) == 100
-    assert normalize(2000 + 1024, cal, MotorNormMode.DEGREES, 4096) == 90.0
+    assert normalize(2000 + 4095 / 4, cal, MotorNormMode.DEGREES, 4096) == 90.0
     assert unnormalize(500.0, cal, MotorNormMode.RANGE_M100_100, 4096) == 3000  # clipped to the range
     assert normalize(1000, MotorCalibration(1, 1, 0, 1000, 3000), MotorNormMode.RANGE_M100_100, 4096) == 100
 

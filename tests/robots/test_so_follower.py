@@ -15,7 +15,9 @@ from robotlearn.motors.sim import ServoSimulator
 from robotlearn.robots import RobotNotConnectedError, make_robot
 from robotlearn.robots.so100_follower import SO100Follower, SO100FollowerConfig
 from robotlearn.robots.so101_follower import SO101Follower, SO101FollowerConfig
+from robotlearn.teleoperators import make_teleoperator
 from robotlearn.teleoperators.so100_leader import SO100Leader, SO100LeaderConfig
+from robotlearn.teleoperators.so101_leader import SO101Leader
 
 JOINTS = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
 
@@ -59,6 +61,9 @@ def test_features_name_every_joint_and_camera():
     assert isinstance(robot, SO101Follower)
     assert robot.action_features == {f"{j}.pos": float for j in JOINTS}
     assert robot.observation_features == {**{f"{j}.pos": float for j in JOINTS}, "front": (48, 64, 3)}
+    leader = make_teleoperator("so101_leader", port="/dev/null", id="l1")
+    assert isinstance(leader, SO101Leader) and leader.action_features == robot.action_features
+    assert leader.calibration_fpath.parts[-3:] == ("so101_leader", "l1.json") and leader.calibration_fpath.parts[-4] == "teleoperators"
 
 
 def test_leader_positions_drive_follower_goals(cal_dir, follower_sim, leader_sim):

@@ -109,12 +109,16 @@ def check_calibration(calibration: dict[str, MotorCalibration], motors: dict, so
 
 
 def normalize(raw: float, cal: MotorCalibration, mode: MotorNormMode, resolution: int) -> float:
-    """Raw ticks -> the motor's normalized unit (not clipped: values past the range read past ±100)."""
+    """Raw ticks -> the motor's normalized unit (not clipped: values past the range read past ±100).
+
+    Degrees use (resolution - 1) ticks per 360°, the convention of the reference implementation,
+    so joint values match datasets recorded with it.
+    """
     if mode == MotorNormMode.RAW:
         return float(raw)
     lo, hi = cal.range_min, cal.range_max
     if mode == MotorNormMode.DEGREES:
-        value = (raw - (lo + hi) / 2) * 360.0 / resolution
+        value = (raw - (lo + hi) / 2) * 360.0 / (resolution - 1)
     elif mode == MotorNormMode.RANGE_M100_100:
         value = (raw - lo) / (hi - lo) * 200.0 - 100.0
     elif mode == MotorNormMode.RANGE_0_100:
@@ -134,7 +138,7 @@ def unnormalize(value: float, cal: MotorCalibration, mode: MotorNormMode, resolu
     if cal.drive_mode:
         value = 100.0 - value if mode == MotorNormMode.RANGE_0_100 else -value
     if mode == MotorNormMode.DEGREES:
-        raw = value * resolution / 360.0 + (lo + hi) / 2
+        raw = value * (resolution - 1) / 360.0 + (lo + hi) / 2
     elif mode == MotorNormMode.RANGE_M100_100:
         raw = (value + 100.0) / 200.0 * (hi - lo) + lo
     elif mode == MotorNormMode.RANGE_0_100:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 class MotorNormMode(str, enum.Enum):
     """How a position register is presented above the bus.
 
-    DEGREES: 0 at the middle of the calibrated range, 360 per turn.
+    DEGREES: 0 at the middle of the calibrated range, 360 per turn (4095 ticks).
     RANGE_M100_100: -100 at range_min, +100 at range_max (arm joints).
     RANGE_0_100: 0 at range_min, 100 at range_max (grippers: 0 = closed side).
     RAW: encoder ticks, untouched.
