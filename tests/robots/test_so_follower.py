@@ -63,7 +63,7 @@ def test_features_name_every_joint_and_camera():
     assert robot.observation_features == {**{f"{j}.pos": float for j in JOINTS}, "front": (48, 64, 3)}
     leader = make_teleoperator("so101_leader", port="/dev/null", id="l1")
     assert isinstance(leader, SO101Leader) and leader.action_features == robot.action_features
-    assert leader.calibration_fpath.parts[-3:] == ("so101_leader", "l1.json") and leader.calibration_fpath.parts[-4] == "teleoperators"
+    assert leader.calibration_fpath.parts[-3:] == ("teleoperators", "so101_leader", "l1.json")
 
 
 def test_leader_positions_drive_follower_goals(cal_dir, follower_sim, leader_sim):
