@@ -54,6 +54,8 @@ def test_use_before_connect_raises(follower_sim):
         robot.send_action({"gripper.pos": 10.0})
     with pytest.raises(RobotNotConnectedError):
         robot.disconnect()
+    with pytest.raises(RobotNotConnectedError, match="connect"):
+        SO100Leader(SO100LeaderConfig(port=follower_sim.port)).get_action()
 
 
 def test_features_name_every_joint_and_camera():
