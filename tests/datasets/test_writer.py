@@ -173,3 +173,18 @@ def test_clear_episode_buffer_discards_only_the_current_episode(tmp_path):
     ds.finalize()  # idempotent
     r = LeRobotDataset("x", root=tmp_path / "ds")
     assert len(r) == 3 and r.meta.tasks == ["keep"]
+
+
+def test_scalar_features_are_stored_as_scalars_and_read_back_0d(tmp_path):
+    features = {**synthetic_features(2, {}), "next.reward": {"dtype": "float32", "shape": (1,), "names": None},
+                "next.done": {"dtype": "bool", "shape": (1,), "names": None}}
+    ds = LeRobotDataset.create("x", fps=10, features=features, root=tmp_path / "ds")
+    from robotlearn.datasets.synthetic import synthetic_frame
+
+    for f in range(4):
+        ds.add_frame({**synthetic_frame(0, f, 2, {}, "t"), "next.reward": np.array([f / 2], np.float32), "next.done": f == 3})
+    ds.save_episode()
+    schema = pq.read_schema(tmp_path / "ds/data/chunk-000/file-000.parquet")
+    assert str(schema.field("next.reward").type) == "float" and str(schema.field("next.done").type) == "bool"
+    r = LeRobotDataset("x", root=tmp_path / "ds")
+    assert r[3]["next.reward"].shape == () and float(r[3]["next.reward"]) == 1.5 and bool(r[3]["next.done"])

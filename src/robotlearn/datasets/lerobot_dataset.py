@@ -90,6 +90,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
         self._absolute = np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
         self._identity = episodes is None
         self._files = DataFileCache(meta.features)
+        self._paths: dict = {}
         self._video_cols = {
             key: (
                 cols[f"videos/{key}/chunk_index"].astype(np.int64),
@@ -138,7 +139,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
         absolute = int(self._absolute[idx])
         ep = int(np.searchsorted(self._ep_to, absolute, side="right"))
         start, end = int(self._ep_from[ep]), int(self._ep_to[ep])
-        loaded = self._files.get(self.meta.data_file(int(self._data_chunk[ep]), int(self._data_file[ep])))
+        loaded = self._files.get(self._data_path(ep))
         row = int(loaded.rows(np.array([absolute]))[0])
         meta = self.meta
 
@@ -192,11 +193,20 @@ class LeRobotDataset(torch.utils.data.Dataset):
         item["task"] = meta.tasks[task_index]
         return item
 
+    def _data_path(self, ep: int) -> Path:
+        # Resolving (and checking) a path costs syscalls: do it once per episode, not per sample.
+        path = self._paths.get(ep)
+        if path is None:
+            path = self._paths[ep] = self.meta.data_file(int(self._data_chunk[ep]), int(self._data_file[ep]))
+        return path
+
     def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool) -> torch.Tensor:
         from robotlearn.datasets.video import decode_frames
 
         chunk, file, from_ts = self._video_cols[key]
-        path = self.meta.video_file(key, int(chunk[ep]), int(file[ep]))
+        path = self._paths.get((key, ep))
+        if path is None:
+            path = self._paths[(key, ep)] = self.meta.video_file(key, int(chunk[ep]), int(file[ep]))
         frames = decode_frames(path, (from_ts[ep] + times).tolist(), tolerance_s=self.tolerance_s, episode_index=ep)
         tensor = torch.from_numpy(frames).permute(0, 3, 1, 2)
         if not self.return_uint8:

@@ -425,6 +425,8 @@ class DatasetWriter:
         arrays = []
         for field in self._schema:
             values = columns[field.name]
+            if isinstance(values, np.ndarray) and list(self.meta.features[field.name]["shape"]) == [1]:
+                values = values.reshape(-1)  # (1,) features are stored as scalars (FORMAT.md §4.2)
             if isinstance(values, np.ndarray) and values.ndim > 1:
                 flat = pa.array(values.reshape(-1))
                 arr = flat
