@@ -291,78 +291,63 @@ def _mixture_quantiles(
     Cost: a few dozen vectorized passes over the E*K*D knots, no sort.
 
     Args:
-        knots: `(K, E, D)`; levels: `(K,)`; weights: `(E,)` summing to 1; targets: `(T,)`, each
-            one of `levels` other than 0 and 1.
+        knots: `(K, E, D)` float64, modified in place (sorted along K); levels: `(K,)`;
+            weights: `(E,)` summing to 1; targets: `(T,)`, each one of `levels` other than 0, 1.
     Returns:
         `(T, D)` float64.
     """
     K, E, D = knots.shape
-    x_all = np.array(knots, dtype=np.float64)  # a copy: made monotone in place below
     # Knots out of order (the reference's histogram quantiles can fall 1e-10 outside [min, max])
     # would give negative mass; a running max makes each CDF monotone.
     for k in range(1, K):
-        np.maximum(x_all[k], x_all[k - 1], out=x_all[k])
+        np.maximum(knots[k], knots[k - 1], out=knots[k])
     t_lo, t_hi = int(np.searchsorted(levels, targets.min())), int(np.searchsorted(levels, targets.max()))
     seg_mass = np.diff(levels)[:, None, None] * weights[None, :, None]  # (K-1, E, 1)
-    stride = grid + 3  # grid points 0..grid, then two overflow bins
+    stride = grid + 3  # grid points 0..grid, then two overflow bins (idx <= grid + 1, plus 1)
     out = np.empty((len(targets), D))
-    # Chunks of dimensions keep the temporaries (K-1, E, chunk) small and cache-friendly.
+    # Chunks of dimensions keep the temporaries (K, E, chunk) small and cache-friendly.
     chunk = max(1, 100_000 // (E * (K - 1)))
     for d0 in range(0, D, chunk):
-        x = x_all[:, :, d0 : d0 + chunk]
+        x = knots[:, :, d0 : d0 + chunk]
         dc = x.shape[2]
         lo = x[t_lo].min(axis=0)[None, None, :]  # F(lo) <= every target, (1, 1, dc)
         hi = x[t_hi].max(axis=0)[None, None, :]  # F(hi) >= every target
         step = (hi - lo) / grid
         step[step <= 0] = 1.0  # all answers equal lo: any grid works
-        a, b = x[:-1], x[1:]  # segment ends, (K-1, E, dc)
-        m = np.broadcast_to(seg_mass, a.shape)
-        # A segment with no grid point strictly inside (a, b) adds its whole mass from the first
-        # grid point >= b on. One with points inside adds m * (g - a) / (b - a) there; written as
-        # second differences of F on the grid: the first value f, then a constant rise c per
-        # cell, then the remainder l, each bounded by m (no cancellation).
-        inv_step = 1.0 / step
+        # Grid point i sits at lo + i * step. Segment k runs from knot k to knot k + 1 and holds
+        # mass m; at the grid points g in [a, b) it adds m * (g - a) / (b - a) to F, and m at
+        # every grid point >= b. As second differences of F on the grid: the first value f, a
+        # constant rise c per cell, then the remainder l. Segment k ends at the grid index where
+        # segment k + 1 starts, so the entries are summed per knot: two per knot, no sort.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            ua = np.subtract(a, lo)  # segment ends in grid units
-            ua *= inv_step
-            ub = np.subtract(b, lo)
-            ub *= inv_step
-            first = np.floor(np.clip(ua, -2.0, grid + 3.0)).astype(np.int64)
-            first += 1
-            np.maximum(first, 0, out=first)  # first grid point > a
-            step_at = np.ceil(np.clip(ub, -2.0, grid + 3.0)).astype(np.int64)  # first grid point >= b
-            last = step_at - 1
-            np.minimum(last, grid, out=last)  # last grid point < b
-            spans = last >= first
-            not_spans = ~spans
-            c = np.subtract(ub, ua)
-            np.divide(m, c, out=c)  # rise per grid cell: m * step / (b - a)
-            np.copyto(c, 0.0, where=not_spans)
-            f = np.subtract(first, ua)
-            f *= c  # F at the first grid point inside
-            np.copyto(f, m, where=not_spans)
-            l = np.subtract(last, ua)
+            u = np.subtract(x, lo)
+            u *= 1.0 / step  # knots in grid units, (K, E, dc)
+            idx = np.ceil(np.clip(u, 0.0, grid + 1.0)).astype(np.int64)  # first grid point >= knot
+            inside = idx[1:] - idx[:-1]  # grid points in [a, b), (K-1, E, dc)
+            c = np.subtract(u[1:], u[:-1])
+            empty = inside == 0
+            np.copyto(c, 1.0, where=empty)  # zero widths: avoid inf * 0
+            np.divide(seg_mass, c, out=c)  # m * step / (b - a)
+            np.copyto(c, 0.0, where=empty)
+            f = np.subtract(idx[:-1], u[:-1])
+            f *= c  # F at the first grid point in [a, b) (bounded by m)
+            l = np.subtract(idx[1:] - 1, u[:-1])
             l *= c
-            np.subtract(m, l, out=l)  # mass after the last grid point inside
-            l *= spans
-            c *= last > first
-        np.clip(step_at, 0, grid + 1, out=step_at)
-        i0 = np.where(spans, first, step_at)
-        i2 = last + 1
-        offset = (np.arange(dc) * stride)[None, None, :]
-        i0 += offset
-        i2 += offset
-        np.clip(i2, 0, None, out=i2)
+            np.subtract(seg_mass, l, out=l)  # m minus F at the last grid point in [a, b)
+            c *= inside > 1  # a run of equal rises needs two points; else c could be huge
+        at = np.zeros(x.shape)  # added at idx
+        after = np.zeros(x.shape)  # added at idx + 1
+        at[:-1] += f
+        after[:-1] += c
+        after[:-1] -= f
+        at[1:] += l
+        at[1:] -= c
+        after[1:] -= l
+        idx += (np.arange(dc) * stride)[None, None, :]
         n_bins = dc * stride
-        dd = np.bincount(i0.ravel(), f.ravel(), n_bins)
-        c -= f
-        i0 += 1
-        dd += np.bincount(i0.ravel(), c.ravel(), n_bins)
-        c += f  # back to c
-        np.subtract(l, c, out=c)
-        dd += np.bincount(i2.ravel(), c.ravel(), n_bins)
-        i2 += 1
-        dd -= np.bincount(i2.ravel(), l.ravel(), n_bins)
+        dd = np.bincount(idx.ravel(), at.ravel(), n_bins)
+        idx += 1
+        dd += np.bincount(idx.ravel(), after.ravel(), n_bins)
         cdf = np.cumsum(np.cumsum(dd.reshape(dc, stride), axis=1), axis=1)[:, : grid + 1]  # F(lo + i*step)
         lo, step = lo.reshape(dc), step.reshape(dc)
         rows = np.arange(dc)
