@@ -74,9 +74,11 @@ class LoopStats:
 
     def summary(self) -> str:
         """One line: frames, measured rate, period error, p99 jitter, overruns."""
-        mode = "" if self.realtime else " (as fast as possible)"
+        if not self.realtime:
+            return (f"{self.frames} frames in {self.duration_s:.2f}s (as fast as possible, not real time): "
+                    f"{self.measured_fps:.1f} frames/s, work {self.mean_work_ms:.1f} ms/cycle")
         return (
-            f"{self.frames} frames in {self.duration_s:.2f}s{mode}: {self.measured_fps:.2f} Hz (target {self.fps:g}), "
+            f"{self.frames} frames in {self.duration_s:.2f}s: {self.measured_fps:.2f} Hz (target {self.fps:g}), "
             f"period error {self.mean_period_error_ms:+.3f} ms, p99 jitter {self.p99_jitter_ms:.3f} ms, "
             f"work {self.mean_work_ms:.1f} ms/cycle, overruns {self.overruns}"
         )
@@ -110,7 +112,7 @@ def observation_to_policy_batch(obs_frame: dict[str, Any], device=None, task: st
     for key, value in obs_frame.items():
         arr = np.asarray(value)
         if arr.ndim == 3:
-            t = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).float().div_(255.0)
+            t = torch.from_numpy(np.array(arr, copy=True)).permute(2, 0, 1).float().div_(255.0)
         else:
             t = torch.from_numpy(arr.astype(np.float32).reshape(-1))
         batch[key] = t.unsqueeze(0).to(device) if device is not None else t.unsqueeze(0)
@@ -203,6 +205,9 @@ def record_loop(
         starts.append(t0)
         obs = robot.get_observation()
         obs_frame = build_dataset_frame(features, obs, "observation")
+        if extra_keys:  # read with the observation, before the action changes the state
+            extras = robot.get_extra_observation()
+            obs_frame.update({key: extras[key] for key in extra_keys})
 
         if policy is not None:
             import torch
@@ -220,10 +225,6 @@ def record_loop(
             frame = {**obs_frame, **build_dataset_frame(features, sent, "action"), "task": single_task}
             if want_capture_time:
                 frame[CAPTURE_TIME_KEY] = np.array([t0 - start], dtype=np.float32)
-            if extra_keys:
-                extras = robot.get_extra_observation()
-                for key in extra_keys:
-                    frame[key] = extras[key]
             dataset.add_frame(frame)
         if display_data:
             log_rerun_data(obs, sent or {})

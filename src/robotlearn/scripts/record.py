@@ -1,0 +1,203 @@
+"""`robotlearn record`: record episodes from a robot, driven by a teleoperator or a policy, into a
+LeRobotDataset.
+
+    # simulated PushT with its scripted expert, as fast as the CPU allows
+    robotlearn record --robot.type=sim_pusht --teleop.type=scripted_pusht \
+        --dataset.root=data/pusht_demo --dataset.num_episodes=10 --dataset.episode_time_s=30 \
+        --dataset.reset_time_s=0 --dataset.fps=10 --dataset.single_task="push the T" --dataset.realtime=false
+
+    # SO-100 arm with its leader arm and a camera
+    robotlearn record --robot.type=so100_follower --robot.port=/dev/ttyACM0 --robot.id=follower \
+        --robot.cameras='{"front": {"type": "opencv", "index_or_path": 0, "width": 640, "height": 480, "fps": 30}}' \
+        --teleop.type=so100_leader --teleop.port=/dev/ttyACM1 --teleop.id=leader \
+        --dataset.repo_id=me/pick_cube --dataset.num_episodes=20 --dataset.single_task="pick the cube"
+
+Keys while recording (in the terminal): right arrow (or n) ends the episode early, left arrow (or r)
+re-records it, escape (or q) stops. Each saved episode is durable at once; `--resume` appends to an
+existing dataset.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from robotlearn.configs import parse_config
+from robotlearn.scripts.robot_args import RobotArgs, TeleopArgs
+
+
+@dataclass
+class DatasetArgs:
+    repo_id: str = field(default="local/recording", metadata={"help": "Dataset name 'user/name' (used for the Hub and the default root)."})
+    root: str | None = field(default=None, metadata={"help": "Dataset folder (default: $ROBOTLEARN_HOME/datasets/<repo_id>)."})
+    single_task: str | None = field(default=None, metadata={"help": "Task description stored with every frame, e.g. 'push the T' (required)."})
+    num_episodes: int = field(default=50, metadata={"help": "Number of episodes to record."})
+    episode_time_s: float = field(default=60.0, metadata={"help": "Length of each episode in seconds (frames = episode_time_s * fps)."})
+    reset_time_s: float = field(default=60.0, metadata={"help": "Time between episodes to reset the scene (teleoperation continues, nothing is stored)."})
+    fps: int = field(default=30, metadata={"help": "Control and recording rate (frames per second)."})
+    video: bool = field(default=True, metadata={"help": "Store cameras as MP4 video (true) or PNG images in the Parquet files (false)."})
+    vcodec: str = field(default="libsvtav1", metadata={"help": "Video codec: libsvtav1 (AV1, the format's default), libx264, libopenh264, ..."})
+    image_writer_threads: int = field(default=4, metadata={"help": "Threads encoding PNG images (with --dataset.video=false)."})
+    capture_time: bool = field(default=False, metadata={"help": "Also store the measured capture time of each frame as observation.capture_time (seconds since episode start)."})
+    env_state: bool = field(default=True, metadata={"help": "Simulated robots: also store the full simulator state (observation.environment_state), for exact replay."})
+    realtime: bool = field(default=True, metadata={"help": "Run at --dataset.fps in wall-clock time. false: simulated robots run as fast as possible (same frames)."})
+    push_to_hub: bool = field(default=False, metadata={"help": "Upload the dataset to the Hugging Face Hub at the end (needs network and a token)."})
+    private: bool = field(default=False, metadata={"help": "With --dataset.push_to_hub: create a private repository."})
+
+
+@dataclass
+class PolicyArgs:
+    path: str | None = field(default=None, metadata={"help": "Record with a trained policy instead of a teleoperator: its pretrained_model folder (or a checkpoint/training output folder)."})
+    device: str = field(default="cpu", metadata={"help": "Device for the policy: cpu, cuda, mps."})
+
+
+@dataclass
+class RecordArgs:
+    robot: RobotArgs = field(default_factory=RobotArgs)
+    teleop: TeleopArgs = field(default_factory=TeleopArgs)
+    dataset: DatasetArgs = field(default_factory=DatasetArgs)
+    policy: PolicyArgs = field(default_factory=PolicyArgs)
+    resume: bool = field(default=False, metadata={"help": "Append episodes to the existing dataset at --dataset.root instead of creating a new one."})
+    display_data: bool = field(default=False, metadata={"help": "Show cameras and joint values live in rerun (extra 'viz')."})
+    play_sounds: bool = field(default=True, metadata={"help": "Announce episodes with a speech program (spd-say/say/espeak) if present."})
+
+
+def dataset_features(robot, args: DatasetArgs) -> dict:
+    """Features of the dataset recorded from `robot`: action, observation.state, cameras, and the
+    optional capture time and simulator state."""
+    from robotlearn.recording import capture_time_feature, hw_to_dataset_features
+
+    features = {
+        **hw_to_dataset_features(robot.action_features, "action", use_video=args.video),
+        **hw_to_dataset_features(robot.observation_features, "observation", use_video=args.video),
+    }
+    if args.capture_time:
+        features.update(capture_time_feature())
+    if args.env_state:
+        features.update(getattr(robot, "extra_dataset_features", {}) or {})
+    return features
+
+
+def _open_dataset(args: RecordArgs, robot, features: dict):
+    from robotlearn.datasets import LeRobotDataset
+    from robotlearn.datasets.metadata import default_root
+
+    ds_args = args.dataset
+    root = Path(ds_args.root) if ds_args.root else default_root(ds_args.repo_id)
+    if args.resume:
+        dataset = LeRobotDataset.resume(ds_args.repo_id, root, vcodec=ds_args.vcodec, image_writer_threads=ds_args.image_writer_threads)
+        missing = {k: v for k, v in features.items() if k not in dataset.meta.features}
+        mismatched = [
+            k for k, v in features.items()
+            if k in dataset.meta.features and (list(dataset.meta.features[k]["shape"]) != list(v["shape"])
+                                               or dataset.meta.features[k].get("names") != v.get("names"))
+        ]
+        if mismatched or any(k in ("action", "observation.state") or ".images." in k for k in missing):
+            raise SystemExit(
+                f"--resume: the dataset at {root} was recorded with other features ({sorted(dataset.meta.features)}); "
+                f"this robot gives {sorted(features)} (mismatched: {mismatched or sorted(missing)}). "
+                f"Record into a new --dataset.root."
+            )
+        if dataset.meta.fps != ds_args.fps:
+            raise SystemExit(f"--resume: the dataset at {root} has fps={dataset.meta.fps}; pass --dataset.fps={dataset.meta.fps}")
+        return dataset
+    if root.exists() and any(root.iterdir()):
+        raise SystemExit(f"{root} already exists: pass --resume to append episodes, or choose another --dataset.root")
+    return LeRobotDataset.create(
+        ds_args.repo_id, ds_args.fps, features, root=root, robot_type=robot.name, use_videos=ds_args.video,
+        image_writer_threads=ds_args.image_writer_threads, vcodec=ds_args.vcodec,
+    )
+
+
+def _load_policy(args: PolicyArgs):
+    try:
+        from robotlearn.policies.factory import make_policy_from_pretrained
+    except ImportError as e:
+        raise SystemExit(f"--policy.path needs robotlearn.policies ({e})") from None
+    return make_policy_from_pretrained(args.path, device=args.device)
+
+
+def _sim_result(robot) -> str:
+    info = getattr(robot, "last_info", None) or {}
+    if "coverage" in info:
+        return f", success={bool(info.get('is_success'))} coverage={info['coverage']:.2f}"
+    return ""
+
+
+def record(args: RecordArgs):
+    """Run a recording session; returns the dataset (finalized)."""
+    from tqdm import tqdm
+
+    from robotlearn.recording import init_keyboard_listener, init_rerun, log_say, record_loop
+
+    ds_args = args.dataset
+    if not ds_args.single_task:
+        raise SystemExit('--dataset.single_task is required: describe the task, e.g. --dataset.single_task="push the T"')
+    robot = args.robot.make()
+    policy = _load_policy(args.policy) if args.policy.path else None
+    teleop = None if policy is not None else args.teleop.make(robot)
+    if policy is None and teleop is None:
+        raise SystemExit("give a teleoperator (--teleop.type=..., e.g. scripted_pusht for sim_pusht) or a policy (--policy.path=...)")
+    features = dataset_features(robot, ds_args)
+    dataset = _open_dataset(args, robot, features)
+    if args.resume and getattr(robot.config, "seed", None) is not None and dataset.meta.total_episodes:
+        # A resumed session must not replay the first session's initial states.
+        robot.config.seed += dataset.meta.total_episodes
+        print(f"--resume: simulator seed offset by {dataset.meta.total_episodes} existing episodes -> {robot.config.seed}")
+    listener, events = init_keyboard_listener(use_arrows=(args.teleop.type != "keyboard"))
+    if args.display_data:
+        init_rerun(session_name="recording")
+    say = lambda text: log_say(text, args.play_sounds)  # noqa: E731
+    loop = dict(robot=robot, events=events, fps=ds_args.fps, teleop=teleop, policy=policy,
+                single_task=ds_args.single_task, display_data=args.display_data, realtime=ds_args.realtime)
+
+    robot.connect()
+    try:
+        if teleop is not None:
+            teleop.connect()
+        first = dataset.meta.total_episodes
+        recorded = 0
+        bar = tqdm(total=ds_args.num_episodes, desc="episodes", unit="ep", dynamic_ncols=True)
+        while recorded < ds_args.num_episodes and not events["stop_recording"]:
+            say(f"Recording episode {first + recorded}")
+            stats = record_loop(dataset=dataset, control_time_s=ds_args.episode_time_s, **loop)
+            result = _sim_result(robot)
+            if events["rerecord_episode"]:
+                say("Re-recording episode")
+                events["rerecord_episode"] = False
+                events["exit_early"] = False
+                dataset.clear_episode_buffer()
+            elif stats.frames == 0 or events["stop_recording"] and stats.frames < 2:
+                dataset.clear_episode_buffer()
+            else:
+                index = dataset.save_episode()
+                recorded += 1
+                bar.update(1)
+                bar.write(f"episode {index}: {stats.summary()}{result}")
+                if events["stop_recording"]:
+                    break
+            last = recorded >= ds_args.num_episodes
+            if not events["stop_recording"] and not last and ds_args.reset_time_s > 0:
+                say("Reset the environment")
+                record_loop(control_time_s=ds_args.reset_time_s, **loop)
+        bar.close()
+    finally:
+        listener.stop()
+        say("Stop recording")
+        if teleop is not None and teleop.is_connected:
+            teleop.disconnect()
+        if robot.is_connected:
+            robot.disconnect()
+        dataset.finalize()
+    print(f"dataset: {dataset.meta.root} ({dataset.meta.total_episodes} episodes, {dataset.meta.total_frames} frames)")
+    if ds_args.push_to_hub:
+        dataset.push_to_hub(private=ds_args.private)
+    return dataset
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parse_config(RecordArgs, argv, prog="robotlearn record", description=__doc__)
+    record(args)
+    return 0

@@ -1,0 +1,133 @@
+"""record_loop on the simulated arm: frames stored, episode resets, exit_early, policies, timing stats."""
+
+import numpy as np
+import pytest
+import torch
+
+from robotlearn.datasets import LeRobotDataset
+from robotlearn.recording import LoopStats, hw_to_dataset_features, record_loop
+from robotlearn.recording.keyboard import new_events
+from robotlearn.robots import RobotNotConnectedError
+from robotlearn.robots.sim_arm import SimArm, SimArmConfig
+from robotlearn.teleoperators.sim_arm_leader import SimArmLeader, SimArmLeaderConfig
+
+
+def make_dataset(robot, root, fps=20):
+    feats = {**hw_to_dataset_features(robot.action_features, "action", use_video=False),
+             **hw_to_dataset_features(robot.observation_features, "observation", use_video=False)}
+    return LeRobotDataset.create("t/arm", fps, feats, root=root, robot_type=robot.name, use_videos=False)
+
+
+def test_robot_and_teleop_used_before_connect_raise_not_connected():
+    with pytest.raises(RobotNotConnectedError):
+        SimArm().get_observation()
+    with pytest.raises(RobotNotConnectedError):
+        SimArm().send_action({"shoulder.pos": 0.0, "elbow.pos": 0.0, "wrist.pos": 0.0})
+    with pytest.raises(RobotNotConnectedError):
+        SimArmLeader().get_action()
+    robot = SimArm()
+    with pytest.raises(RobotNotConnectedError):
+        record_loop(robot, new_events(), fps=10, teleop=SimArmLeader(), control_time_s=0.1, realtime=False)
+
+
+def test_loop_records_observation_before_action_and_the_action_sent(tmp_path):
+    robot = SimArm(SimArmConfig(image_size=32))
+    leader = SimArmLeader(SimArmLeaderConfig(fps=20))
+    ds = make_dataset(robot, tmp_path / "ds")
+    robot.connect()
+    leader.connect()
+    stats = record_loop(robot, new_events(), fps=20, teleop=leader, dataset=ds, control_time_s=0.5,
+                        single_task="wave", realtime=False)
+    ds.save_episode()
+    assert isinstance(stats, LoopStats) and stats.frames == 10
+    assert len(stats.periods_s) == 10 and stats.mean_work_ms > 0 and stats.overruns >= 0
+    assert "frames" in stats.summary()
+    ds = LeRobotDataset("t/arm", root=tmp_path / "ds")
+    assert len(ds) == 10
+    states = np.stack([ds[i]["observation.state"].numpy() for i in range(10)])
+    actions = np.stack([ds[i]["action"].numpy() for i in range(10)])
+    np.testing.assert_allclose(states[0], 0.0)  # observed before the first action
+    np.testing.assert_allclose(actions, np.stack([leader.position(i) for i in range(10)]).astype(np.float32), atol=1e-4)
+    # the rendered camera changes as the arm moves
+    assert not torch.equal(ds[0]["observation.images.top"], ds[9]["observation.images.top"])
+
+
+def test_new_episode_resets_the_sim_and_leader_but_the_reset_phase_does_not(tmp_path):
+    robot = SimArm(SimArmConfig(image_size=0))
+    leader = SimArmLeader()
+    ds = make_dataset(robot, tmp_path / "ds")
+    robot.connect()
+    leader.connect()
+    events = new_events()
+    record_loop(robot, events, fps=20, teleop=leader, dataset=ds, control_time_s=0.25, single_task="a", realtime=False)
+    ds.save_episode()
+    record_loop(robot, events, fps=20, teleop=leader, control_time_s=0.25, realtime=False)  # reset phase
+    moved = robot.q.copy()
+    assert np.any(moved != 0) and leader.step == 10
+    record_loop(robot, events, fps=20, teleop=leader, dataset=ds, control_time_s=0.25, single_task="a", realtime=False)
+    ds.save_episode()
+    ds = LeRobotDataset("t/arm", root=tmp_path / "ds")
+    np.testing.assert_allclose(ds[5]["observation.state"].numpy(), 0.0)  # episode 1 starts from the reset pose
+
+
+def test_exit_early_ends_the_loop_and_is_cleared():
+    robot = SimArm(SimArmConfig(image_size=0))
+    robot.connect()
+
+    class StopAfter(SimArmLeader):
+        def get_action(self):
+            if self.step == 3:
+                events["exit_early"] = True
+            return super().get_action()
+
+    events = new_events()
+    leader = StopAfter()
+    leader.connect()
+    stats = record_loop(robot, events, fps=10, teleop=leader, control_time_s=10, realtime=False)
+    assert stats.frames == 4 and events["exit_early"] is False
+
+
+class LinearPolicy(torch.nn.Module):
+    """A tiny real policy: action = W @ state + mean image brightness."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]))
+        self.resets = 0
+        self.seen = []
+
+    def reset(self):
+        self.resets += 1
+
+    def select_action(self, batch):
+        self.seen.append({k: (tuple(v.shape), v.dtype) for k, v in batch.items() if torch.is_tensor(v)})
+        return batch["observation.state"] @ self.w.T + torch.tensor([[10.0, 0.0, 0.0]]) * batch["observation.images.top"].mean()
+
+
+def test_policy_gets_batched_tensors_and_its_action_is_mapped_by_name(tmp_path):
+    robot = SimArm(SimArmConfig(image_size=16))
+    ds = make_dataset(robot, tmp_path / "ds")
+    robot.connect()
+    policy = LinearPolicy()
+    record_loop(robot, new_events(), fps=10, policy=policy, dataset=ds, control_time_s=0.3, single_task="p", realtime=False)
+    ds.save_episode()
+    assert policy.resets == 1
+    assert policy.seen[0] == {"observation.state": ((1, 3), torch.float32), "observation.images.top": ((1, 3, 16, 16), torch.float32)}
+    ds = LeRobotDataset("t/arm", root=tmp_path / "ds")
+    a = ds[1]["action"].numpy()
+    brightness = ds[1]["observation.images.top"].mean().item()
+    assert a[0] == pytest.approx(10 * brightness, abs=1e-3)  # shoulder goal from the image term
+    assert a[2] == pytest.approx(ds[1]["observation.state"][0].item(), abs=1e-4)  # wrist goal = shoulder position
+
+
+def test_realtime_loop_reports_period_statistics():
+    robot = SimArm(SimArmConfig(image_size=0))
+    robot.connect()
+    leader = SimArmLeader()
+    leader.connect()
+    stats = record_loop(robot, new_events(), fps=100, teleop=leader, control_time_s=0.1)
+    assert stats.frames == 10 and stats.realtime
+    for value in (stats.mean_period_error_ms, stats.p99_jitter_ms, stats.max_jitter_ms, stats.mean_period_s):
+        assert np.isfinite(value)
+    assert stats.p99_jitter_ms <= stats.max_jitter_ms
+    assert "p99 jitter" in stats.summary() and "overruns" in stats.summary()
