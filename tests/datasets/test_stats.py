@@ -178,7 +178,11 @@ def episode_stats_of(episodes: list[np.ndarray], feature=VEC) -> list[dict]:
 def test_aggregate_min_max_mean_pooled_std_and_count_equal_concatenated_data():
     rng = np.random.default_rng(5)
     episodes = [rng.normal(loc=i, scale=1 + i, size=(n, 3)) for i, n in enumerate([5, 40, 1, 17])]
-    agg = aggregate_stats(episode_stats_of(episodes))["x"]
+    stats = episode_stats_of(episodes)
+    before = [{n: v.copy() for n, v in s["x"].items()} for s in stats]
+    agg = aggregate_stats(stats)["x"]
+    for s, b in zip(stats, before):  # inputs untouched
+        assert all(np.array_equal(s["x"][n], b[n]) for n in b)
     data = np.concatenate(episodes)
     np.testing.assert_allclose(agg["min"], data.min(0), atol=1e-12)
     np.testing.assert_allclose(agg["max"], data.max(0), atol=1e-12)
