@@ -131,3 +131,20 @@ def test_realtime_loop_reports_period_statistics():
         assert np.isfinite(value)
     assert stats.p99_jitter_ms <= stats.max_jitter_ms
     assert "p99 jitter" in stats.summary() and "overruns" in stats.summary()
+
+
+def test_capture_time_is_stored_when_the_dataset_declares_it(tmp_path):
+    from robotlearn.recording import CAPTURE_TIME_KEY, capture_time_feature
+
+    robot = SimArm(SimArmConfig(image_size=0))
+    feats = {**hw_to_dataset_features(robot.action_features, "action"),
+             **hw_to_dataset_features(robot.observation_features, "observation"), **capture_time_feature()}
+    ds = LeRobotDataset.create("t/arm", 50, feats, root=tmp_path / "ds", use_videos=False)
+    robot.connect()
+    leader = SimArmLeader()
+    leader.connect()
+    record_loop(robot, new_events(), fps=50, teleop=leader, dataset=ds, control_time_s=0.2, single_task="a")
+    ds.save_episode()
+    ds = LeRobotDataset("t/arm", root=tmp_path / "ds")
+    times = np.array([float(ds[i][CAPTURE_TIME_KEY]) for i in range(len(ds))])
+    assert len(times) == 10 and times[0] >= 0.0 and np.all(np.diff(times) > 0)

@@ -40,11 +40,17 @@ def test_record_writes_three_episodes_then_replay_reproduces_one_exactly(tmp_pat
     assert ds.meta.features["action"]["names"] == ["target_x", "target_y"]
     assert ds.meta.features["observation.images.top"]["dtype"] == "video"
     assert ds.meta.features["observation.environment_state"]["shape"] == [5]
+    assert ds.meta.features["observation.capture_time"]["shape"] == [1]
     item = ds[60]
     assert item["episode_index"] == 1 and item["frame_index"] == 10 and item["task"] == "push the T"
     assert item["observation.images.top"].shape == (3, 96, 96)
     # the agent position is the first two entries of the full simulator state
     np.testing.assert_array_equal(item["observation.state"].numpy(), item["observation.environment_state"][:2].numpy())
+
+    # capture times are measured seconds since the episode start, increasing (not the nominal 0.1 s steps:
+    # this run is not real time)
+    times = np.array([float(ds[i]["observation.capture_time"]) for i in range(50, 100)])
+    assert times[0] == pytest.approx(0.0, abs=0.5) and np.all(np.diff(times) > 0)
 
     proc = robotlearn("replay", "--robot.type=sim_pusht", f"--dataset.root={root}", "--dataset.episode=2",
                       "--dataset.realtime=false", "--play_sounds=false")
@@ -108,3 +114,53 @@ def test_bad_flags_fail_with_a_message_naming_the_fix(tmp_path):
     proc = robotlearn("record", "--robot.type=sim_pusht", "--robot.port=/dev/ttyUSB0", "--teleop.type=scripted_pusht",
                       "--dataset.single_task=x", check=False)
     assert proc.returncode != 0 and "--robot.port" in proc.stderr
+
+
+def test_keys_in_a_real_terminal_end_rerecord_and_stop_episodes(tmp_path):
+    """`robotlearn record` with a pseudo-terminal as stdin: right arrow ends an episode early (saved),
+    left arrow re-records it (discarded), escape stops the session (the episode so far is saved)."""
+    import select
+    import time
+
+    root = tmp_path / "keys"
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "robotlearn.scripts.cli", "record", "--robot.type=sim_pusht", "--robot.seed=0",
+         "--teleop.type=scripted_pusht", f"--dataset.root={root}", "--dataset.num_episodes=5",
+         "--dataset.episode_time_s=60", "--dataset.reset_time_s=0", "--dataset.fps=10",
+         "--dataset.single_task=push the T", "--play_sounds=false"],
+        stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    os.close(slave)
+    out = b""
+
+    def wait_for(text, count=1, timeout=60.0):
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while out.decode(errors="replace").count(text) < count:
+            ready, _, _ = select.select([proc.stdout.fileno()], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(proc.stdout.fileno(), 4096) if ready else b""
+            if not chunk:
+                proc.kill()
+                raise AssertionError(f"never saw {text!r} x{count}:\n{out.decode(errors='replace')}")
+            out += chunk
+
+    try:
+        wait_for("Recording episode 0")
+        time.sleep(0.6)
+        os.write(master, b"\x1b[C")  # right: end episode 0 early, keep it
+        wait_for("Recording episode 1")
+        time.sleep(0.6)
+        os.write(master, b"\x1b[D")  # left: discard and record episode 1 again
+        wait_for("Re-recording episode")
+        wait_for("Recording episode 1", count=2)
+        time.sleep(0.6)
+        os.write(master, b"\x1b")  # escape: stop
+        assert proc.wait(timeout=60) == 0, out.decode(errors="replace")
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    ds = LeRobotDataset("local/recording", root=root)
+    lengths = [e["length"] for e in ds.meta.episodes]
+    assert len(lengths) == 2 and all(2 <= n < 100 for n in lengths), lengths

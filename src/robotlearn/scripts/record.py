@@ -39,7 +39,7 @@ class DatasetArgs:
     video: bool = field(default=True, metadata={"help": "Store cameras as MP4 video (true) or PNG images in the Parquet files (false)."})
     vcodec: str = field(default="libsvtav1", metadata={"help": "Video codec: libsvtav1 (AV1, the format's default), libx264, libopenh264, ..."})
     image_writer_threads: int = field(default=4, metadata={"help": "Threads encoding PNG images (with --dataset.video=false)."})
-    capture_time: bool = field(default=False, metadata={"help": "Also store the measured capture time of each frame as observation.capture_time (seconds since episode start)."})
+    capture_time: bool = field(default=True, metadata={"help": "Also store the measured capture time of each frame as observation.capture_time (seconds since episode start)."})
     env_state: bool = field(default=True, metadata={"help": "Simulated robots: also store the full simulator state (observation.environment_state), for exact replay."})
     realtime: bool = field(default=True, metadata={"help": "Run at --dataset.fps in wall-clock time. false: simulated robots run as fast as possible (same frames)."})
     push_to_hub: bool = field(default=False, metadata={"help": "Upload the dataset to the Hugging Face Hub at the end (needs network and a token)."})

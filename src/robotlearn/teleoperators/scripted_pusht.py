@@ -7,11 +7,13 @@ How it works (one push at a time, re-planned after each push):
    A push starts with the agent at rest just outside the contact (`pre = contact - n * 18`) and
    moves its target along `n` by a depth D over a few control steps.
 2. Scoring. Each candidate x depth is rolled out in a private copy of the physics (pymunk, same
-   PD controller and time step as gym-pusht, no rendering) and scored by the mean squared distance
-   between the T's 8 corners and their goal positions, plus a small cost for the agent's travel
-   to the start of the push. The best push is chosen.
-3. Execution. The agent travels to the push's start point, going around the block (waypoints on a
-   circle about the block's centre of gravity) when the straight path would touch it, then
+   PD controller and time step as gym-pusht, no rendering). Far from the goal a push is scored
+   by the mean squared distance between the T's 8 corners and their goal positions; close to it
+   (corner error < `fine_error`), by the goal area left uncovered, with shallower pushes. The
+   push with the largest error reduction per control step wins, counting the steps needed to
+   travel to its start, so the expert prefers nearby contacts over long detours.
+3. Execution. The agent travels to the push's start point, going around the block (a shortest
+   path on a 10 px grid that keeps clear of the block) when the straight path would touch it, then
    executes the push's targets, then re-plans. Once the block covers > 95% of the goal
    (gym-pusht's success) the agent backs off and holds still.
 
@@ -73,12 +75,13 @@ def _rot(angle: float) -> np.ndarray:
 class ScriptedPushTConfig(TeleoperatorConfig):
     """Options of the scripted PushT expert (all lengths in PushT pixels, board = 512)."""
 
-    push_depths: tuple[float, ...] = (6.0, 16.0, 40.0)  # how far a push moves the target past the start
+    push_depths: tuple[float, ...] = (8.0, 20.0, 45.0, 80.0)  # how far a push moves the target past the start
+    fine_depths: tuple[float, ...] = (3.0, 6.0, 10.0)  # push depths once the block is close to the goal
+    fine_error: float = 150.0  # corner error (px^2) below which pushes are scored by goal coverage
     push_steps: int = 3  # control steps per push
     approach_gap: float = 3.0  # distance between the agent's edge and the block at a push's start
-    travel_cost: float = 0.02  # cost per pixel of travel, relative to the corner error (px^2)
+    travel_speed: float = 30.0  # px per control step assumed when estimating the time to reach a push
     clearance: float = 4.0  # extra margin kept from the block while travelling
-    orbit_radius: float = 108.0  # waypoint circle about the block's centre of gravity
 
 
 class _Physics:
@@ -111,6 +114,27 @@ class _Physics:
                 agent.velocity = (vx + (kp * (tx - px) - kv * vx) * dt, vy + (kp * (ty - py) - kv * vy) * dt)
                 sim.space.step(dt)
         return np.array([block.position.x, block.position.y, block.angle])
+
+
+_GOAL_GEOM = None
+
+
+def _t_polygon(pose: np.ndarray):
+    from shapely.geometry import Polygon
+    from shapely.ops import unary_union
+
+    r = _rot(pose[2])
+    bar = CORNERS[:4] @ r.T + pose[:2]
+    stem = CORNERS[[4, 5, 6, 7]] @ r.T + pose[:2]
+    return unary_union([Polygon(bar), Polygon(stem)])
+
+
+def coverage(pose: np.ndarray) -> float:
+    """Fraction of the goal area covered by the T at `pose` (gym-pusht's success measure)."""
+    global _GOAL_GEOM
+    if _GOAL_GEOM is None:
+        _GOAL_GEOM = _t_polygon(GOAL)
+    return float(_t_polygon(pose).intersection(_GOAL_GEOM).area / _GOAL_GEOM.area)
 
 
 def corner_error(pose: np.ndarray) -> float:
@@ -194,7 +218,11 @@ class PushTExpert:
         pose = state[2:5]
         r = _rot(pose[2])
         agent = state[:2]
-        best, best_cost = None, corner_error(pose)  # doing nothing is the baseline
+        fine = corner_error(pose) < cfg.fine_error
+        # Far from the goal, the corners' squared error; close to it, the uncovered goal area (px^2).
+        score = (lambda p: (1.0 - coverage(p)) * 6300.0) if fine else corner_error
+        base = score(pose)
+        best, best_rate = None, 0.0  # a push must reduce the error
         offset = AGENT_RADIUS + cfg.approach_gap
         for c_local, n_local in zip(CONTACTS, NORMALS):
             n = r @ n_local
@@ -202,14 +230,15 @@ class PushTExpert:
             if np.any(start < 20) or np.any(start > 492):  # the agent would hit a wall
                 continue
             travel = float(np.linalg.norm(start - agent))
-            for depth in cfg.push_depths:
+            for depth in cfg.fine_depths if fine else cfg.push_depths:
                 targets = [start + n * depth * (j + 1) / cfg.push_steps for j in range(cfg.push_steps)]
                 s = state.copy()
                 s[:2] = start
                 end = self.physics.rollout(s, (0.0, 0.0), np.array(targets))
-                cost = corner_error(end) + cfg.travel_cost * travel
-                if cost < best_cost:
-                    best, best_cost = (start, n, targets), cost
+                # Error reduction per control step, counting the steps to get there.
+                rate = (base - score(end)) / (cfg.push_steps + 1 + travel / cfg.travel_speed)
+                if rate > best_rate:
+                    best, best_rate = (start, n, targets), rate
         return best
 
     def _travel_target(self, state, goal_point) -> np.ndarray:
