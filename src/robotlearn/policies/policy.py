@@ -26,6 +26,8 @@ from robotlearn.policies.normalize import Normalizer
 
 VISUAL, STATE, ACTION = "VISUAL", "STATE", "ACTION"
 ACTION_KEY = "action"
+DEFAULT_STATE_KEYS = ("observation.state", "observation.environment_state")
+NOT_INPUTS_BY_DEFAULT = ("observation.capture_time",)
 
 
 class PolicyConfigError(ValueError):
@@ -39,7 +41,8 @@ class PolicyConfig:
     type: str = field(default="", metadata={"help": "Policy name (act, diffusion)."})
     input_features: list[str] | None = field(
         default=None,
-        metadata={"help": "Observation keys to use (e.g. observation.state); default: every state and camera key."},
+        metadata={"help": "Observation keys to use, e.g. [\"observation.state\"]. Default: the cameras + observation.state, "
+                          "or observation.state + observation.environment_state when the dataset has no camera."},
     )
     features: dict = field(
         default_factory=dict,
@@ -100,7 +103,14 @@ def features_from_dataset(dataset_features: dict, input_features: list[str] | No
         elif len(shape) == 1 and ft["dtype"] not in ("string", "bool"):
             available[key] = {"type": STATE, "shape": shape}
     if input_features is None:
-        chosen = available
+        # Default: the cameras and the robot state. The simulator's full scene state is added only
+        # when there is no camera (a state-only policy needs to see the object); bookkeeping such
+        # as observation.capture_time is never an input unless asked for.
+        cameras = [k for k, f in available.items() if f["type"] == VISUAL]
+        keys = cameras + [k for k in DEFAULT_STATE_KEYS[: 1 if cameras else 2] if k in available]
+        if not keys:
+            keys = [k for k in available if k not in NOT_INPUTS_BY_DEFAULT]
+        chosen = {k: available[k] for k in keys}
     else:
         missing = [k for k in input_features if k not in available]
         if missing:

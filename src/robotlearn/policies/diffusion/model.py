@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from robotlearn.policies.diffusion.config import DiffusionConfig
-from robotlearn.policies.policy import ACTION_KEY, Policy
+from robotlearn.policies.policy import ACTION_KEY, Policy, PolicyConfigError
 from robotlearn.policies.resnet import ResNet18
 
 # --------------------------------------------------------------------------------------------
@@ -125,6 +125,12 @@ class ObservationEncoder(nn.Module):
             self.backbone = ResNet18(norm="group" if config.use_group_norm else "batch")
             with torch.no_grad():
                 fh, fw = self.backbone(torch.zeros(1, c, crop_h, crop_w)).shape[-2:]
+            if fh * fw == 1:
+                # a softmax over one location is constant: the keypoints would carry no information
+                raise PolicyConfigError(
+                    f"images of {crop_h}x{crop_w} give a 1x1 ResNet feature map, too small for spatial softmax; "
+                    "use images (or --policy.crop_shape) of at least 33x33"
+                )
             k = config.spatial_softmax_num_keypoints
             self.pool = SpatialSoftmax(ResNet18.out_channels, fh, fw, k)
             self.out = nn.Sequential(nn.Linear(2 * k, 2 * k), nn.ReLU())
