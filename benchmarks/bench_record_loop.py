@@ -2,7 +2,8 @@
 
     python benchmarks/bench_record_loop.py --seconds 10 --fps 30
 
-Rows: sim_pusht (one 96x96 camera) with the scripted expert, recording to MP4; sim_arm with a
+Rows: sim_pusht (one 96x96 camera) with the scripted expert (whose re-planning costs spikes of
+tens of ms), then with a constant target (keyboard teleop, no keys), recording to MP4; sim_arm with a
 640x480 synthetic camera and the scripted leader, recording to MP4; sim_pusht without a dataset.
 Columns are from LoopStats: mean period error, p99 / max |period - 1/fps|, work per cycle, overruns.
 """
@@ -51,6 +52,9 @@ def main():
         robot = make_robot("sim_pusht", seed=0)
         run("sim_pusht + 96x96 camera, scripted expert, MP4", robot, make_teleoperator("scripted_pusht", robot=robot),
             args.fps, args.seconds, Path(tmp) / "a", args.vcodec)
+        robot = make_robot("sim_pusht", seed=0)
+        run("sim_pusht + 96x96 camera, fixed target (no planning), MP4", robot, make_teleoperator("keyboard", robot=robot),
+            args.fps, args.seconds, Path(tmp) / "c", args.vcodec)
         robot = make_robot("sim_arm", image_size=0, fps=args.fps,
                            cameras={"front": {"type": "sim", "width": 640, "height": 480, "fps": args.fps}})
         run("sim_arm + 640x480 sim camera, scripted leader, MP4", robot, make_teleoperator("sim_arm_leader", fps=args.fps),
