@@ -3,6 +3,11 @@
 `LeRobotDatasetMetadata` loads these without touching `data/` or `videos/`, so opening a dataset of
 any size is fast. The episodes table is the source of truth: totals are derived from it, and a
 disagreeing `info.json` (a process killed between the two writes) is reported and corrected in memory.
+
+Every loader takes an optional fsspec-like `fs` (anything with `open(path, "rb")` and `exists(path)`);
+with one, `root` is a "/"-separated string in that filesystem (a bucket, an HTTP server, the Hub) and
+nothing is listed: episode files are found by probing the (chunk, file) sequence. `StreamingLeRobotDataset`
+uses this through `LeRobotDatasetMetadata.from_filesystem`.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import posixpath
 from pathlib import Path
 
 import numpy as np
@@ -44,10 +50,27 @@ def default_root(repo_id: str) -> Path:
     return home / "datasets" / repo_id
 
 
-def resolve_in_root(root: Path, relative: str, field: str) -> Path:
-    """Join a path read from metadata to the dataset root, refusing anything that would leave it."""
-    if os.path.isabs(relative) or relative.startswith("~"):
-        raise DatasetFormatError(f"{root / INFO_PATH}: field {field!r} gives an absolute path {relative!r}; paths must be relative to the dataset root")
+def join_root(root: Path | str, relative: str) -> Path | str:
+    """`root / relative` for a local Path, "root/relative" for a string root in an fsspec filesystem."""
+    return root / relative if isinstance(root, Path) else f"{root.rstrip('/')}/{relative}"
+
+
+def resolve_in_root(root: Path | str, relative: str, field: str) -> Path | str:
+    """Join a path read from metadata to the dataset root, refusing anything that would leave it.
+
+    A Path root is a local folder (symlinks resolved); a str root is a "/"-separated location in an
+    fsspec filesystem (the result is a str too).
+    """
+    if os.path.isabs(relative) or relative.startswith(("~", "/")) or "://" in relative:
+        raise DatasetFormatError(f"{join_root(root, INFO_PATH)}: field {field!r} gives an absolute path {relative!r}; paths must be relative to the dataset root")
+    if isinstance(root, str):
+        norm = posixpath.normpath(relative.replace("\\", "/"))
+        if norm == ".." or norm.startswith("../"):
+            raise DatasetFormatError(
+                f"{join_root(root, INFO_PATH)}: field {field!r} resolves to {relative!r}, outside the dataset root {root}. "
+                f"Fix the path template in meta/info.json."
+            )
+        return join_root(root, norm)
     path = (root / relative).resolve()
     base = root.resolve()
     if path != base and base not in path.parents:
@@ -69,9 +92,9 @@ def next_chunk_file(chunk_index: int, file_index: int, chunks_size: int) -> tupl
     return chunk_index, file_index + 1
 
 
-def read_json(path: Path) -> dict:
+def read_json(path: Path | str, fs=None) -> dict:
     try:
-        with open(path) as f:
+        with open(path, "rb") if fs is None else fs.open(path, "rb") as f:
             return json.load(f)
     except FileNotFoundError:
         raise DatasetFormatError(f"{path}: file not found. Is this a LeRobotDataset v3.0 root?") from None
@@ -151,8 +174,11 @@ def validate_info(info: dict, path: Path) -> dict:
     return info
 
 
-def _read_parquet(path: Path, what: str, columns=None) -> pa.Table:
+def _read_parquet(path: Path | str, what: str, columns=None, fs=None) -> pa.Table:
     try:
+        if fs is not None:
+            with fs.open(path, "rb") as f:
+                return pq.read_table(f, columns=columns)
         return pq.read_table(path, columns=columns)
     except FileNotFoundError:
         raise DatasetFormatError(f"{path}: {what} file not found") from None
@@ -160,12 +186,12 @@ def _read_parquet(path: Path, what: str, columns=None) -> pa.Table:
         raise DatasetFormatError(f"{path}: cannot read {what} (truncated or not Parquet?): {e}") from None
 
 
-def load_tasks(root: Path) -> list[str]:
+def load_tasks(root: Path | str, fs=None) -> list[str]:
     """Task strings ordered by task_index (the table's pandas index is named `task`)."""
-    path = root / TASKS_PATH
-    if not path.exists():
+    path = join_root(root, TASKS_PATH)
+    if not (path.exists() if fs is None else fs.exists(path)):
         return []
-    table = _read_parquet(path, "tasks")
+    table = _read_parquet(path, "tasks", fs=fs)
     if "task_index" not in table.column_names or "task" not in table.column_names:
         raise DatasetFormatError(f"{path}: expected columns 'task' and 'task_index', found {table.column_names}")
     idx = table.column("task_index").to_pylist()
@@ -176,41 +202,58 @@ def load_tasks(root: Path) -> list[str]:
     return [names[i] for i in order]
 
 
-def episode_files(root: Path) -> list[Path]:
-    """All episode-metadata parquet files in (chunk, file) order."""
-    base = root / EPISODES_DIR
-    if not base.exists():
-        return []
-    return sorted(p for p in base.glob("chunk-*/file-*.parquet"))
+def episode_files(root: Path | str, fs=None, chunks_size: int = DEFAULT_CHUNKS_SIZE) -> list[Path | str]:
+    """All episode-metadata parquet files in (chunk, file) order.
+
+    Locally the folder is listed. In an fsspec filesystem (HTTP servers cannot list) the files
+    chunk-000/file-000, the next per `chunks_size`, ... are probed until one is missing.
+    """
+    if fs is None:
+        base = root / EPISODES_DIR
+        if not base.exists():
+            return []
+        return sorted(p for p in base.glob("chunk-*/file-*.parquet"))
+    found, chunk, file = [], 0, 0
+    while True:
+        path = join_root(root, EPISODES_PATH.format(chunk_index=chunk, file_index=file))
+        if not fs.exists(path):
+            return found
+        found.append(path)
+        chunk, file = next_chunk_file(chunk, file, chunks_size)
 
 
-def load_episodes_table(root: Path, with_stats: bool = False) -> pa.Table | None:
-    """Concatenate every `meta/episodes` file (optionally dropping `stats/...` columns)."""
+def load_episodes_table(root: Path | str, with_stats: bool = False, fs=None, chunks_size: int = DEFAULT_CHUNKS_SIZE) -> pa.Table | None:
+    """Concatenate every `meta/episodes` file (optionally dropping `stats/...` columns, which are then never read)."""
     tables = []
-    for path in episode_files(root):
-        schema = _read_schema(path, "episodes metadata")
+    for path in episode_files(root, fs, chunks_size):
+        schema = _read_schema(path, "episodes metadata", fs)
         cols = [c for c in schema.names if with_stats or not c.startswith("stats/")]
-        tables.append(_read_parquet(path, "episodes metadata", columns=cols))
+        tables.append(_read_parquet(path, "episodes metadata", columns=cols, fs=fs))
     if not tables:
         return None
     try:
         return pa.concat_tables(tables, promote_options="default")
     except pa.ArrowInvalid as e:
-        raise DatasetFormatError(f"{root / EPISODES_DIR}: episode files have incompatible columns: {e}") from None
+        raise DatasetFormatError(f"{join_root(root, EPISODES_DIR)}: episode files have incompatible columns: {e}") from None
 
 
-def _read_schema(path: Path, what: str) -> pa.Schema:
+def _read_schema(path: Path | str, what: str, fs=None) -> pa.Schema:
     try:
+        if fs is not None:
+            with fs.open(path, "rb") as f:
+                return pq.read_schema(f)
         return pq.read_schema(path)
+    except FileNotFoundError:
+        raise DatasetFormatError(f"{path}: {what} file not found") from None
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as e:
         raise DatasetFormatError(f"{path}: cannot read {what} (truncated or not Parquet?): {e}") from None
 
 
-def load_stats(root: Path) -> dict[str, dict[str, np.ndarray]]:
-    path = root / STATS_PATH
-    if not path.exists():
+def load_stats(root: Path | str, fs=None) -> dict[str, dict[str, np.ndarray]]:
+    path = join_root(root, STATS_PATH)
+    if not (path.exists() if fs is None else fs.exists(path)):
         return {}
-    raw = read_json(path)
+    raw = read_json(path, fs)
     try:
         return {feat: {k: np.asarray(v, dtype=np.float64) for k, v in st.items()} for feat, st in raw.items()}
     except (AttributeError, ValueError, TypeError) as e:
@@ -230,6 +273,7 @@ class LeRobotDatasetMetadata:
 
     def __init__(self, repo_id: str, root: str | Path | None = None, download: bool | None = None, revision: str | None = None):
         self.repo_id = repo_id
+        self.fs = None  # local files; see from_filesystem
         self.root = Path(root).expanduser() if root is not None else default_root(repo_id)
         if not (self.root / INFO_PATH).exists() and download is not False:
             if download is None and root is not None and self.root.exists():
@@ -238,21 +282,36 @@ class LeRobotDatasetMetadata:
                 download_from_hub(repo_id, self.root, revision=revision)
         self.reload()
 
+    @classmethod
+    def from_filesystem(cls, repo_id: str, fs, root: str) -> "LeRobotDatasetMetadata":
+        """Metadata of a dataset at `root` inside an fsspec-like filesystem `fs` (HTTP, S3, the Hub, ...).
+
+        Reads only meta/: info.json, tasks.parquet, the episodes table without its stats columns and
+        stats.json. `.root` is then the string `root`, and `data_file` / `video_file` return strings in `fs`.
+        """
+        self = cls.__new__(cls)
+        self.repo_id = repo_id
+        self.fs = fs
+        self.root = root.rstrip("/")
+        self.reload()
+        return self
+
     def reload(self) -> None:
-        """(Re)read every metadata file from disk."""
-        info_path = self.root / INFO_PATH
-        self.info = validate_info(read_json(info_path), info_path)
+        """(Re)read every metadata file from disk (or from `self.fs`)."""
+        fs = self.fs
+        info_path = join_root(self.root, INFO_PATH)
+        self.info = validate_info(read_json(info_path, fs), info_path)
         for field in ("data_path", "video_path"):
             template = self.info.get(field)
             if template:
                 sample = template.format(video_key="k", chunk_index=0, file_index=0, episode_chunk=0, episode_index=0)
                 resolve_in_root(self.root, sample, field)
-        self.tasks = load_tasks(self.root)
-        self.stats = load_stats(self.root)
+        self.tasks = load_tasks(self.root, fs)
+        self.stats = load_stats(self.root, fs)
         self._load_episodes()
 
     def _load_episodes(self) -> None:
-        table = load_episodes_table(self.root)
+        table = load_episodes_table(self.root, fs=self.fs, chunks_size=self.info["chunks_size"])
         self.episode_columns: dict[str, np.ndarray] = {}
         if table is None:
             n = 0
@@ -264,7 +323,7 @@ class LeRobotDatasetMetadata:
                     self.episode_columns[name] = np.array(col.to_pylist(), dtype=object)
                 else:
                     self.episode_columns[name] = col.to_numpy()
-        where = self.root / EPISODES_DIR
+        where = join_root(self.root, EPISODES_DIR)
         required = ["episode_index", "length", "dataset_from_index", "dataset_to_index", "data/chunk_index", "data/file_index"]
         required += [f"videos/{k}/{c}" for k in self.video_keys for c in ("chunk_index", "file_index", "from_timestamp")]
         for name in required if n else []:
@@ -282,7 +341,7 @@ class LeRobotDatasetMetadata:
             logger.warning(
                 "%s says %d episodes / %d frames but the episodes table holds %d / %d (an interrupted write?); "
                 "using the episodes table.",
-                self.root / INFO_PATH, self.info["total_episodes"], self.info["total_frames"], n, total_frames,
+                join_root(self.root, INFO_PATH), self.info["total_episodes"], self.info["total_frames"], n, total_frames,
             )
             self.info["total_episodes"], self.info["total_frames"] = n, total_frames
             self.info["splits"] = {"train": f"0:{n}"}
@@ -346,10 +405,10 @@ class LeRobotDatasetMetadata:
     def episode_range(self, episode_index: int) -> tuple[int, int]:
         return int(self.episode_columns["dataset_from_index"][episode_index]), int(self.episode_columns["dataset_to_index"][episode_index])
 
-    def data_file(self, chunk_index: int, file_index: int) -> Path:
+    def data_file(self, chunk_index: int, file_index: int) -> Path | str:
         return resolve_in_root(self.root, self.info["data_path"].format(chunk_index=chunk_index, file_index=file_index), "data_path")
 
-    def video_file(self, video_key: str, chunk_index: int, file_index: int) -> Path:
+    def video_file(self, video_key: str, chunk_index: int, file_index: int) -> Path | str:
         rel = self.info["video_path"].format(video_key=video_key, chunk_index=chunk_index, file_index=file_index)
         return resolve_in_root(self.root, rel, "video_path")
 

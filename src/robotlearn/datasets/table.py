@@ -22,14 +22,16 @@ from robotlearn.datasets.errors import DatasetFormatError
 class LoadedFile:
     """The non-video columns of one data file, as numpy arrays indexed by row position."""
 
-    def __init__(self, path: Path, features: dict[str, dict]):
+    def __init__(self, path: Path | str, features: dict[str, dict], table: pa.Table | None = None):
+        """Read `path`, or take its already-read rows `table` (e.g. one episode's row group, streamed)."""
         self.path = path
-        try:
-            table = pq.read_table(path)
-        except FileNotFoundError:
-            raise DatasetFormatError(f"{path}: data file not found (referenced by meta/episodes)") from None
-        except (pa.ArrowException, OSError) as e:
-            raise DatasetFormatError(f"{path}: cannot read data file (truncated or not Parquet?): {e}") from None
+        if table is None:
+            try:
+                table = pq.read_table(path)
+            except FileNotFoundError:
+                raise DatasetFormatError(f"{path}: data file not found (referenced by meta/episodes)") from None
+            except (pa.ArrowException, OSError) as e:
+                raise DatasetFormatError(f"{path}: cannot read data file (truncated or not Parquet?): {e}") from None
         if "index" not in table.column_names:
             raise DatasetFormatError(f"{path}: missing column 'index'")
         self.columns: dict[str, np.ndarray] = {}
