@@ -149,6 +149,7 @@ def record_loop(
     single_task: str | None = None,
     display_data: bool = False,
     realtime: bool = True,
+    on_step=None,
 ) -> LoopStats:
     """Run the control loop for `control_time_s` seconds (`round(control_time_s * fps)` cycles) or
     until `events["exit_early"]`; store frames in `dataset` if given. See the module docstring.
@@ -164,6 +165,7 @@ def record_loop(
         single_task: the task string stored with each frame (required with a dataset).
         display_data: send observations and actions to rerun (see `init_rerun`).
         realtime: False = do not sleep between cycles (simulated robots only).
+        on_step: called with no argument after each cycle (e.g. a progress bar's update).
     Returns:
         LoopStats with the measured timing.
     """
@@ -230,6 +232,8 @@ def record_loop(
             log_rerun_data(obs, sent or {})
 
         works.append(time.perf_counter() - t0)
+        if on_step is not None:
+            on_step()
         if events.get("exit_early"):
             events["exit_early"] = False
             break

@@ -158,10 +158,14 @@ def record(args: RecordArgs):
             teleop.connect()
         first = dataset.meta.total_episodes
         recorded = 0
-        bar = tqdm(total=ds_args.num_episodes, desc="episodes", unit="ep", dynamic_ncols=True)
+        n_frames = int(round(ds_args.episode_time_s * ds_args.fps))
         while recorded < ds_args.num_episodes and not events["stop_recording"]:
-            say(f"Recording episode {first + recorded}")
-            stats = record_loop(dataset=dataset, control_time_s=ds_args.episode_time_s, **loop)
+            index = first + recorded
+            say(f"Recording episode {index}")
+            bar = tqdm(total=n_frames, desc=f"episode {index} ({recorded + 1}/{ds_args.num_episodes})",
+                       unit="frame", leave=False, dynamic_ncols=True)
+            stats = record_loop(dataset=dataset, control_time_s=ds_args.episode_time_s, on_step=bar.update, **loop)
+            bar.close()
             result = _sim_result(robot)
             if events["rerecord_episode"]:
                 say("Re-recording episode")
@@ -171,17 +175,15 @@ def record(args: RecordArgs):
             elif stats.frames == 0 or events["stop_recording"] and stats.frames < 2:
                 dataset.clear_episode_buffer()
             else:
-                index = dataset.save_episode()
+                dataset.save_episode()
                 recorded += 1
-                bar.update(1)
-                bar.write(f"episode {index}: {stats.summary()}{result}")
+                tqdm.write(f"episode {index}: {stats.summary()}{result}")
                 if events["stop_recording"]:
                     break
             last = recorded >= ds_args.num_episodes
             if not events["stop_recording"] and not last and ds_args.reset_time_s > 0:
                 say("Reset the environment")
                 record_loop(control_time_s=ds_args.reset_time_s, **loop)
-        bar.close()
     finally:
         listener.stop()
         say("Stop recording")
