@@ -1,4 +1,4 @@
-"""`robotlearn record`: record episodes from a robot, driven by a teleoperator or a policy, into a
+r"""`robotlearn record`: record episodes from a robot, driven by a teleoperator or a policy, into a
 LeRobotDataset.
 
     # simulated PushT with its scripted expert, as fast as the CPU allows

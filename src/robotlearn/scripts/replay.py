@@ -1,4 +1,4 @@
-"""`robotlearn replay`: send the recorded actions of one episode to a robot, at the dataset's fps.
+r"""`robotlearn replay`: send the recorded actions of one episode to a robot, at the dataset's fps.
 
     robotlearn replay --robot.type=sim_pusht --dataset.root=data/pusht_demo --dataset.episode=0
     robotlearn replay --robot.type=so100_follower --robot.port=/dev/ttyACM0 --robot.id=follower \

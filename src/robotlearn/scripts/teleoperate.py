@@ -1,4 +1,4 @@
-"""`robotlearn teleoperate`: drive a robot with a teleoperator at a fixed rate, without recording.
+r"""`robotlearn teleoperate`: drive a robot with a teleoperator at a fixed rate, without recording.
 
     robotlearn teleoperate --robot.type=sim_pusht --teleop.type=keyboard --fps=10
     robotlearn teleoperate --robot.type=so100_follower --robot.port=/dev/ttyACM0 --robot.id=follower \
