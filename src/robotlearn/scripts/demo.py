@@ -1,0 +1,16 @@
+"""`robotlearn demo` (what `make demo` runs): the quickstart with its defaults on simulated PushT.
+
+Records scripted-expert demonstrations, trains a policy, evaluates it next to the expert and
+writes outputs/quickstart/report.html. Re-running replaces the previous demo's output folder
+(only a folder the quickstart made). Accepts every `robotlearn quickstart` flag.
+"""
+
+from __future__ import annotations
+
+from robotlearn.scripts.quickstart import parse_args, quickstart
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, policy_flags = parse_args(["--overwrite", *(argv or [])], prog="robotlearn demo")
+    quickstart(args, policy_flags)
+    return 0

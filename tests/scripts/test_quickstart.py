@@ -1,0 +1,196 @@
+"""`robotlearn quickstart` end to end on a tiny run (real subprocesses, real videos, headless Chromium)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gym_pusht")
+
+from robotlearn.configs import ConfigError  # noqa: E402
+from robotlearn.scripts.quickstart import MARKER, prepare_output_dir, split_policy_flags  # noqa: E402
+
+CHROMIUM = os.environ.get("ROBOTLEARN_CHROMIUM", "/usr/bin/chromium")
+# Seeds 100002/100003: the expert succeeds in 64 steps on the first and needs 88 on the second,
+# so with 70 steps the table shows one expert success and one failure.
+EVAL_SEED, MAX_STEPS = 100_002, 70
+TINY_ACT = ["--policy.dim_model=16", "--policy.n_heads=2", "--policy.dim_feedforward=32",
+            "--policy.n_encoder_layers=1", "--policy.chunk_size=4", "--policy.n_action_steps=2"]
+
+
+def robotlearn(*args, timeout=180):
+    proc = subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.returncode == 0, f"robotlearn {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One tiny quickstart: 2 episodes of 3 s, 5 training steps of a tiny ACT, 2 eval episodes."""
+    out = tmp_path_factory.mktemp("quickstart") / "out"
+    proc = robotlearn("quickstart", "--episodes=2", "--episode_time_s=3", "--steps=5", "--batch_size=8",
+                      "--num_workers=0", "--eval.n_episodes=2", f"--eval.seed={EVAL_SEED}",
+                      f"--eval.max_steps={MAX_STEPS}", "--eval.n_videos=1", "--device=cpu", "--progress=false",
+                      f"--output_dir={out}", *TINY_ACT)
+    return out, proc.stdout
+
+
+def test_quickstart_prints_one_line_per_phase_and_the_report_path(run):
+    out, stdout = run
+    lines = stdout.strip().splitlines()
+    assert [line[:5] for line in lines if line.startswith("[")] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+    assert len(lines) == 7, stdout  # 4 phase headers + 3 summary lines: the details went to logs/
+    assert "recorded 2 episodes, 60 frames at 10 fps" in stdout
+    assert lines[-1].startswith(f"[4/4] report: {out / 'report.html'}")
+    for name in ("record.log", "train.log", "eval.log"):
+        assert (out / "logs" / name).stat().st_size > 0
+    summary = json.loads((out / MARKER).read_text())
+    assert summary["status"] == "done" and summary["expert_success_rate"] == 0.5
+    metrics = [json.loads(line) for line in (out / "train_metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == [1, 2, 3, 4, 5] and all(np.isfinite(m["loss"]) for m in metrics)
+
+
+def test_report_success_rate_is_what_robotlearn_eval_gives_for_the_checkpoint(run, tmp_path):
+    out, _ = run
+    summary = json.loads((out / MARKER).read_text())
+    proc = robotlearn("eval", f"--policy.path={summary['checkpoint']}", "--env.type=pusht", "--eval.n_episodes=2",
+                      f"--eval.seed={EVAL_SEED}", f"--eval.max_steps={MAX_STEPS}", "--eval.n_videos=0",
+                      "--device=cpu", "--progress=false", f"--output_dir={tmp_path / 'eval'}")
+    cli = json.loads((tmp_path / "eval" / "eval_info.json").read_text())
+    quick = json.loads((out / "eval" / "eval_info.json").read_text())
+    assert [e["seed"] for e in cli["per_episode"]] == [EVAL_SEED, EVAL_SEED + 1]
+    assert cli["per_episode"] == quick["per_episode"]  # rewards to the last bit, not just the rate
+    assert summary["policy_success_rate"] == cli["aggregated"]["success_rate"]
+    html = (out / "report.html").read_text()
+    shown = re.search(r'id="policy-success-rate">([0-9]+)%<', html).group(1)
+    assert int(shown) == round(cli["aggregated"]["success_rate"] * 100)
+    assert f"success rate {cli['aggregated']['success_rate']:.2%}" in proc.stdout
+    # the report's per-episode table has the CLI's max rewards
+    for e in cli["per_episode"]:
+        assert f"<td>{e['seed']}</td>" in html and f"<td>{e['max_reward']:.3f}</td>" in html
+
+
+def test_expert_is_evaluated_on_the_same_seeds_with_the_plain_expert_loop(run):
+    """The expert behind evaluate_policy (via its simulator twin) acts exactly as when it reads the env."""
+    from robotlearn.envs.pusht import PushTEnv
+    from robotlearn.teleoperators.scripted_pusht import PushTExpert
+
+    out, _ = run
+    expert = json.loads((out / "eval_expert" / "eval_info.json").read_text())
+    assert expert["twin_resyncs"] == 0
+    env, planner = PushTEnv(max_steps=MAX_STEPS), PushTExpert()
+    for episode in expert["per_episode"]:
+        env.reset(seed=episode["seed"])
+        planner.reset()
+        steps, success = 0, False
+        while not success and steps < MAX_STEPS:
+            _, _, success, _, _ = env.step(planner.act(env.get_state(), env.agent_velocity(), env.coverage()))
+            steps += 1
+        assert (episode["success"], episode["steps"]) == (success, steps)
+    assert [e["success"] for e in expert["per_episode"]] == [True, False]
+    env.close()
+
+
+def test_report_lists_commands_that_reproduce_each_phase(run, tmp_path):
+    out, _ = run
+    summary = json.loads((out / MARKER).read_text())
+    html = (out / "report.html").read_text()
+    for phase in ("record", "train", "eval"):
+        assert summary["commands"][phase].startswith(f"robotlearn {phase} ")
+    # the recorded command, run again into another folder, records the very same demonstrations
+    import shlex
+
+    argv = shlex.split(summary["commands"]["record"])[2:]
+    argv = [a if not a.startswith("--dataset.root=") else f"--dataset.root={tmp_path / 'again'}" for a in argv]
+    robotlearn("record", *argv)
+    from robotlearn.datasets import LeRobotDataset
+
+    a = LeRobotDataset("local/quickstart_pusht", root=out / "dataset")
+    b = LeRobotDataset("local/quickstart_pusht", root=tmp_path / "again")
+    assert len(a) == len(b) == 60
+    for i in (0, 31, 59):
+        np.testing.assert_array_equal(a[i]["action"].numpy(), b[i]["action"].numpy())
+    assert "robotlearn record --robot.type=sim_pusht" in html and "robotlearn eval --policy.path=" in html
+
+
+PROBE = """<script>
+// test-only: record each video's playback state on the element, for --dump-dom
+for (const v of document.querySelectorAll('video')) {
+  v.dataset.maxTime = '0';
+  v.addEventListener('playing', () => { v.dataset.playing = '1'; });
+  v.addEventListener('error', () => { v.dataset.error = String(v.error && v.error.code); });
+  setInterval(() => {
+    v.dataset.readyState = String(v.readyState);
+    v.dataset.maxTime = String(Math.max(parseFloat(v.dataset.maxTime), v.currentTime));
+    v.dataset.duration = String(v.duration);
+  }, 50);
+}
+</script></body>"""
+
+
+def test_report_renders_in_chromium_with_rates_plots_and_playing_videos(run, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium) or set "
+                    "ROBOTLEARN_CHROMIUM; this test opens the report in a real browser")
+    out, _ = run
+    probe = out / "report_probe.html"  # next to the report so the relative video paths resolve
+    probe.write_text((out / "report.html").read_text().replace("</body>", PROBE))
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'chromium'}", "--autoplay-policy=no-user-gesture-required",
+           "--virtual-time-budget=5000", "--dump-dom", probe.resolve().as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0 and "<html" in proc.stdout, proc.stderr[-2000:]
+    dom = proc.stdout
+    assert re.search(r'id="policy-success-rate">[0-9]+%<', dom) and 'id="expert-success-rate">50%<' in dom
+    loss_path = re.search(r'<path class="series" data-name="training loss" d="(M[^"]+)"', dom)
+    assert loss_path and loss_path.group(1).count("L") == 4  # 5 logged steps
+    videos = re.findall(r"<video[^>]*>", dom)
+    assert len(videos) == 2  # one policy rollout, one expert rollout
+    for tag in videos:
+        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+        assert "data-error" not in attrs, tag
+        assert attrs.get("data-playing") == "1", tag
+        assert int(attrs["data-ready-state"]) >= 2, tag
+        assert float(attrs["data-max-time"]) > 0.5, tag  # playback advanced
+        assert float(attrs["data-duration"]) > 1.0, tag
+
+
+def test_policy_flags_pass_through_to_train():
+    own, passthrough = split_policy_flags(["--steps=3", "--policy.type=act", "--policy.dim_model", "32",
+                                           "--policy.chunk_size=4", "--eval.seed=1"])
+    assert own == ["--steps=3", "--policy.type=act", "--eval.seed=1"]
+    assert passthrough == ["--policy.dim_model=32", "--policy.chunk_size=4"]
+
+
+def test_output_dir_is_only_replaced_when_the_quickstart_made_it(tmp_path):
+    mine = tmp_path / "data"
+    mine.mkdir()
+    (mine / "precious.txt").write_text("x")
+    with pytest.raises(ConfigError, match="--overwrite"):
+        prepare_output_dir(mine, overwrite=False)
+    with pytest.raises(ConfigError, match="not made by the quickstart"):
+        prepare_output_dir(mine, overwrite=True)
+    assert (mine / "precious.txt").exists()
+    previous = tmp_path / "previous"
+    (previous / "dataset").mkdir(parents=True)
+    (previous / MARKER).write_text("{}")
+    prepare_output_dir(previous, overwrite=True)
+    assert sorted(p.name for p in previous.iterdir()) == ["logs"]
+    shutil.rmtree(previous)
+
+
+def test_demo_and_quickstart_help_explain_every_flag():
+    for cmd in ("quickstart", "demo"):
+        text = robotlearn(cmd, "--help", timeout=60).stdout
+        for flag in ("--episodes", "--steps", "--policy.type", "--batch_size", "--eval.n_episodes", "--output_dir",
+                     "--seed", "--device"):
+            assert flag in text, (cmd, flag)
+        assert f"robotlearn {cmd}" in text
