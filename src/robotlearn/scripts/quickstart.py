@@ -74,6 +74,9 @@ class QuickstartArgs:
     seed: int = field(default=0, metadata={"help": "Seed of the demonstrations' initial states and of training."})
     device: str = field(default="auto", metadata={"help": "Training/eval device: cpu, cuda, mps or auto."})
     num_workers: int = field(default=1, metadata={"help": "DataLoader workers for training."})
+    num_threads: int = field(default=1, metadata={"help": "torch CPU threads for training (0: torch's default). "
+                                                         "These small models train fastest on 1 thread on a 2-core "
+                                                         "or busy CPU: more threads mostly wait on each other."})
     progress: bool = field(default=True, metadata={"help": "Show progress bars."})
 
 
@@ -108,6 +111,7 @@ class Plan:
     record: list[str]
     train: list[str]
     eval: list[str]
+    train_threads: int = 0  # torch threads to set around an in-process `train` that lacks --num_threads
 
     @property
     def dataset(self) -> Path:
@@ -149,11 +153,30 @@ def make_plan(args: QuickstartArgs, policy_flags: list[str]) -> Plan:
              f"--steps={args.steps}", f"--batch_size={args.batch_size}", f"--num_workers={args.num_workers}",
              f"--log_freq={log_freq}", f"--save_freq={args.steps}", f"--seed={args.seed}", f"--device={args.device}",
              f"--output_dir={out / 'train'}"]
+    train_threads = 0
+    if args.num_threads > 0:
+        if _train_has_flag("num_threads"):
+            train.append(f"--num_threads={args.num_threads}")
+        else:  # older `robotlearn train`: same effect through the environment variable torch reads
+            train_threads = args.num_threads
     ckpt = out / "train" / "checkpoints" / "last" / "pretrained_model"
     evaluate = [f"--policy.path={ckpt}", "--env.type=pusht", f"--eval.n_episodes={args.eval.n_episodes}",
                 f"--eval.seed={args.eval.seed}", f"--eval.max_steps={args.eval.max_steps}",
                 f"--eval.n_videos={args.eval.n_videos}", f"--device={args.device}", f"--output_dir={out / 'eval'}"]
-    return Plan(out, record, train, evaluate)
+    return Plan(out, record, train, evaluate, train_threads)
+
+
+def _train_has_flag(name: str) -> bool:
+    import dataclasses
+
+    from robotlearn.scripts.train import TrainArgs
+
+    return name in {f.name for f in dataclasses.fields(TrainArgs)}
+
+
+def train_command(plan: Plan) -> str:
+    prefix = f"OMP_NUM_THREADS={plan.train_threads} " if plan.train_threads else ""
+    return prefix + command_line("train", plan.train)
 
 
 def prepare_output_dir(out: Path, overwrite: bool) -> None:
@@ -217,13 +240,21 @@ def capture_train_metrics(rows: list[dict]):
 
 def run_train(plan: Plan, progress: bool) -> tuple[list[dict], int, float]:
     """Trains in this process; returns (metrics rows, number of parameters, seconds)."""
+    import torch
+
     from robotlearn.scripts.train import parse_train_args, train
 
     args = parse_train_args(plan.train + ([] if progress else ["--progress=false"]))
     rows: list[dict] = []
+    threads = torch.get_num_threads()
+    if plan.train_threads:
+        torch.set_num_threads(plan.train_threads)
     t0 = time.perf_counter()
-    with _stdout_to(plan.out / "logs" / "train.log"), capture_train_metrics(rows):
-        result = train(args)
+    try:
+        with _stdout_to(plan.out / "logs" / "train.log"), capture_train_metrics(rows):
+            result = train(args)
+    finally:
+        torch.set_num_threads(threads)
     seconds = time.perf_counter() - t0
     with open(plan.out / "train_metrics.jsonl", "w", encoding="utf-8") as f:
         f.writelines(json.dumps(row) + "\n" for row in rows)
@@ -369,7 +400,7 @@ def build_report(plan: Plan, args: QuickstartArgs, metrics: list[dict], n_params
     evaluation = EvaluationSummary(policy=policy_eval, expert=expert_eval, seed=args.eval.seed,
                                    max_steps=args.eval.max_steps, videos=videos, wall_time_s=timings.get("eval"))
     commands = {"1. Record demonstrations": command_line("record", plan.record),
-                "2. Train": command_line("train", plan.train),
+                "2. Train": train_command(plan),
                 "3. Evaluate": command_line("eval", plan.eval),
                 "All of it": command_line("quickstart", _quickstart_argv(args, train_flags))}
     data = ReportData(title="robotlearn quickstart: PushT", dataset=dataset, training=training,
@@ -382,7 +413,7 @@ def _quickstart_argv(args: QuickstartArgs, policy_flags: list[str]) -> list[str]
             f"--batch_size={args.batch_size}", f"--policy.type={args.policy.type}", *policy_flags,
             f"--eval.n_episodes={args.eval.n_episodes}", f"--eval.seed={args.eval.seed}",
             f"--eval.max_steps={args.eval.max_steps}", f"--seed={args.seed}", f"--device={args.device}",
-            f"--output_dir={args.output_dir}"]
+            f"--num_threads={args.num_threads}", f"--output_dir={args.output_dir}"]
 
 
 # -- the whole thing -------------------------------------------------------------------------------
@@ -429,7 +460,7 @@ def quickstart(args: QuickstartArgs, policy_flags: list[str] = ()) -> dict:
                    policy_success_rate=rate,
                    expert_success_rate=expert_eval["aggregated"]["success_rate"] if expert_eval else None,
                    timings_s=timings, total_s=sum(timings.values()),
-                   commands={"record": command_line("record", plan.record), "train": command_line("train", plan.train),
+                   commands={"record": command_line("record", plan.record), "train": train_command(plan),
                              "eval": command_line("eval", plan.eval)})
     marker.write_text(json.dumps(summary, indent=2))
     print(f"[4/4] report: {report}  (total {_duration(summary['total_s'])})", flush=True)
