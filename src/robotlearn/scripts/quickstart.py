@@ -98,9 +98,9 @@ def split_policy_flags(argv: list[str]) -> tuple[list[str], list[str]]:
     return own, passthrough
 
 
-def command_line(cmd: str, argv: list[str]) -> str:
-    """A copy-pastable shell command."""
-    return " ".join(["robotlearn", cmd, *(shlex.quote(a) for a in argv)])
+def command_line(cmd: str, argv: list[str], multiline: bool = False) -> str:
+    """A copy-pastable shell command (one flag per line with `multiline`)."""
+    return (" \\\n    " if multiline else " ").join([f"robotlearn {cmd}", *(shlex.quote(a) for a in argv)])
 
 
 @dataclass
@@ -174,9 +174,9 @@ def _train_has_flag(name: str) -> bool:
     return name in {f.name for f in dataclasses.fields(TrainArgs)}
 
 
-def train_command(plan: Plan) -> str:
+def train_command(plan: Plan, multiline: bool = False) -> str:
     prefix = f"OMP_NUM_THREADS={plan.train_threads} " if plan.train_threads else ""
-    return prefix + command_line("train", plan.train)
+    return prefix + command_line("train", plan.train, multiline)
 
 
 def prepare_output_dir(out: Path, overwrite: bool) -> None:
@@ -384,7 +384,7 @@ def build_report(plan: Plan, args: QuickstartArgs, metrics: list[dict], n_params
     dataset = dataset_summary(plan)
     dataset.wall_time_s = timings.get("record")
     details = {"Inputs": "agent position + block pose (observation.state, observation.environment_state)",
-               "Policy flags": " ".join(train_flags) or "(defaults)", "Seed": str(args.seed)}
+               "Policy flags": " ".join(POLICY_FLAGS[args.policy.type] + list(train_flags)), "Seed": str(args.seed)}
     training = TrainingSummary(policy_type=args.policy.type, steps=args.steps, batch_size=args.batch_size,
                                checkpoint=str(plan.checkpoint), metrics=metrics, n_params=n_params,
                                wall_time_s=timings.get("train"), details=details)
@@ -399,10 +399,10 @@ def build_report(plan: Plan, args: QuickstartArgs, metrics: list[dict], n_params
                    for i, path in enumerate(expert_eval.get("video_paths", []))]
     evaluation = EvaluationSummary(policy=policy_eval, expert=expert_eval, seed=args.eval.seed,
                                    max_steps=args.eval.max_steps, videos=videos, wall_time_s=timings.get("eval"))
-    commands = {"1. Record demonstrations": command_line("record", plan.record),
-                "2. Train": train_command(plan),
-                "3. Evaluate": command_line("eval", plan.eval),
-                "All of it": command_line("quickstart", _quickstart_argv(args, train_flags))}
+    commands = {"1. Record demonstrations": command_line("record", plan.record, multiline=True),
+                "2. Train": train_command(plan, multiline=True),
+                "3. Evaluate": command_line("eval", plan.eval, multiline=True),
+                "All of it": command_line("quickstart", _quickstart_argv(args, train_flags), multiline=True)}
     data = ReportData(title="robotlearn quickstart: PushT", dataset=dataset, training=training,
                       evaluation=evaluation, commands=commands, total_time_s=sum(timings.values()))
     return write_report(report_path, data)
@@ -412,8 +412,10 @@ def _quickstart_argv(args: QuickstartArgs, policy_flags: list[str]) -> list[str]
     return [f"--episodes={args.episodes}", f"--episode_time_s={args.episode_time_s:g}", f"--steps={args.steps}",
             f"--batch_size={args.batch_size}", f"--policy.type={args.policy.type}", *policy_flags,
             f"--eval.n_episodes={args.eval.n_episodes}", f"--eval.seed={args.eval.seed}",
-            f"--eval.max_steps={args.eval.max_steps}", f"--seed={args.seed}", f"--device={args.device}",
-            f"--num_threads={args.num_threads}", f"--output_dir={args.output_dir}"]
+            f"--eval.max_steps={args.eval.max_steps}", f"--eval.n_videos={args.eval.n_videos}",
+            f"--eval.expert={str(args.eval.expert).lower()}", f"--seed={args.seed}", f"--device={args.device}",
+            f"--num_workers={args.num_workers}", f"--num_threads={args.num_threads}",
+            f"--output_dir={args.output_dir}"]
 
 
 # -- the whole thing -------------------------------------------------------------------------------
