@@ -1,8 +1,8 @@
 """`LeRobotDataset`: random access to a LeRobotDataset v3.0, and the entry point for writing one.
 
-Reading a sample walks: metadata -> episode of the frame -> window rows (delta_timestamps) ->
-tabular values -> video frames -> image transforms. Each step is a small function of its own module
-(`metadata`, `windows`, `table`, `video`).
+Reading a sample walks: metadata -> episode of the frame -> its data file (`table`) -> window rows,
+tabular values, video frames and image transforms (`sample.assemble_item`, shared with the streaming
+reader). Each step is a small function of its own module (`metadata`, `windows`, `table`, `video`).
 
     ds = LeRobotDataset("user/pusht", root="data/pusht",
                         delta_timestamps={"observation.image": [-0.1, 0.0], "action": [0.0, 0.1]})
@@ -20,10 +20,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from robotlearn.datasets.features import decode_png
 from robotlearn.datasets.metadata import LeRobotDatasetMetadata
+from robotlearn.datasets.sample import assemble_item
 from robotlearn.datasets.table import DataFileCache
-from robotlearn.datasets.windows import check_delta_timestamps, delta_indices, window
+from robotlearn.datasets.windows import check_delta_timestamps, delta_indices
 
 
 class LeRobotDataset(torch.utils.data.Dataset):
@@ -140,58 +140,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
         ep = int(np.searchsorted(self._ep_to, absolute, side="right"))
         start, end = int(self._ep_from[ep]), int(self._ep_to[ep])
         loaded = self._files.get(self._data_path(ep))
-        row = int(loaded.rows(np.array([absolute]))[0])
-        meta = self.meta
-
-        item: dict = {}
-        windows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if self._deltas is not None:
-            for key, offsets in self._deltas.items():
-                windows[key] = window(absolute, start, end, offsets)
-
-        for key, ft in meta.features.items():
-            dtype = ft["dtype"]
-            if dtype == "video":
-                continue
-            column = loaded.columns[key]
-            if key in windows:
-                query, is_pad = windows[key]
-                rows = loaded.rows(query)
-                values = column[rows]
-                item[f"{key}_is_pad"] = torch.from_numpy(is_pad)
-            else:
-                values = column[row]
-            if dtype == "image":
-                frames = [decode_png(b, key) for b in (values if key in windows else [values])]
-                tensor = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div_(255.0)
-                item[key] = tensor if key in windows else tensor[0]
-            elif dtype in ("string", "language"):
-                item[key] = values.tolist() if key in windows else values
-            else:
-                item[key] = torch.from_numpy(np.array(values))
-
-        if meta.video_keys:
-            timestamps = loaded.columns["timestamp"]
-            for key in meta.video_keys:
-                if key in windows:
-                    query, is_pad = windows[key]
-                    times = timestamps[loaded.rows(query)].astype(np.float64)
-                    item[f"{key}_is_pad"] = torch.from_numpy(is_pad)
-                else:
-                    times = np.array([timestamps[row]], dtype=np.float64)
-                # Like the reference, a one-frame window comes back without its time dim (C, H, W).
-                item[key] = self._decode(key, ep, times, squeeze=len(times) == 1)
-
-        if self.image_transforms is not None:
-            for key in meta.camera_keys:
-                item[key] = self.image_transforms(item[key])
-        task_index = int(loaded.columns["task_index"][row])
-        if not 0 <= task_index < len(meta.tasks):
-            from robotlearn.datasets.errors import DatasetFormatError
-
-            raise DatasetFormatError(f"{meta.root}/meta/tasks.parquet: no task with task_index {task_index} (frame {absolute})")
-        item["task"] = meta.tasks[task_index]
-        return item
+        return assemble_item(self.meta, loaded, absolute, ep, start, end, self._deltas, self._decode, self.image_transforms)
 
     def _data_path(self, ep: int) -> Path:
         # Resolving (and checking) a path costs syscalls: do it once per episode, not per sample.
