@@ -120,7 +120,8 @@ def test_report_lists_commands_that_reproduce_each_phase(run, tmp_path):
     # the report shows the same commands, one flag per line
     import html as html_lib
 
-    blocks = [html_lib.unescape(b).replace(" \\\n    ", " ") for b in re.findall(r"<pre><code>(.*?)</code></pre>", html, re.S)]
+    blocks = [html_lib.unescape(b).replace(" \\\n    ", " ")
+              for b in re.findall(r"<pre><code>(.*?)</code></pre>", html, re.S)]
     for phase in ("record", "train", "eval"):
         assert summary["commands"][phase] in blocks
 

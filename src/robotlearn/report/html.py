@@ -142,9 +142,10 @@ def _headline(ev: EvaluationSummary) -> str:
             f'<div class="bar"><div style="width:{value:.1f}%"></div></div>'
             f'<div class="muted">{wins} of {n} episodes succeeded</div></div>'
         )
+    n = len(ev.policy["per_episode"])
     return (f'<div class="headline">{"".join(cards)}</div><p class="muted">Success: the T covers more than 95% '
-            f"of its target within {ev.max_steps} steps. Both were evaluated on the same {len(ev.policy['per_episode'])}"
-            f" initial states (reset seeds {ev.seed} to {ev.seed + len(ev.policy['per_episode']) - 1}).</p>")
+            f"of its target within {ev.max_steps} steps. Both were evaluated on the same {n} initial states "
+            f"(reset seeds {ev.seed} to {ev.seed + n - 1}).</p>")
 
 
 def _dataset_section(ds: DatasetSummary) -> str:

@@ -74,9 +74,9 @@ class QuickstartArgs:
     seed: int = field(default=0, metadata={"help": "Seed of the demonstrations' initial states and of training."})
     device: str = field(default="auto", metadata={"help": "Training/eval device: cpu, cuda, mps or auto."})
     num_workers: int = field(default=1, metadata={"help": "DataLoader workers for training."})
-    num_threads: int = field(default=1, metadata={"help": "torch CPU threads for training (0: torch's default). "
-                                                         "These small models train fastest on 1 thread on a 2-core "
-                                                         "or busy CPU: more threads mostly wait on each other."})
+    num_threads: int = field(default=1, metadata={"help": "torch CPU threads for training and eval (0: torch's "
+                                                         "default). These small models run fastest on 1 thread on a "
+                                                         "2-core or busy CPU: more threads mostly wait on each other."})
     progress: bool = field(default=True, metadata={"help": "Show progress bars."})
 
 
@@ -155,7 +155,7 @@ def make_plan(args: QuickstartArgs, policy_flags: list[str]) -> Plan:
              f"--output_dir={out / 'train'}"]
     train_threads = 0
     if args.num_threads > 0:
-        if _train_has_flag("num_threads"):
+        if _has_flag("robotlearn.scripts.train", "TrainArgs", "num_threads"):
             train.append(f"--num_threads={args.num_threads}")
         else:  # older `robotlearn train`: same effect through the environment variable torch reads
             train_threads = args.num_threads
@@ -163,15 +163,17 @@ def make_plan(args: QuickstartArgs, policy_flags: list[str]) -> Plan:
     evaluate = [f"--policy.path={ckpt}", "--env.type=pusht", f"--eval.n_episodes={args.eval.n_episodes}",
                 f"--eval.seed={args.eval.seed}", f"--eval.max_steps={args.eval.max_steps}",
                 f"--eval.n_videos={args.eval.n_videos}", f"--device={args.device}", f"--output_dir={out / 'eval'}"]
+    if args.num_threads > 0 and _has_flag("robotlearn.scripts.eval", "EvalArgs", "num_threads"):
+        evaluate.append(f"--num_threads={args.num_threads}")
     return Plan(out, record, train, evaluate, train_threads)
 
 
-def _train_has_flag(name: str) -> bool:
+def _has_flag(module: str, config_class: str, name: str) -> bool:
+    """Whether a command's config has field `name` (flags that landed after the quickstart was written)."""
     import dataclasses
+    import importlib
 
-    from robotlearn.scripts.train import TrainArgs
-
-    return name in {f.name for f in dataclasses.fields(TrainArgs)}
+    return name in {f.name for f in dataclasses.fields(getattr(importlib.import_module(module), config_class))}
 
 
 def train_command(plan: Plan, multiline: bool = False) -> str:
