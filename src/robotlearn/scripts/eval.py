@@ -48,6 +48,7 @@ class EvalArgs:
     eval: EvalOptions = field(default_factory=EvalOptions)
     output_dir: str = field(default="outputs/eval", metadata={"help": "Where eval_info.json and videos/ go."})
     device: str = field(default="auto", metadata={"help": "cpu, cuda or auto."})
+    num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads (default: torch's choice)."})
     progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
 
 
@@ -171,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.policy.path:
         raise ConfigError("--policy.path is required: a checkpoint's pretrained_model directory")
     device = resolve_device(args.device)
+    if args.num_threads:
+        torch.set_num_threads(args.num_threads)
     policy = make_policy_from_pretrained(args.policy.path, device=str(device))
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
