@@ -124,6 +124,7 @@ def test_report_lists_commands_that_reproduce_each_phase(run, tmp_path):
               for b in re.findall(r"<pre><code>(.*?)</code></pre>", html, re.S)]
     for phase in ("record", "train", "eval"):
         assert summary["commands"][phase] in blocks
+    assert "<h2>What next</h2>" in html and "well below the expert (0% vs 50%)" in html
 
 
 PROBE = """<script>

@@ -78,6 +78,7 @@ class ReportData:
     evaluation: EvaluationSummary
     commands: dict[str, str] = field(default_factory=dict)  # phase -> shell command
     total_time_s: float | None = None
+    next_steps: list[str] = field(default_factory=list)  # advice, as HTML snippets
 
 
 def png_data_uri(image: np.ndarray, scale: int = 1) -> str:
@@ -239,6 +240,12 @@ def _commands_section(commands: dict[str, str]) -> str:
     return "".join(html)
 
 
+def _next_steps_section(items: list[str]) -> str:
+    if not items:
+        return ""
+    return "<h2>What next</h2><ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+
+
 def render_report(data: ReportData) -> str:
     """The report as an HTML string."""
     ev = data.evaluation
@@ -256,6 +263,7 @@ def render_report(data: ReportData) -> str:
         _training_section(data.training),
         _evaluation_section(ev),
         _commands_section(data.commands),
+        _next_steps_section(data.next_steps),
         "</body></html>\n",
     ])
 

@@ -406,8 +406,35 @@ def build_report(plan: Plan, args: QuickstartArgs, metrics: list[dict], n_params
                 "3. Evaluate": command_line("eval", plan.eval, multiline=True),
                 "All of it": command_line("quickstart", _quickstart_argv(args, train_flags), multiline=True)}
     data = ReportData(title="robotlearn quickstart: PushT", dataset=dataset, training=training,
-                      evaluation=evaluation, commands=commands, total_time_s=sum(timings.values()))
+                      evaluation=evaluation, commands=commands, total_time_s=sum(timings.values()),
+                      next_steps=next_steps(args, policy_eval, expert_eval))
     return write_report(report_path, data)
+
+
+def next_steps(args: QuickstartArgs, policy_eval: dict, expert_eval: dict | None) -> list[str]:
+    """Advice shown at the end of the report, depending on how the policy did."""
+    from html import escape
+
+    rate = policy_eval["aggregated"]["success_rate"]
+    expert = expert_eval["aggregated"]["success_rate"] if expert_eval else None
+    items = []
+    if expert is not None and rate < 0.5 * expert:
+        items.append(
+            f"The policy is well below the expert ({rate:.0%} vs {expert:.0%}). Imitation needs more of both: "
+            f"more demonstrations (<code>--episodes={2 * args.episodes}</code>) and more training "
+            f"(<code>--steps={4 * args.steps}</code>); the loss curve above shows whether training had levelled off."
+        )
+    items.append("Watch the videos: a policy that stalls next to the block has learned to stay where it is "
+                 "(most recorded actions are close to the current position); one that pushes in the wrong "
+                 "direction needs more data.")
+    items.append("Learn from the camera instead of the simulator state: the train command above with "
+                 "<code>--policy.input_features='[\"observation.images.top\",\"observation.state\"]'</code> "
+                 "and without the size flags (the policies' full sizes); this wants a GPU "
+                 "(<code>--device=cuda</code>) and many more steps.")
+    checkpoint = Path(args.output_dir) / "train" / "checkpoints" / "last" / "pretrained_model"
+    again = command_line("eval", [f"--policy.path={checkpoint}", "--eval.n_episodes=200"])
+    items.append(f"A tighter estimate of the success rate: <code>{escape(again)}</code>.")
+    return items
 
 
 def _quickstart_argv(args: QuickstartArgs, policy_flags: list[str]) -> list[str]:
