@@ -21,7 +21,7 @@ CHROMIUM = os.environ.get("ROBOTLEARN_CHROMIUM", "/usr/bin/chromium")
 # so with 70 steps the table shows one expert success and one failure.
 EVAL_SEED, MAX_STEPS = 100_002, 70
 TINY_ACT = ["--policy.dim_model=16", "--policy.n_heads=2", "--policy.dim_feedforward=32",
-            "--policy.n_encoder_layers=1", "--policy.chunk_size=4", "--policy.n_action_steps=2"]
+            "--policy.n_encoder_layers=1", "--policy.chunk_size=4"]
 
 
 def robotlearn(*args, timeout=180):
