@@ -132,7 +132,9 @@ def parse_train_args(argv: list[str]):
     policy_type = _flag_value(prefix + argv, "--policy.type") or "diffusion"
     description = (
         __doc__.split("\n\n")[0]
-        + f"\nPolicy flags shown for --policy.type={policy_type}; pass --policy.type=act --help for ACT's."
+        + f"\nPolicy flags shown for --policy.type={policy_type}; "
+        + ", ".join(f"`--policy.type={t} --help` shows {t}'s" for t in POLICIES if t != policy_type)
+        + "."
     )
     # later flags override earlier ones: saved config first, then the command line
     return parse_config(train_args_class(policy_type), prefix + argv, prog="robotlearn train", description=description)
