@@ -256,7 +256,7 @@ def render_report(data: ReportData) -> str:
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(data.title)}</title>",
         f"<style>{CSS}</style></head><body>",
         f"<h1>{escape(data.title)}</h1><p class='muted'>Generated {when}{total}: recorded {data.dataset.episodes} "
-        f"demonstrations, trained a {escape(data.training.policy_type)} policy for {data.training.steps} steps, "
+        f"demonstrations, trained a policy ({escape(data.training.policy_type)}) for {data.training.steps} steps, "
         f"evaluated it on {len(ev.policy['per_episode'])} episodes.</p>",
         _headline(ev),
         _dataset_section(data.dataset),
