@@ -16,7 +16,9 @@ pytest.importorskip("gym_pusht")
 from robotlearn.configs import ConfigError  # noqa: E402
 from robotlearn.scripts.quickstart import MARKER, prepare_output_dir, split_policy_flags  # noqa: E402
 
-CHROMIUM = os.environ.get("ROBOTLEARN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("ROBOTLEARN_CHROMIUM") or next(
+    (path for path in ("/usr/bin/chromium", *map(shutil.which, ("chromium", "chromium-browser", "google-chrome")))
+     if path and Path(path).exists()), "/usr/bin/chromium")
 # Seeds 100002/100003: the expert succeeds in 64 steps on the first and needs 88 on the second,
 # so with 70 steps the table shows one expert success and one failure.
 EVAL_SEED, MAX_STEPS = 100_002, 70
