@@ -203,3 +203,17 @@ def test_demo_and_quickstart_help_explain_every_flag():
                      "--seed", "--device"):
             assert flag in text, (cmd, flag)
         assert f"robotlearn {cmd}" in text
+
+
+@pytest.mark.parametrize("policy_type", ["act", "diffusion"])
+def test_planned_train_command_parses_and_users_policy_flags_win(tmp_path, policy_type):
+    from robotlearn.scripts.quickstart import make_plan, parse_args
+    from robotlearn.scripts.train import parse_train_args
+
+    args, flags = parse_args([f"--policy.type={policy_type}", "--policy.lr=5e-4", "--policy.n_action_steps=1",
+                              f"--output_dir={tmp_path}"])
+    train_args = parse_train_args(make_plan(args, flags).train)
+    assert train_args.policy.type == policy_type
+    assert train_args.policy.lr == 5e-4 and train_args.policy.n_action_steps == 1  # overrides the defaults
+    assert train_args.policy.input_features == ["observation.state", "observation.environment_state"]
+    assert train_args.dataset.root == str(tmp_path / "dataset") and train_args.steps == args.steps

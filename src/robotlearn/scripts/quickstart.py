@@ -44,8 +44,8 @@ POLICY_FLAGS = {
     "act": ["--policy.dim_model=64", "--policy.n_heads=4", "--policy.dim_feedforward=256",
             "--policy.n_encoder_layers=2", "--policy.n_vae_encoder_layers=2", "--policy.use_vae=false",
             "--policy.dropout=0.0", "--policy.chunk_size=10", "--policy.n_action_steps=1",
-            "--policy.temporal_ensemble_coeff=0.01", "--lr=1e-3"],
-    "diffusion": ["--policy.down_dims=[32,64,128]", "--policy.diffusion_step_embed_dim=32", "--lr=3e-4"],
+            "--policy.temporal_ensemble_coeff=0.01", "--policy.lr=1e-3"],
+    "diffusion": ["--policy.down_dims=[32,64,128]", "--policy.diffusion_step_embed_dim=32", "--policy.lr=3e-4"],
 }
 
 
