@@ -92,7 +92,7 @@ def memory(url: str, server_pid: int, checkpoints=(5_000, 20_000), batch_size: i
     seen, out, epoch, peaks = 0, {}, 0, {}
     t = time.perf_counter()
     while seen < checkpoints[-1]:
-        ds.set_epoch(epoch)  # persistent workers keep their copy: the epoch is fixed, the order repeats
+        ds.set_epoch(epoch)  # reaches the persistent workers through shared memory
         for batch in loader:
             seen += len(batch["index"])
             for c in checkpoints:

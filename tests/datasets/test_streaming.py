@@ -3,6 +3,9 @@ map-style reader sample for sample, splits work between workers and ranks, resum
 
 import json
 import logging
+import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -30,22 +33,32 @@ def http():
 
 @pytest.fixture(scope="module")
 def s3():
-    """A moto S3 server on loopback holding the pusht and rollover fixtures in bucket "datasets"."""
-    pytest.importorskip("moto")
+    """moto's S3 server in its own process on loopback (like a real one: no server threads in the process that
+    forks DataLoader workers), holding the pusht and rollover fixtures in bucket "datasets"."""
+    pytest.importorskip("moto.server")
     s3fs = pytest.importorskip("s3fs")
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    options = {"endpoint_url": f"http://{host}:{port}", "key": "testing", "secret": "testing",
-               "client_kwargs": {"region_name": "us-east-1"}}
-    fs = s3fs.S3FileSystem(**options)
-    fs.call_s3("create_bucket", Bucket="datasets")
-    for name in ("pusht", "rollover"):
-        fs.put(str(FIXTURES / name), f"datasets/{name}", recursive=True)
-    yield options
-    server.stop()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        options = {"endpoint_url": f"http://127.0.0.1:{port}", "key": "testing", "secret": "testing",
+                   "client_kwargs": {"region_name": "us-east-1"}}
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        fs = s3fs.S3FileSystem(skip_instance_cache=True, **options)
+        fs.call_s3("create_bucket", Bucket="datasets")
+        for name in ("pusht", "rollover"):
+            fs.put(str(FIXTURES / name), f"datasets/{name}", recursive=True)
+        yield options
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def expected_query(name):
@@ -139,6 +152,21 @@ def test_dataloader_workers_and_ranks_cover_every_frame_once(http):
     reference = LeRobotDataset("x", root=FIXTURES / "pusht", episodes=[2])
     assert not set(shards[0]) & set(shards[1])
     assert sorted(shards[0] + shards[1]) == [index_of(reference[i]) for i in range(len(reference))]
+
+
+def test_set_epoch_reaches_persistent_workers(http):
+    def epoch_order(loader):
+        return torch.cat([b["index"] for b in loader]).tolist()
+
+    ds = StreamingLeRobotDataset("x", root=f"{http.url}/images", buffer_size=8)
+    persistent = DataLoader(ds, batch_size=4, num_workers=2, persistent_workers=True)
+    first = epoch_order(persistent)
+    ds.set_epoch(1)
+    second = epoch_order(persistent)
+    fresh = StreamingLeRobotDataset("x", root=f"{http.url}/images", buffer_size=8)
+    fresh.set_epoch(1)
+    assert second == epoch_order(DataLoader(fresh, batch_size=4, num_workers=2))
+    assert second != first and sorted(second) == sorted(first) == list(range(63))
 
 
 def test_state_dict_resume_in_process(http):

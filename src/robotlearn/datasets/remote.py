@@ -40,7 +40,11 @@ class RemoteReadError(DatasetError):
     """A remote dataset file could not be read after every retry; the message names the URL."""
 
 
-_FORK_ORPHANS: list = []  # filesystems inherited from a parent process (see RemoteFS.fs)
+# One fsspec filesystem per (process, url, options), kept for the life of the process. Filesystems hold
+# sessions, event loops and reference cycles; if one became garbage in a parent it could be collected in a
+# forked DataLoader worker, whose finalizer would then block on the parent's event loop. Kept here, a parent's
+# instances stay referenced (and untouched) in every child instead.
+_FILESYSTEMS: dict = {}
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -119,11 +123,10 @@ class RemoteFS:
         self.block_size = block_size
         self.cache_blocks = cache_blocks
         self._storage_options = dict(storage_options or {})
-        fs, root = fsspec.core.url_to_fs(str(url), skip_instance_cache=True, **self._options(str(url)))
-        self.protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         self.url = str(url)
-        self.root = root.rstrip("/") if self.protocol not in ("http", "https") else str(url).rstrip("/")
-        self._fs, self._pid = fs, os.getpid()
+        fs = self.fs
+        self.protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        self.root = fs._strip_protocol(self.url).rstrip("/") if self.protocol not in ("http", "https") else self.url.rstrip("/")
 
     def _options(self, url: str) -> dict:
         protocol = url.split("://", 1)[0] if "://" in url else "file"
@@ -131,21 +134,14 @@ class RemoteFS:
 
     @property
     def fs(self):
-        if self._fs is None or self._pid != os.getpid():
+        """This process's fsspec filesystem (a forked or unpickled copy makes its own: never the parent's)."""
+        key = (os.getpid(), self.url, repr(sorted(self._storage_options.items())), repr(self.retry))
+        fs = _FILESYSTEMS.get(key)
+        if fs is None:
             import fsspec
 
-            if self._fs is not None:
-                # Inherited through fork(): never use it, and never let it be garbage-collected either, since
-                # its finalizer would close the parent's pooled connections from here and stall the parent.
-                _FORK_ORPHANS.append(self._fs)
-            self._fs, _ = fsspec.core.url_to_fs(self.url, skip_instance_cache=True, **self._options(self.url))
-            self._pid = os.getpid()
-        return self._fs
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_fs"] = None
-        return state
+            fs = _FILESYSTEMS[key] = fsspec.core.url_to_fs(self.url, skip_instance_cache=True, **self._options(self.url))[0]
+        return fs
 
     def full_url(self, path: str) -> str:
         if self.protocol in ("http", "https") or "://" in path:

@@ -34,6 +34,7 @@ with the same world size, num_workers and batch size; `load_state_dict` then mak
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 from collections import Counter, OrderedDict
@@ -57,6 +58,10 @@ from robotlearn.datasets.windows import check_delta_timestamps, delta_indices
 STATE_VERSION = 1
 OPEN_PARQUET_FILES = 4  # per process; each holds its footer and a few cached blocks
 
+# Open files and decoders inherited through fork() belong to the parent: a child keeps them referenced here
+# and never touches them, since closing them would run FFmpeg teardown / the parent's HTTP session close.
+_FORK_ORPHANS: list = []
+
 
 class _ProcessCache:
     """Open Parquet files (with their row-group index ranges) and video decoders of one process."""
@@ -64,7 +69,38 @@ class _ProcessCache:
     def __init__(self, max_open_videos: int | None):
         self.pid = os.getpid()
         self.decoders = DecoderCache(max_open=max_open_videos)
-        self.parquet: OrderedDict[str, tuple[pq.ParquetFile, list]] = OrderedDict()
+        self.parquet: OrderedDict[str, tuple[pq.ParquetFile, list, object]] = OrderedDict()
+
+    def close(self) -> None:
+        """Close every file now. fsspec files sit in reference cycles; left to the garbage collector, an open
+        one could be finalized in a forked DataLoader worker (closing the parent's decoder or session there)."""
+        self.decoders.clear()
+        for _, _, f in self.parquet.values():
+            f.close()
+        self.parquet.clear()
+
+
+class _SharedEpoch:
+    """The epoch number in shared memory, so that persistent DataLoader workers see `set_epoch` too."""
+
+    def __init__(self, value: int = 0):
+        self._shared = multiprocessing.RawValue("q", value)
+
+    @property
+    def value(self) -> int:
+        return int(self._shared.value)
+
+    def set(self, value: int) -> None:
+        self._shared.value = int(value)
+
+    def __getstate__(self):
+        from multiprocessing.context import get_spawning_popen
+
+        # Shared with a worker being spawned; a plain copy (pickle.dumps, deepcopy) gets its own counter.
+        return {"shared": self._shared} if get_spawning_popen() is not None else {"value": self.value}
+
+    def __setstate__(self, state):
+        self._shared = state["shared"] if "shared" in state else multiprocessing.RawValue("q", state["value"])
 
 
 class _EpisodeRows:
@@ -183,7 +219,7 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
                   cols[f"videos/{key}/from_timestamp"].astype(np.float64))
             for key in meta.video_keys if n_eps
         }
-        self.epoch = 0
+        self._epoch = _SharedEpoch(0)
         self._resume: dict | None = None
         self._taken_here = 0  # samples this process's iterator handed out in the current epoch (num_workers=0)
         self._cache: _ProcessCache | None = None
@@ -214,9 +250,16 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         state["_cache"] = None  # open files and decoders belong to the process that opened them
         return state
 
+    @property
+    def epoch(self) -> int:
+        return self._epoch.value
+
     def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose order the next iteration produces (call before each epoch, on every rank)."""
-        self.epoch = int(epoch)
+        """Select the epoch whose order the next iteration produces (call before each epoch, on every rank).
+
+        Reaches DataLoader workers that already exist (persistent_workers=True) through shared memory.
+        """
+        self._epoch.set(epoch)
         self._taken_here = 0
 
     # --- the epoch's order -------------------------------------------------------------------
@@ -293,22 +336,28 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         rng = random.Random(int(np.random.SeedSequence([self.seed, epoch, shard, num_shards]).generate_state(1)[0]))
         rows = _EpisodeRows(self._load_episode)
         self._taken_here = 0
-        for a, ep in self._frame_order(pieces, rng, rows):
-            if self._taken_here < skip:
-                self._taken_here += 1  # delivered before the restart: skip without reading
+        try:
+            for a, ep in self._frame_order(pieces, rng, rows):
+                if self._taken_here < skip:
+                    self._taken_here += 1  # delivered before the restart: skip without reading
+                    rows.release(ep)
+                    continue
+                item = self._sample(rows.get(ep), a, ep)
                 rows.release(ep)
-                continue
-            item = self._sample(rows.get(ep), a, ep)
-            rows.release(ep)
-            self._taken_here += 1
-            yield item
-        if self._resume is not None and self._resume["epoch"] == epoch:
-            self._resume = None
+                self._taken_here += 1
+                yield item
+            if self._resume is not None and self._resume["epoch"] == epoch:
+                self._resume = None
+        finally:  # epoch done or iteration abandoned: release files and decoders deterministically
+            if self._cache is not None and self._cache.pid == os.getpid():
+                self._cache.close()
 
     # --- reading -----------------------------------------------------------------------------
     @property
     def _local(self) -> _ProcessCache:
         if self._cache is None or self._cache.pid != os.getpid():
+            if self._cache is not None:
+                _FORK_ORPHANS.append(self._cache)
             self._cache = _ProcessCache(self.max_open_videos)
         return self._cache
 
@@ -317,7 +366,7 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         entry = files.get(path)
         if entry is not None:
             files.move_to_end(path)
-            return entry
+            return entry[:2]
         f = self.remote.open(path)
         try:
             pf = pq.ParquetFile(f)
@@ -325,11 +374,10 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
             raise DatasetFormatError(f"{self.remote.full_url(path)}: data file not found (referenced by meta/episodes)") from None
         except pa.ArrowException as e:
             raise DatasetFormatError(f"{self.remote.full_url(path)}: cannot read data file (truncated or not Parquet?): {e}") from None
-        entry = files[path] = (pf, _index_ranges(pf))
+        entry = files[path] = (pf, _index_ranges(pf), f)
         while len(files) > OPEN_PARQUET_FILES:
-            old, _ = files.popitem(last=False)[1]
-            old.close()
-        return entry
+            files.popitem(last=False)[1][2].close()
+        return entry[:2]
 
     def _load_episode(self, ep: int) -> LoadedFile:
         """The rows of episode `ep`: only the row groups whose `index` range overlaps it are fetched."""
@@ -404,7 +452,7 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
             if state[key] != getattr(self, key):
                 raise ValueError(f"load_state_dict: the state was saved with {key}={state[key]!r} but this dataset has "
                                  f"{key}={getattr(self, key)!r}; the sample order would differ. Recreate it with the same {key}.")
-        self.epoch = int(state["epoch"])
+        self._epoch.set(int(state["epoch"]))
         self._resume = dict(state)
         self._taken_here = 0
 
