@@ -9,7 +9,7 @@ uint8 frames (as bench_dataset.py):
 1. pusht-like: 100 episodes x 150 frames, one 96x96 camera at 10 fps; window camera [-0.1, 0],
    state [-0.1, 0], action 16 steps. Target >= 1,000 samples/s.
 2. aloha-like: 10 x 400 frames, three 480x640 cameras at 50 fps; first camera [-0.02, 0], others [0].
-3. Memory: RSS of the main process + workers after 5,000 and 20,000 pusht-like samples (two epochs), and
+3. Memory: RSS of the main process + workers after 5,000, 10,000 and 20,000 pusht-like samples (two epochs), and
    each process's peak; it must not grow with samples.
 """
 
@@ -85,7 +85,7 @@ def rate(url: str, deltas: dict, samples: int, batch_size: int = 32) -> float:
     return done / (time.perf_counter() - t)
 
 
-def memory(url: str, server_pid: int, checkpoints=(5_000, 20_000), batch_size: int = 32) -> dict:
+def memory(url: str, server_pid: int, checkpoints=(5_000, 10_000, 20_000), batch_size: int = 32) -> dict:
     """RSS (main + workers) at each checkpoint while streaming epochs back to back, and peaks."""
     ds = StreamingLeRobotDataset("bench/x", root=url, delta_timestamps=PUSHT_DELTAS, return_uint8=True)
     loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, num_workers=2, persistent_workers=True)
@@ -123,7 +123,7 @@ def main() -> None:
             ("aloha-like over HTTP, 2 workers, batch 8", f"{rate(url + '/aloha_like', ALOHA_DELTAS, 160, batch_size=8):,.0f} samples/s", "-"),
         ]
         mem = memory(url + "/pusht_like", server.pid)
-        rows.append(("RSS main+workers after 5,000 / 20,000 samples", f"{mem[5_000]:,.0f} MiB / {mem[20_000]:,.0f} MiB "
+        rows.append(("RSS main+workers after 5k / 10k / 20k samples", f"{mem[5_000]:,.0f} / {mem[10_000]:,.0f} / {mem[20_000]:,.0f} MiB "
                      f"(largest per-process peak {mem['peak']:,.0f} MiB; {mem['rate']:,.0f} samples/s)", "flat"))
     finally:
         server.kill()
