@@ -281,6 +281,15 @@ def test_clear_error_naming_the_url_when_the_server_never_returns():
         StreamingLeRobotDataset("x", root=url, max_retries=1, backoff_s=0.01)
 
 
+def test_a_server_that_never_answers_times_out_and_is_retried():
+    with socket.socket() as silent:  # accepts connections (kernel backlog) but never responds
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/ds"
+        with pytest.raises(RemoteReadError, match=rf"{url}/meta/info.json: could not open after 2 attempts.*Timeout"):
+            StreamingLeRobotDataset("x", root=url, timeout_s=0.3, max_retries=1, backoff_s=0.01)
+
+
 def test_missing_dataset_and_escaping_paths_are_format_errors(http):
     with pytest.raises(DatasetFormatError, match=r"nothing-here/meta/info.json: file not found"):
         StreamingLeRobotDataset("x", root=f"{http.url}/nothing-here", max_retries=0)
