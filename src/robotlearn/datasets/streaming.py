@@ -26,10 +26,14 @@ How it works, top to bottom:
 Resuming mid-epoch (`state_dict` / `load_state_dict`): the order above is a pure function of
 (seed, epoch, episodes, shuffle, buffer_size, world_size, num_workers), so a position is just how many
 samples each worker has handed out. With `num_workers=0` the dataset counts them itself. With DataLoader
-workers, the loader takes batches from its workers round-robin, so `state_dict(samples_consumed=n,
-loader=loader)` recovers each worker's count from the n samples your loop received this epoch. Restart
-with the same world size, num_workers and batch size; `load_state_dict` then makes each worker skip
-(without reading) exactly the samples already delivered.
+workers, the loader takes batches from its workers round-robin (torch's default in_order=True), so
+`state_dict(samples_consumed=n, loader=loader)` recovers each worker's count from the n samples your loop
+received this epoch (n counts the whole epoch, across earlier restarts). Restart with the same world size,
+num_workers and batch size; `load_state_dict` then makes each worker skip (without reading) exactly the
+samples already delivered. Each rank saves and loads its own state.
+
+    state = ds.state_dict(samples_consumed=step_in_epoch * batch_size, loader=loader)   # save with the model
+    ds.load_state_dict(state)                                                         # before iter(loader)
 """
 
 from __future__ import annotations
