@@ -52,7 +52,7 @@ import pyarrow.parquet as pq
 import torch
 
 from robotlearn.datasets.errors import DatasetFormatError
-from robotlearn.datasets.metadata import CODEBASE_VERSION, LeRobotDatasetMetadata
+from robotlearn.datasets.metadata import CODEBASE_VERSION, LeRobotDatasetMetadata, default_root
 from robotlearn.datasets.remote import RemoteFS, RetryConfig
 from robotlearn.datasets.sample import assemble_item
 from robotlearn.datasets.table import LoadedFile
@@ -137,7 +137,8 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
     Args:
         repo_id: "user/name".
         root: a local folder or an fsspec URL: "http(s)://...", "s3://bucket/prefix", "hf://datasets/<repo>".
-            Default: "hf://datasets/<repo_id>@<revision>".
+            Default: the local cache folder `default_root(repo_id)` when it holds the dataset, else
+            "hf://datasets/<repo_id>@<revision>".
         episodes: episode indices to stream (default: all).
         delta_timestamps, image_transforms, tolerance_s, return_uint8: as `LeRobotDataset`; each sample
             equals `LeRobotDataset(...)[i]` for its frame.
@@ -174,7 +175,9 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         max_open_videos: int | None = None,
     ):
         super().__init__()
-        if root is None:
+        if root is None and (default_root(repo_id) / "meta" / "info.json").exists():
+            url = str(default_root(repo_id))  # a local copy in the cache wins: no network unless needed
+        elif root is None:
             url = f"hf://datasets/{repo_id}@{revision or CODEBASE_VERSION}"
         elif isinstance(root, Path) or "://" not in str(root):
             url = str(Path(root).expanduser().resolve())
