@@ -100,7 +100,8 @@ def bench(policy_type: str, with_image: bool, batch_sizes, device, repeats: int)
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="batch 8 only, 2 repeats")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's; 1 avoids oversubscription on a busy machine)")
     args = parser.parse_args(argv if argv is not None else [])
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -123,4 +124,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])
