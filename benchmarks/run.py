@@ -19,6 +19,7 @@ def main(argv=None) -> None:
             continue
         print(f"\n=== {name} ===", flush=True)
         t = time.perf_counter()
+        sys.argv = [name]  # each benchmark's own flags keep their defaults
         importlib.import_module(f"benchmarks.{name}").main()
         print(f"({name}: {time.perf_counter() - t:.0f} s)", flush=True)
 
