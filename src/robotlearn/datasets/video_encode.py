@@ -33,6 +33,7 @@ from typing import Iterable
 import numpy as np
 
 from robotlearn.datasets.errors import DatasetError, DatasetFormatError, VideoDecodeError
+from robotlearn.datasets.metadata import fsync_dir, fsync_file
 
 # SVT-AV1 prints a banner of ~20 lines per encoder to stderr unless told otherwise (1 = errors only).
 os.environ.setdefault("SVT_LOG", "1")
@@ -199,9 +200,9 @@ class VideoEncoder:
                 raise DatasetError(f"{self.path}: video encoding failed: {self._error}") from self._error
             if self.frames_added == 0:
                 raise DatasetError(f"{self.path}: VideoEncoder closed without any frame; nothing to write")
-            _fsync_file(self._tmp_path)
+            fsync_file(self._tmp_path)
             os.replace(self._tmp_path, self.path)
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         finally:
             self._cleanup()
 
@@ -441,9 +442,9 @@ def append_video(dst: str | os.PathLike, src: str | os.PathLike) -> float:
                 so.time_base = sa.time_base
                 _copy_packets(dst, a, sa, so, out, Fraction(0))
                 _copy_packets(src, b, sb, so, out, offset)
-        _fsync_file(tmp)
+        fsync_file(tmp)
         os.replace(tmp, dst)
-        _fsync_dir(dst.parent)
+        fsync_dir(dst.parent)
     except av.FFmpegError as exc:
         raise VideoDecodeError(f"cannot append {src} to {dst}: {exc}") from exc
     finally:
@@ -477,28 +478,7 @@ def new_video_file(dst: str | os.PathLike, src: str | os.PathLike) -> float:
     if dst.exists():
         raise DatasetFormatError(f"{dst}: camera video file already exists; append_video() to it instead")
     dst.parent.mkdir(parents=True, exist_ok=True)
-    _fsync_file(src)
+    fsync_file(src)
     shutil.move(src, dst)  # os.rename when on the same filesystem
-    _fsync_dir(dst.parent)
+    fsync_dir(dst.parent)
     return 0.0
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # some filesystems refuse fsync on directories
-        pass
-    finally:
-        os.close(fd)

@@ -56,6 +56,7 @@ from robotlearn.datasets.metadata import (
     LeRobotDatasetMetadata,
     default_root,
     fsync_dir,
+    fsync_file,
     load_episodes_table,
     next_chunk_file,
     write_json_atomic,
@@ -73,8 +74,7 @@ def write_parquet_atomic(tables: list[pa.Table], path: Path, schema: pa.Schema) 
     with pq.ParquetWriter(tmp, schema, compression="snappy") as writer:
         for table in tables:
             writer.write_table(table.cast(schema) if table.schema != schema else table, row_group_size=max(table.num_rows, 1))
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
+    fsync_file(tmp)
     os.replace(tmp, path)
     fsync_dir(path.parent)
 
@@ -255,14 +255,12 @@ class DatasetWriter:
         last = n - 1
         path = meta.data_file(int(meta.episode_columns["data/chunk_index"][last]), int(meta.episode_columns["data/file_index"][last]))
         groups = read_row_groups(path)
-        total = sum(g.num_rows for g in groups)
         index = pa.concat_tables(groups).column("index").to_numpy() if groups else np.zeros(0)
         keep = index < meta.total_frames
         if not keep.all():
             logger.warning("%s: removing %d uncommitted rows left by an interrupted recording", path, int((~keep).sum()))
             kept = [g.filter(pa.array(g.column("index").to_numpy() < meta.total_frames)) for g in groups]
             write_parquet_atomic([g for g in kept if g.num_rows], path, self._schema)
-        del total
 
     # --- recording -----------------------------------------------------------------------------
     def has_pending_frames(self) -> bool:
