@@ -1,4 +1,4 @@
-"""Training-step and inference time of ACT and Diffusion Policy with their default configs.
+"""Training-step and inference time of ACT and Diffusion Policy: default configs and small CPU ones.
 
     python -m benchmarks.bench_policies [--quick] [--threads N]
 
@@ -69,9 +69,24 @@ def time_ms(fn, device, repeats: int) -> float:
     return statistics.median(times)
 
 
-def bench(policy_type: str, with_image: bool, batch_sizes, device, repeats: int) -> dict:
+# (row label, policy, with a camera, config overrides): the defaults, then the small CPU configurations
+# that docs/training.md trains for 15 minutes (narrow ResNet-18, small transformer / U-Net).
+CPU_ACT = dict(dim_model=128, n_heads=4, dim_feedforward=512, n_encoder_layers=1, n_vae_encoder_layers=1)
+CPU_DIFFUSION = dict(down_dims=(32, 64, 128))
+ROWS = [
+    ("act (state)", "act", False, {}),
+    ("act (image+state)", "act", True, {}),
+    ("diffusion (state)", "diffusion", False, {}),
+    ("diffusion (image+state)", "diffusion", True, {}),
+    ("act small (image, w16)", "act", True, {**CPU_ACT, "backbone_width": 16}),
+    ("diff. small (image, w16)", "diffusion", True, {**CPU_DIFFUSION, "backbone_width": 16}),
+    ("diff. small (state)", "diffusion", False, CPU_DIFFUSION),
+]
+
+
+def bench(policy_type: str, with_image: bool, batch_sizes, device, repeats: int, overrides: dict | None = None) -> dict:
     torch.manual_seed(0)
-    policy = make_policy(policy_type, pusht_meta(with_image)).to(device)
+    policy = make_policy(policy_type, pusht_meta(with_image), **(overrides or {})).to(device)
     optimizer = torch.optim.AdamW(policy.parameters(), lr=1e-4)
     out = {"params_M": sum(p.numel() for p in policy.parameters()) / 1e6}
     policy.train()
@@ -108,19 +123,17 @@ def main(argv: list[str] | None = None) -> None:
     batch_sizes = (8,) if args.quick else (8, 64)
     repeats = 2 if args.quick else 3
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
-    header = f"{'policy':<24}{'device':<7}{'params':>8}" + "".join(f"{'step b' + str(b):>12}" for b in batch_sizes)
+    header = f"{'policy':<26}{'device':<7}{'params':>8}" + "".join(f"{'step b' + str(b):>12}" for b in batch_sizes)
     header += f"{'infer b1':>11}"
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; times in ms (median of {repeats})")
     print(header)
     print("-" * len(header))
     for device in devices:
-        for policy_type in ("act", "diffusion"):
-            for with_image in (False, True):
-                r = bench(policy_type, with_image, batch_sizes, device, repeats)
-                name = f"{policy_type} ({'image+state' if with_image else 'state'})"
-                row = f"{name:<24}{device.type:<7}{r['params_M']:>7.1f}M"
-                row += "".join(f"{r[f'train_b{b}']:>12.1f}" for b in batch_sizes)
-                print(row + f"{r['select_action']:>11.1f}", flush=True)
+        for name, policy_type, with_image, overrides in ROWS:
+            r = bench(policy_type, with_image, batch_sizes, device, repeats, overrides)
+            row = f"{name:<26}{device.type:<7}{r['params_M']:>7.1f}M"
+            row += "".join(f"{r[f'train_b{b}']:>12.1f}" for b in batch_sizes)
+            print(row + f"{r['select_action']:>11.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -54,3 +54,17 @@ def test_workers_after_the_parent_has_decoded(root):
         n += len(batch["index"])
     assert n == len(ds)
     check_batch(torch.utils.data.default_collate([ds[5], ds[40]]))  # and the parent still reads correctly
+
+
+def test_camera_keys_limits_the_cameras_read(root):
+    full = LeRobotDataset("t/dl", root=root, delta_timestamps=DELTAS)
+    one = LeRobotDataset("t/dl", root=root, delta_timestamps=DELTAS, camera_keys=["observation.images.side"])
+    none = LeRobotDataset("t/dl", root=root, delta_timestamps=DELTAS, camera_keys=[])
+    a, b, c = full[13], one[13], none[13]
+    assert "observation.images.top" not in b and "observation.images.top_is_pad" not in b
+    assert torch.equal(a["observation.images.side"], b["observation.images.side"])
+    assert not any(k.startswith("observation.images.") for k in c)
+    for key in ("observation.state", "action", "action_is_pad", "frame_index"):
+        assert torch.equal(a[key], c[key])
+    with pytest.raises(ValueError, match="observation.images.front"):
+        LeRobotDataset("t/dl", root=root, camera_keys=["observation.images.front"])

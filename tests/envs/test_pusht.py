@@ -82,3 +82,18 @@ def test_dataset_features_match_observation_and_action_shapes():
     assert feats[OBS_IMAGE_KEY] == {"dtype": "video", "shape": (96, 96, 3), "names": ["height", "width", "channels"]}
     assert feats[ACTION_KEY]["names"] == ["target_x", "target_y"]
     assert pusht_dataset_features(64, use_video=False)[OBS_IMAGE_KEY]["dtype"] == "image"
+
+
+def test_first_image_after_reset_shows_the_new_state():
+    # pymunk only refreshes shape positions on a physics step; reset does not step.
+    env = PushTEnv(seed=0)
+    first = {}
+    for seed in (1, 2):
+        obs, _ = env.reset(seed=seed)
+        first[seed] = obs[OBS_IMAGE_KEY].copy()
+        render = env.render()
+        # holding the agent still for one step moves nothing much: the image must already match
+        obs, *_ = env.step(env.get_state()[:2])
+        assert np.abs(first[seed].astype(int) - obs[OBS_IMAGE_KEY].astype(int)).mean() < 0.5
+        assert np.abs(render.astype(int) - env.render().astype(int)).mean() < 0.5
+    assert np.abs(first[1].astype(int) - first[2].astype(int)).mean() > 1.0

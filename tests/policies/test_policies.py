@@ -261,3 +261,31 @@ def test_default_inputs_are_cameras_and_state_or_scene_state_without_cameras():
 def test_diffusion_rejects_images_too_small_for_spatial_softmax():
     with pytest.raises(PolicyConfigError, match="1x1"):
         make_policy("diffusion", fake_meta(True), **{**TINY["diffusion"], "crop_shape": (28, 28)})
+
+
+def test_narrow_resnet_keeps_the_layers_and_both_policies_train_with_it(tmp_path):
+    from safetensors.torch import save_file
+
+    narrow, full = ResNet18(norm="group", width=16), ResNet18(norm="group")
+    assert narrow(torch.rand(2, 3, 96, 96)).shape == (2, 128, 3, 3)
+    conv_names = lambda net: [n for n, m in net.named_modules() if isinstance(m, torch.nn.Conv2d)]  # noqa: E731
+    assert conv_names(narrow) == conv_names(full)  # same 18-layer structure (+ the shortcut convs)
+    assert sum(p.numel() for p in narrow.parameters()) < sum(p.numel() for p in full.parameters()) / 12
+    save_file(dict(full.state_dict()), str(tmp_path / "r18.safetensors"))
+    with pytest.raises(ResNetWeightsError, match="conv1.weight"):  # pretrained weights need width 64
+        narrow.load_pretrained(tmp_path / "r18.safetensors")
+    with pytest.raises(ValueError, match="multiple of 16"):
+        ResNet18(width=24)
+    for policy_type in ("act", "diffusion"):
+        torch.manual_seed(0)
+        policy = make_policy(policy_type, fake_meta(True), backbone_width=16, **TINY[policy_type])
+        assert policy.config.backbone_width == 16
+        loss, _ = policy(fake_batch(policy))
+        loss.backward()
+        policy.save_pretrained(tmp_path / policy_type)
+        again = make_policy_from_pretrained(tmp_path / policy_type)
+        policy.eval().reset(), again.eval().reset()
+        torch.manual_seed(1)
+        a = policy.select_action(observation())
+        torch.manual_seed(1)
+        torch.testing.assert_close(again.select_action(observation()), a)

@@ -148,3 +148,31 @@ def test_capture_time_is_stored_when_the_dataset_declares_it(tmp_path):
     ds = LeRobotDataset("t/arm", root=tmp_path / "ds")
     times = np.array([float(ds[i][CAPTURE_TIME_KEY]) for i in range(len(ds))])
     assert len(times) == 10 and times[0] >= 0.0 and np.all(np.diff(times) > 0)
+
+
+def test_end_on_success_stops_a_pusht_episode_at_its_first_successful_frame(tmp_path):
+    pytest.importorskip("gym_pusht")
+    from robotlearn.robots.sim_pusht import PushTRobot, PushTRobotConfig
+    from robotlearn.teleoperators.scripted_pusht import ScriptedPushT
+
+    robot = PushTRobot(PushTRobotConfig(image_size=16, seed=3))
+    expert = ScriptedPushT(robot=robot)
+    feats = {**hw_to_dataset_features(robot.action_features, "action", use_video=False),
+             **hw_to_dataset_features(robot.observation_features, "observation", use_video=False),
+             **robot.extra_dataset_features}
+    ds = LeRobotDataset.create("t/pusht", 10, feats, root=tmp_path / "ds", robot_type=robot.name, use_videos=False)
+    robot.connect()
+    expert.connect()
+    stats = record_loop(robot, new_events(), fps=10, teleop=expert, dataset=ds, control_time_s=40,
+                        single_task="push", realtime=False, end_on_success=True)
+    ds.save_episode()
+    assert robot.last_info["is_success"] and stats.frames < 400
+    # Replaying the stored actions from the stored first state: success comes exactly at the last one.
+    from robotlearn.envs.pusht import PushTEnv
+
+    ds = LeRobotDataset("t/pusht", root=tmp_path / "ds")
+    assert len(ds) == stats.frames
+    env = PushTEnv(image_size=16, max_steps=None)
+    env.reset_to_state(ds[0]["observation.environment_state"].numpy())
+    successes = [env.step(ds[i]["action"].numpy())[4]["is_success"] for i in range(len(ds))]
+    assert successes[-1] and not any(successes[:-1])

@@ -22,8 +22,8 @@ CHROMIUM = os.environ.get("ROBOTLEARN_CHROMIUM") or next(
 # Seeds 100002/100003: the expert succeeds in 64 steps on the first and needs 88 on the second,
 # so with 70 steps the table shows one expert success and one failure.
 EVAL_SEED, MAX_STEPS = 100_002, 70
-TINY_ACT = ["--policy.dim_model=16", "--policy.n_heads=2", "--policy.dim_feedforward=32",
-            "--policy.n_encoder_layers=1", "--policy.chunk_size=4"]
+TINY_ACT = ["--policy.type=act", "--policy.dim_model=16", "--policy.n_heads=2", "--policy.dim_feedforward=32",
+            "--policy.n_encoder_layers=1", "--policy.chunk_size=4", "--policy.n_action_steps=2"]
 
 
 def robotlearn(*args, timeout=180):

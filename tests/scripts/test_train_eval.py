@@ -102,6 +102,16 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, policy
     assert step["step"] == 6 and step["samples_seen"] == 24
 
 
+def test_time_limit_stops_with_a_checkpoint_that_resume_continues(tmp_path, capsys):
+    run = tmp_path / "run"
+    result = train(parse_train_args(train_argv("diffusion", run, 10**6, with_image=False, extra=["--time_limit_s=2"])))
+    stopped = json.loads((result.checkpoint_dir / "training_state" / "training_step.json").read_text())["step"]
+    assert 0 < stopped < 10**6 and result.checkpoint_dir == (run / "checkpoints" / "last").resolve()
+    assert "--time_limit_s=2 reached" in capsys.readouterr().out
+    train(parse_train_args([f"--output_dir={run}", "--resume", f"--steps={stopped + 2}", "--time_limit_s=0"]))
+    assert json.loads((run / "checkpoints/last/training_state/training_step.json").read_text())["step"] == stopped + 2
+
+
 def test_train_refuses_to_overwrite_and_resume_needs_a_checkpoint(tmp_path):
     with pytest.raises(CheckpointError, match="no complete checkpoint"):
         parse_train_args([f"--output_dir={tmp_path / 'nothing'}", "--resume"])
@@ -152,3 +162,26 @@ def test_train_help_lists_the_chosen_policys_flags(capsys):
             parse_train_args([f"--policy.type={policy_type}", "--help"])
         out = capsys.readouterr().out
         assert flag in out and "--dataset.root" in out and "--eval.n_episodes" in out
+
+
+def test_eval_overrides_change_inference_settings_and_reject_others(tmp_path):
+    from robotlearn.scripts.eval import apply_inference_overrides
+
+    train(parse_train_args(train_argv("act", tmp_path / "run", 1, with_image=False)))
+    policy = make_policy_from_pretrained(tmp_path / "run/checkpoints/last/pretrained_model")
+    calls = []
+    original = policy.predict_chunk
+    policy.predict_chunk = lambda *a: calls.append(1) or original(*a)
+    policy.reset()
+    for _ in range(6):
+        policy.select_action(observation(False))
+    assert len(calls) == 2  # chunks of 3 executed actions
+    apply_inference_overrides(policy, {"n_action_steps": 1, "temporal_ensemble_coeff": 0.01})
+    calls.clear()
+    for _ in range(6):
+        policy.select_action(observation(False))
+    assert len(calls) == 6  # a new chunk every step, ensembled
+    with pytest.raises(ConfigError, match="num_inference_steps"):  # a diffusion setting, not ACT's
+        apply_inference_overrides(policy, {"num_inference_steps": 3})
+    with pytest.raises(ConfigError, match="n_action_steps=1"):
+        apply_inference_overrides(policy, {"n_action_steps": 3})

@@ -32,11 +32,13 @@ def assemble_item(
     deltas: dict[str, np.ndarray] | None,
     decode: DecodeFn,
     image_transforms: Callable | None = None,
+    camera_keys: frozenset[str] | None = None,
 ) -> dict:
     """The sample of global frame `absolute` of episode `episode_index` ([episode_start, episode_end)).
 
     `loaded` must hold every row of that episode (windows are clamped to it); `meta` is a
     `LeRobotDatasetMetadata`; `deltas` maps keys to integer frame offsets (see windows.py).
+    `camera_keys`, when given, limits the cameras read (others are neither decoded nor returned).
     Returns feature -> tensor (windowed keys gain a leading T and a `<key>_is_pad` (T,) bool mask),
     plus "task" (str).
     """
@@ -49,7 +51,7 @@ def assemble_item(
 
     for key, ft in meta.features.items():
         dtype = ft["dtype"]
-        if dtype == "video":
+        if dtype == "video" or (dtype == "image" and camera_keys is not None and key not in camera_keys):
             continue
         column = loaded.columns[key]
         if key in windows:
@@ -70,6 +72,8 @@ def assemble_item(
     if meta.video_keys:
         timestamps = loaded.columns["timestamp"]
         for key in meta.video_keys:
+            if camera_keys is not None and key not in camera_keys:
+                continue
             if key in windows:
                 query, is_pad = windows[key]
                 times = timestamps[loaded.rows(query)].astype(np.float64)
@@ -81,7 +85,8 @@ def assemble_item(
 
     if image_transforms is not None:
         for key in meta.camera_keys:
-            item[key] = image_transforms(item[key])
+            if key in item:
+                item[key] = image_transforms(item[key])
     task_index = int(loaded.columns["task_index"][row])
     if not 0 <= task_index < len(meta.tasks):
         raise DatasetFormatError(f"{meta.root}/meta/tasks.parquet: no task with task_index {task_index} (frame {absolute})")

@@ -108,6 +108,11 @@ class PushTEnv:
         env.agent.position = state[:2].tolist()
         env.block.angle = float(state[4])  # angle first: setting it rotates about the centre of gravity
         env.block.position = state[2:4].tolist()
+        # pymunk draws shapes from cached world coordinates, refreshed only by a physics step: refresh
+        # them here, or the first observation image would show the previous episode's (or the default) scene.
+        for body in (env.agent, env.block):
+            for shape in body.shapes:
+                shape.cache_bb()
         self._steps = 0
         self._ready = True
         info = self._info()

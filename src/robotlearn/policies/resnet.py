@@ -1,7 +1,7 @@
 """ResNet-18 image backbone (He et al. 2015, https://arxiv.org/abs/1512.03385), written out in plain PyTorch.
 
 Only the convolutional trunk is built (no average pool, no classifier): `forward` maps images
-(B, 3, H, W) to a feature map (B, 512, ceil(H/32), ceil(W/32)). Both policies use it: ACT flattens
+(B, 3, H, W) to a feature map (B, 512, ceil(H/32), ceil(W/32)) (512 = 8 x `width`). Both policies use it: ACT flattens
 the feature map into transformer tokens, Diffusion Policy pools it into spatial-softmax keypoints.
 
 The parameter names follow torchvision's `resnet18` (conv1, bn1, layer1.0.conv1, ...), so
@@ -57,21 +57,25 @@ class BasicBlock(nn.Module):
 
 
 class ResNet18(nn.Module):
-    """ResNet-18 trunk: images (B, 3, H, W), already normalized -> features (B, 512, H/32, W/32).
+    """ResNet-18 trunk: images (B, 3, H, W), already normalized -> features (B, 8*width, H/32, W/32).
 
     Args:
         norm: "batch" (as in the paper) or "group" (GroupNorm with 16 channels per group).
+        width: channels of the first stage (64 in the paper; the stages have width, 2x, 4x, 8x).
+            The same 18 layers with width 16 or 32 cost about 1/12 or 1/3.5 of the compute, which
+            is what makes image policies trainable on a laptop CPU; pretrained weights need 64.
     """
 
-    out_channels = 512
-
-    def __init__(self, norm: str = "batch"):
+    def __init__(self, norm: str = "batch", width: int = 64):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
-        self.bn1 = _norm(64, norm)
+        if width < 16 or width % 16:
+            raise ValueError(f"ResNet-18 width must be a positive multiple of 16, got {width}")
+        self.out_channels = 8 * width
+        self.conv1 = nn.Conv2d(3, width, 7, stride=2, padding=3, bias=False)
+        self.bn1 = _norm(width, norm)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        widths, in_ch = (64, 128, 256, 512), 64
+        widths, in_ch = (width, 2 * width, 4 * width, 8 * width), width
         for i, width in enumerate(widths):
             stride = 1 if i == 0 else 2
             layer = nn.Sequential(BasicBlock(in_ch, width, stride, norm), BasicBlock(width, width, 1, norm))

@@ -10,6 +10,9 @@ One cycle, at a fixed rate:
     4. dataset.add_frame(obs + sent + task [+ extras the dataset declares])
     5. sleep until the next tick of the schedule
 
+With `end_on_success=True` the loop also ends at the first cycle after which a simulated robot
+reports success (`robot.last_info["is_success"]`).
+
 The schedule is absolute (tick k at start + k / fps, `time.perf_counter`), so small delays do not
 accumulate; a cycle that overruns its period is counted and the schedule restarts from now
 instead of rushing to catch up. Every cycle is measured and the loop returns `LoopStats`.
@@ -150,6 +153,7 @@ def record_loop(
     display_data: bool = False,
     realtime: bool = True,
     on_step=None,
+    end_on_success: bool = False,
 ) -> LoopStats:
     """Run the control loop for `control_time_s` seconds (`round(control_time_s * fps)` cycles) or
     until `events["exit_early"]`; store frames in `dataset` if given. See the module docstring.
@@ -166,6 +170,9 @@ def record_loop(
         display_data: send observations and actions to rerun (see `init_rerun`).
         realtime: False = do not sleep between cycles (simulated robots only).
         on_step: called with no argument after each cycle (e.g. a progress bar's update).
+        end_on_success: end the loop after the first cycle at which a simulated robot reports
+            `last_info["is_success"]` (that frame is stored). Demonstrations then stop where an
+            evaluation would, instead of holding still until the time is up.
     Returns:
         LoopStats with the measured timing.
     """
@@ -236,6 +243,8 @@ def record_loop(
             on_step()
         if events.get("exit_early"):
             events["exit_early"] = False
+            break
+        if end_on_success and sent is not None and (getattr(robot, "last_info", None) or {}).get("is_success"):
             break
         next_tick += period
         if realtime:

@@ -11,6 +11,7 @@ episodes under `output_dir/videos/`. `evaluate_policy` is the same thing as a fu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +22,19 @@ import torch
 from robotlearn.configs import ConfigError, parse_config
 
 ENV_TYPES = ("pusht",)
+# Config fields that only change how a trained policy acts, not its weights.
+INFERENCE_SETTINGS = ("n_action_steps", "temporal_ensemble_coeff", "num_inference_steps")
 
 
 @dataclass
 class PolicyArgs:
     path: str = field(default="", metadata={"help": "A pretrained_model directory (config.json + model.safetensors)."})
+    overrides: dict = field(
+        default_factory=dict,
+        metadata={"help": "Inference settings to change, as JSON, e.g. '{\"n_action_steps\": 1, "
+                          "\"temporal_ensemble_coeff\": 0.01}' (ACT) or '{\"n_action_steps\": 4}' (Diffusion). "
+                          f"Allowed: {', '.join(INFERENCE_SETTINGS)}."},
+    )
 
 
 @dataclass
@@ -85,6 +94,23 @@ def observation_to_policy(obs: dict, policy, env, device) -> dict[str, torch.Ten
             tensor = tensor.permute(2, 0, 1).float() / 255.0
         out[key] = tensor.float().unsqueeze(0).to(device)
     return out
+
+
+def apply_inference_overrides(policy, overrides: dict) -> None:
+    """Changes inference-only settings of a loaded policy (validated like the config itself)."""
+    config = policy.config
+    for key, value in overrides.items():
+        if key not in INFERENCE_SETTINGS or not hasattr(config, key):
+            allowed = [k for k in INFERENCE_SETTINGS if hasattr(config, k)]
+            raise ConfigError(f"--policy.overrides: {key!r} cannot be changed at evaluation for a {config.type} "
+                              f"policy; allowed: {allowed}")
+    try:
+        dataclasses.replace(config, **overrides)  # validates the combination before anything changes
+    except ValueError as e:
+        raise ConfigError(f"--policy.overrides={overrides}: {e}") from None
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    policy.reset()
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: int) -> None:
@@ -175,12 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
     policy = make_policy_from_pretrained(args.policy.path, device=str(device))
+    apply_inference_overrides(policy, args.policy.overrides)
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     results = evaluate_policy(policy, args.eval.n_episodes, args.eval.seed, max_steps=args.eval.max_steps,
                               n_videos=args.eval.n_videos, video_dir=output_dir / "videos", device=device,
                               env_type=args.env.type, progress=args.progress)
     results["policy_path"] = str(args.policy.path)
+    results["policy_overrides"] = args.policy.overrides
     (output_dir / "eval_info.json").write_text(json.dumps(results, indent=2))
     agg = results["aggregated"]
     print(f"success rate {agg['success_rate']:.2%} over {agg['n_episodes']} episodes | "

@@ -34,6 +34,7 @@ class DatasetArgs:
     single_task: str | None = field(default=None, metadata={"help": "Task description stored with every frame, e.g. 'push the T' (required)."})
     num_episodes: int = field(default=50, metadata={"help": "Number of episodes to record."})
     episode_time_s: float = field(default=60.0, metadata={"help": "Length of each episode in seconds (frames = episode_time_s * fps)."})
+    end_on_success: bool = field(default=True, metadata={"help": "Simulated robots that report success (sim_pusht): end the episode at the first successful frame instead of running out the time."})
     reset_time_s: float = field(default=60.0, metadata={"help": "Time between episodes to reset the scene (teleoperation continues, nothing is stored)."})
     fps: int = field(default=30, metadata={"help": "Control and recording rate (frames per second)."})
     video: bool = field(default=True, metadata={"help": "Store cameras as MP4 video (true) or PNG images in the Parquet files (false)."})
@@ -164,7 +165,8 @@ def record(args: RecordArgs):
             say(f"Recording episode {index}")
             bar = tqdm(total=n_frames, desc=f"episode {index} ({recorded + 1}/{ds_args.num_episodes})",
                        unit="frame", leave=False, dynamic_ncols=True)
-            stats = record_loop(dataset=dataset, control_time_s=ds_args.episode_time_s, on_step=bar.update, **loop)
+            stats = record_loop(dataset=dataset, control_time_s=ds_args.episode_time_s, on_step=bar.update,
+                                end_on_success=ds_args.end_on_success, **loop)
             bar.close()
             result = _sim_result(robot)
             if events["rerecord_episode"]:

@@ -82,7 +82,12 @@ class TrainArgs:
         metadata={"help": "torch CPU threads (default: torch's choice). On a busy or 2-core machine, 1 is often "
                           "much faster than oversubscribed threads."},
     )
-    progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
+    progress: bool = field(default=True, metadata={"help": "Show a progress bar (false: print a line every --log_freq steps)."})
+    time_limit_s: float = field(
+        default=0.0,
+        metadata={"help": "Stop after this many seconds of training, saving a checkpoint (0: no limit). "
+                          "`--resume` continues from it toward --steps."},
+    )
 
 
 def train_args_class(policy_type: str) -> type:
@@ -238,8 +243,11 @@ def train(args) -> TrainResult:
 
     meta = LeRobotDatasetMetadata(repo_id, root=args.dataset.root)
     policy = make_policy_from_config(args.policy, meta).to(device)
+    # Decode only the cameras the policy looks at (none for a state-only policy).
+    cameras = [key for key in meta.camera_keys if key in policy.config.features]
     dataset = LeRobotDataset(repo_id, root=args.dataset.root, episodes=args.dataset.episodes,
-                             delta_timestamps=policy.delta_timestamps(meta.fps), return_uint8=True)
+                             delta_timestamps=policy.delta_timestamps(meta.fps), return_uint8=True,
+                             camera_keys=cameras)
     cfg = policy.config
     optimizer = make_optimizer(policy, cfg.lr, cfg.weight_decay)
     scheduler = make_scheduler(optimizer, cfg.scheduler, cfg.warmup_steps, args.steps)
@@ -279,6 +287,7 @@ def train(args) -> TrainResult:
     policy.train()
     t_last, samples_last = time.perf_counter(), samples_seen
     loader_iter = iter(loader)
+    deadline = time.perf_counter() + args.time_limit_s if args.time_limit_s > 0 else math.inf
     while step < args.steps:
         batch = next(loader_iter)
         with autocast():
@@ -310,8 +319,11 @@ def train(args) -> TrainResult:
             scalars = {**info, "grad_norm": float(grad_norm), "lr": scheduler.get_last_lr()[0], "samples_per_s": rate}
             loggers.log(step, scalars, "train")
             bar.set_postfix(loss=f"{info['loss']:.4f}", samples_s=f"{rate:.0f}")
+            if not args.progress:
+                print(f"step {step}/{args.steps}: loss {info['loss']:.4f}, {rate:.0f} samples/s", flush=True)
         bar.update(1)
-        if step % args.save_freq == 0 or step == args.steps:
+        out_of_time = time.perf_counter() > deadline
+        if step % args.save_freq == 0 or step == args.steps or out_of_time:
             checkpoint_dir = save_checkpoint(output_dir, step, samples_seen, args.seed, policy, train_config,
                                              optimizer, scheduler, ema, scaler)
         if args.eval_freq > 0 and (step % args.eval_freq == 0 or step == args.steps):
@@ -319,6 +331,10 @@ def train(args) -> TrainResult:
             loggers.log(step, results, "eval")
             tqdm.write(f"step {step}: eval success rate {results['success_rate']:.2f}, "
                        f"mean max reward {results['avg_max_reward']:.3f}")
+        if out_of_time:
+            tqdm.write(f"--time_limit_s={args.time_limit_s:g} reached at step {step}; checkpoint saved "
+                       f"(continue with --resume)")
+            break
     bar.close()
     loggers.close()
     del loader_iter

@@ -162,8 +162,8 @@ class ACTPolicy(Policy):
             n_vae_tokens = 1 + (1 if self.state_dim else 0) + config.chunk_size
             self.register_buffer("vae_pos", sinusoidal_1d(n_vae_tokens, d)[None], persistent=False)
         if config.image_keys:
-            self.backbone = ResNet18(norm="batch")
-            self.image_proj = nn.Conv2d(ResNet18.out_channels, d, kernel_size=1)
+            self.backbone = ResNet18(norm="batch", width=config.backbone_width)
+            self.image_proj = nn.Conv2d(self.backbone.out_channels, d, kernel_size=1)
         # Main encoder tokens: [z, state?, image features...].
         self.latent_proj = nn.Linear(config.latent_dim, d)
         self.state_proj = nn.Linear(self.state_dim, d) if self.state_dim else None

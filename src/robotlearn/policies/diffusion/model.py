@@ -122,7 +122,7 @@ class ObservationEncoder(nn.Module):
         if config.image_keys:
             c, h, w = config.features[config.image_keys[0]]["shape"]
             crop_h, crop_w = config.crop_shape or (h, w)
-            self.backbone = ResNet18(norm="group" if config.use_group_norm else "batch")
+            self.backbone = ResNet18(norm="group" if config.use_group_norm else "batch", width=config.backbone_width)
             with torch.no_grad():
                 fh, fw = self.backbone(torch.zeros(1, c, crop_h, crop_w)).shape[-2:]
             if fh * fw == 1:
@@ -132,7 +132,7 @@ class ObservationEncoder(nn.Module):
                     "use images (or --policy.crop_shape) of at least 33x33"
                 )
             k = config.spatial_softmax_num_keypoints
-            self.pool = SpatialSoftmax(ResNet18.out_channels, fh, fw, k)
+            self.pool = SpatialSoftmax(self.backbone.out_channels, fh, fw, k)
             self.out = nn.Sequential(nn.Linear(2 * k, 2 * k), nn.ReLU())
             self.image_feature_dim = 2 * k
         self.per_step_dim = self.state_dim + self.image_feature_dim * len(config.image_keys)
