@@ -40,10 +40,10 @@ STATE_INPUTS = '["observation.state","observation.environment_state"]'
 # Both see the agent position and the block pose (state-based), not the camera. Diffusion is the
 # default: this small U-Net with 8-step plans (2 executed before re-planning), trained 15 minutes
 # on 100 demonstrations on 2 shared cores, succeeded in 13/50 evaluation episodes; the ACT below
-# (5 of 10 chunk steps executed, no temporal ensembling, which made it stall) in 3/50.
+# (5 of 10 chunk steps executed; temporal ensembling made it stall) in 8/50.
 # docs/training.md has the measurements.
 POLICY_FLAGS = {
-    "act": ["--policy.dim_model=64", "--policy.n_heads=4", "--policy.dim_feedforward=256",
+    "act": ["--policy.dim_model=128", "--policy.n_heads=4", "--policy.dim_feedforward=512",
             "--policy.n_encoder_layers=2", "--policy.n_vae_encoder_layers=2", "--policy.use_vae=false",
             "--policy.dropout=0.0", "--policy.chunk_size=10", "--policy.n_action_steps=5", "--policy.lr=1e-3"],
     "diffusion": ["--policy.down_dims=[32,64,128]", "--policy.horizon=8", "--policy.n_action_steps=2",
