@@ -99,7 +99,7 @@ def observation_to_policy(obs: dict, policy, env, device) -> dict[str, torch.Ten
 def apply_inference_overrides(policy, overrides: dict) -> None:
     """Changes inference-only settings of a loaded policy (validated like the config itself)."""
     config = policy.config
-    for key, value in overrides.items():
+    for key in overrides:
         if key not in INFERENCE_SETTINGS or not hasattr(config, key):
             allowed = [k for k in INFERENCE_SETTINGS if hasattr(config, k)]
             raise ConfigError(f"--policy.overrides: {key!r} cannot be changed at evaluation for a {config.type} "
