@@ -76,11 +76,12 @@ class ResNet18(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         widths, in_ch = (width, 2 * width, 4 * width, 8 * width), width
-        for i, width in enumerate(widths):
+        for i, stage_width in enumerate(widths):
             stride = 1 if i == 0 else 2
-            layer = nn.Sequential(BasicBlock(in_ch, width, stride, norm), BasicBlock(width, width, 1, norm))
+            layer = nn.Sequential(BasicBlock(in_ch, stage_width, stride, norm),
+                                  BasicBlock(stage_width, stage_width, 1, norm))
             setattr(self, f"layer{i + 1}", layer)
-            in_ch = width
+            in_ch = stage_width
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
