@@ -175,8 +175,9 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         max_open_videos: int | None = None,
     ):
         super().__init__()
-        if root is None and (default_root(repo_id) / "meta" / "info.json").exists():
-            url = str(default_root(repo_id))  # a local copy in the cache wins: no network unless needed
+        cached = default_root(repo_id)
+        if root is None and (cached / "meta" / "info.json").exists():
+            url = str(cached)  # a local copy in the cache wins: no network unless needed
         elif root is None:
             url = f"hf://datasets/{repo_id}@{revision or CODEBASE_VERSION}"
         elif isinstance(root, Path) or "://" not in str(root):

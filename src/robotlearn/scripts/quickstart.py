@@ -44,7 +44,7 @@ STATE_INPUTS = '["observation.state","observation.environment_state"]'
 # docs/training.md has the measurements.
 POLICY_FLAGS = {
     "act": ["--policy.dim_model=128", "--policy.n_heads=4", "--policy.dim_feedforward=512",
-            "--policy.n_encoder_layers=2", "--policy.n_vae_encoder_layers=2", "--policy.use_vae=false",
+            "--policy.n_encoder_layers=2", "--policy.use_vae=false",
             "--policy.dropout=0.0", "--policy.chunk_size=10", "--policy.n_action_steps=5", "--policy.lr=1e-3"],
     "diffusion": ["--policy.down_dims=[32,64,128]", "--policy.horizon=8", "--policy.n_action_steps=2",
                   "--policy.lr=1e-3"],

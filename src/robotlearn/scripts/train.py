@@ -244,10 +244,9 @@ def train(args) -> TrainResult:
     meta = LeRobotDatasetMetadata(repo_id, root=args.dataset.root)
     policy = make_policy_from_config(args.policy, meta).to(device)
     # Decode only the cameras the policy looks at (none for a state-only policy).
-    cameras = [key for key in meta.camera_keys if key in policy.config.features]
     dataset = LeRobotDataset(repo_id, root=args.dataset.root, episodes=args.dataset.episodes,
                              delta_timestamps=policy.delta_timestamps(meta.fps), return_uint8=True,
-                             camera_keys=cameras)
+                             camera_keys=policy.config.image_keys)
     cfg = policy.config
     optimizer = make_optimizer(policy, cfg.lr, cfg.weight_decay)
     scheduler = make_scheduler(optimizer, cfg.scheduler, cfg.warmup_steps, args.steps)
