@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from robotlearn.errors import UnknownTypeError
 from robotlearn.policies import PolicyConfigError, make_policy, make_policy_from_pretrained
 from robotlearn.policies.normalize import NormalizationError, Normalizer
 from robotlearn.policies.resnet import ResNet18, ResNetWeightsError
@@ -239,8 +240,8 @@ def test_config_errors_name_the_flag():
         make_policy("diffusion", fake_meta(False), horizon=10, down_dims=(16, 32, 64))
     with pytest.raises(PolicyConfigError, match="observation.images.top"):
         make_policy("act", fake_meta(False), input_features=["observation.images.top"])
-    with pytest.raises(PolicyConfigError, match="unknown policy type"):
-        make_policy("vqbet", fake_meta(False))
+    with pytest.raises(UnknownTypeError, match="unknown policy type 'diffusio'.*did you mean 'diffusion'"):
+        make_policy("diffusio", fake_meta(False))
 
 
 def test_default_inputs_are_cameras_and_state_or_scene_state_without_cameras():

@@ -13,7 +13,8 @@ from safetensors.torch import load_file
 
 from robotlearn.configs import ConfigError
 from robotlearn.policies import make_policy_from_pretrained
-from robotlearn.scripts.train import parse_train_args, train
+from robotlearn.scripts.train import parse_args as parse_train_args
+from robotlearn.training import train
 from robotlearn.training.checkpoint import CheckpointError
 
 FIXTURE = "/work/shared/fixtures/lerobot-0.6.1/pusht"
@@ -22,10 +23,10 @@ pytestmark = pytest.mark.skipif(not Path(FIXTURE).is_dir(), reason="reference fi
 TINY = {
     "act": ["--policy.dim_model=32", "--policy.n_heads=2", "--policy.dim_feedforward=64",
             "--policy.n_encoder_layers=1", "--policy.n_vae_encoder_layers=1", "--policy.latent_dim=4",
-            "--policy.chunk_size=6", "--policy.n_action_steps=3", "--lr=1e-3"],
+            "--policy.chunk_size=6", "--policy.n_action_steps=3", "--policy.lr=1e-3"],
     "diffusion": ["--policy.down_dims=[16,32]", "--policy.diffusion_step_embed_dim=16", "--policy.horizon=8",
                   "--policy.n_action_steps=4", "--policy.spatial_softmax_num_keypoints=4",
-                  "--policy.num_inference_steps=4", "--policy.warmup_steps=2", "--lr=1e-3"],
+                  "--policy.num_inference_steps=4", "--policy.warmup_steps=2", "--policy.lr=1e-3"],
 }
 
 
@@ -148,7 +149,7 @@ def test_eval_cli_reports_success_rate_and_writes_browser_playable_videos(tmp_pa
 
 
 def test_evaluate_policy_is_reproducible_for_a_seed(tmp_path):
-    from robotlearn.scripts.eval import evaluate_policy
+    from robotlearn.evaluation import evaluate_policy
 
     result = train(parse_train_args(train_argv("act", tmp_path / "run", 1, with_image=False)))
     runs = [evaluate_policy(result.policy, 2, seed=3, max_steps=8, progress=False) for _ in range(2)]
@@ -165,7 +166,7 @@ def test_train_help_lists_the_chosen_policys_flags(capsys):
 
 
 def test_eval_overrides_change_inference_settings_and_reject_others(tmp_path):
-    from robotlearn.scripts.eval import apply_inference_overrides
+    from robotlearn.policies.overrides import apply_inference_overrides
 
     train(parse_train_args(train_argv("act", tmp_path / "run", 1, with_image=False)))
     policy = make_policy_from_pretrained(tmp_path / "run/checkpoints/last/pretrained_model")

@@ -23,43 +23,41 @@ from pathlib import Path
 import numpy as np
 
 from robotlearn.cameras.camera import Camera, CameraConfig
+from robotlearn.errors import ConfigError, DeviceAlreadyConnectedError, DeviceError, DeviceNotConnectedError, MissingDependencyError
 
-# Not imported from robots/ on purpose: cameras must not depend on robots. Subclassing
-# ConnectionError / RuntimeError keeps them catchable generically.
-
-
-class CameraNotConnectedError(RuntimeError):
-    """The camera was read before `connect()` or after `disconnect()`."""
+# The "not connected" error is the one of every device (robotlearn.errors); CameraNotConnectedError
+# stays as its name here for existing callers.
+CameraNotConnectedError = DeviceNotConnectedError
 
 
-class CameraNotFoundError(ConnectionError):
+class CameraNotFoundError(DeviceError, ConnectionError):
     """OpenCV cannot open this index or path."""
 
 
-class CameraReadError(RuntimeError):
+class CameraReadError(DeviceError, RuntimeError):
     """The device stopped delivering frames (unplugged, or end of a video file)."""
 
 
 @dataclass
 class OpenCVCameraConfig(CameraConfig):
-    """index_or_path: camera index (0, 1, ...), device path (/dev/video0) or video file.
-    fps/width/height: requested stream (None = the device's default).
-    color_mode: "rgb" (default) or "bgr" for the returned frames.
-    rotation: 0, 90, 180 or -90 (= 270) degrees, clockwise.
-    warmup_s: seconds of frames read and discarded at connect (auto-exposure settles); not for files.
-    """
+    """A camera OpenCV opens: a device index or path, or a video file."""
 
-    index_or_path: int | str = 0
-    color_mode: str = "rgb"
-    rotation: int = 0
-    warmup_s: float = 1.0
     type: str = "opencv"
+    """Registered camera type."""
+    index_or_path: int | str = 0
+    """Camera index (0, 1, ...), device path (/dev/video0) or video file."""
+    color_mode: str = "rgb"
+    """Channel order of the returned frames: rgb or bgr."""
+    rotation: int = 0
+    """Clockwise rotation of the returned frames, degrees: 0, 90, 180 or -90 (= 270)."""
+    warmup_s: float = 1.0
+    """Frames read and discarded at connect while auto-exposure settles, seconds (not for files)."""
 
     def __post_init__(self):
         if self.color_mode not in ("rgb", "bgr"):
-            raise ValueError(f"OpenCVCameraConfig.color_mode must be 'rgb' or 'bgr', got {self.color_mode!r}")
+            raise ConfigError(f"OpenCVCameraConfig.color_mode must be 'rgb' or 'bgr', got {self.color_mode!r}")
         if self.rotation not in (0, 90, 180, -90, 270):
-            raise ValueError(f"OpenCVCameraConfig.rotation must be 0, 90, 180 or -90, got {self.rotation!r}")
+            raise ConfigError(f"OpenCVCameraConfig.rotation must be 0, 90, 180 or -90, got {self.rotation!r}")
         if isinstance(self.index_or_path, str) and self.index_or_path.isdigit():
             self.index_or_path = int(self.index_or_path)
 
@@ -68,7 +66,7 @@ def _cv2():
     try:
         import cv2
     except ImportError as e:
-        raise ImportError("OpenCVCamera needs OpenCV: pip install 'robotlearn[hardware]'") from e
+        raise MissingDependencyError("OpenCVCamera needs OpenCV (cv2), which is not installed: pip install 'robotlearn[hardware]'") from e
     return cv2
 
 
@@ -102,7 +100,7 @@ class OpenCVCamera(Camera):
     def shape(self) -> tuple[int, int, int]:
         """(H, W, 3) of returned frames (after rotation); known once width/height are."""
         if self.width is None or self.height is None:
-            raise ValueError(f"{self}: width/height unknown before connect(); set them in the config")
+            raise ConfigError(f"{self}: width/height unknown before connect(); set them in the camera config")
         h, w = self.height, self.width
         return (w, h, 3) if self.config.rotation in (90, -90, 270) else (h, w, 3)
 
@@ -114,7 +112,7 @@ class OpenCVCamera(Camera):
         """Open the device, apply and verify fps/size, warm up. CameraNotFoundError if it cannot open."""
         cv2 = _cv2()
         if self.is_connected:
-            return
+            raise DeviceAlreadyConnectedError(f"{self} is already connected")
         src = self.config.index_or_path
         src = str(src) if isinstance(src, Path) else src
         if isinstance(src, str) and not self._is_file and not Path(src).exists():
@@ -141,7 +139,7 @@ class OpenCVCamera(Camera):
             problems.append(f"fps {self.config.fps} requested, {actual_fps:g} delivered")
         if problems:
             cap.release()
-            raise ValueError(f"{self}: {'; '.join(problems)}. Set the camera config to a mode it supports (see `robotlearn find-cameras`).")
+            raise ConfigError(f"{self}: {'; '.join(problems)}. Set the camera config to a mode it supports (see `robotlearn find-cameras`).")
         self._cap = cap
         self.width, self.height = actual_w, actual_h
         self.fps = self.config.fps or (actual_fps if actual_fps > 0 else None)

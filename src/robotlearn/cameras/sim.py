@@ -15,16 +15,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from robotlearn.cameras.camera import Camera, CameraConfig
-from robotlearn.robots.robot import RobotAlreadyConnectedError, RobotNotConnectedError
+from robotlearn.errors import DeviceAlreadyConnectedError, DeviceNotConnectedError
 
 
 @dataclass
 class SimCameraConfig(CameraConfig):
     """Synthetic camera: `fps` frames per second of `width` x `height` pixels."""
 
+    type: str = "sim"
+    """Registered camera type."""
     fps: int | None = 30
+    """Frames per second produced by the background thread."""
     width: int | None = 96
+    """Frame width, pixels."""
     height: int | None = 96
+    """Frame height, pixels."""
 
 
 def synthetic_frame(index: int, height: int, width: int) -> np.ndarray:
@@ -67,7 +72,7 @@ class SimCamera(Camera):
 
     def connect(self) -> None:
         if self._connected:
-            raise RobotAlreadyConnectedError("SimCamera is already connected")
+            raise DeviceAlreadyConnectedError("SimCamera is already connected")
         self._connected = True
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="sim-camera", daemon=True)
@@ -83,21 +88,21 @@ class SimCamera(Camera):
 
     def read(self) -> np.ndarray:
         if not self._connected:
-            raise RobotNotConnectedError("SimCamera is not connected: call connect() first")
+            raise DeviceNotConnectedError("SimCamera is not connected: call connect() first")
         frame = synthetic_frame(self._count, self.height, self.width)
         self._count += 1
         return frame
 
     def async_read(self, timeout_ms: float = 200) -> np.ndarray:
         if not self._connected:
-            raise RobotNotConnectedError("SimCamera is not connected: call connect() first")
+            raise DeviceNotConnectedError("SimCamera is not connected: call connect() first")
         if self._latest is None and not self._new.wait(timeout_ms / 1000):
             raise TimeoutError(f"SimCamera: no frame within {timeout_ms} ms")
         return self._latest
 
     def disconnect(self) -> None:
         if not self._connected:
-            raise RobotNotConnectedError("SimCamera is not connected")
+            raise DeviceNotConnectedError("SimCamera is not connected")
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=1.0)

@@ -1,5 +1,14 @@
-"""Configuration helpers: plain dataclasses that become dotted command-line flags."""
+"""Configuration: plain dataclasses that become dotted command-line flags (see parser.py)."""
 
-from robotlearn.configs.parser import ConfigError, config_to_dict, parse_config
+from robotlearn.configs.parser import (
+    ConfigError,
+    config_from_dict,
+    config_to_dict,
+    field_help,
+    format_help,
+    parse_config,
+    registry_of,
+)
 
-__all__ = ["ConfigError", "config_to_dict", "parse_config"]
+__all__ = ["ConfigError", "config_from_dict", "config_to_dict", "field_help", "format_help", "parse_config",
+           "registry_of"]

@@ -1,7 +1,9 @@
 """Typed dataset errors. Messages name the file, the field and the fix."""
 
+from robotlearn.errors import RobotlearnError
 
-class DatasetError(Exception):
+
+class DatasetError(RobotlearnError):
     """Base class for dataset errors."""
 
 

@@ -1,5 +1,17 @@
-"""Simulated environments (gymnasium-style) shared by recording and policy evaluation."""
+"""Simulated environments (gymnasium-style) shared by recording and policy evaluation.
 
+    from robotlearn.envs import ENVS, make_env
+    env = make_env("pusht", max_steps=300)                 # or make_env(PushTEnvConfig(image_size=64))
+
+`--env.type=NAME` looks NAME up in `ENVS` (the module is imported only then). Plugins add
+environments through the `robotlearn.envs` entry-point group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from robotlearn.envs.configs import EnvConfig, PushTEnvConfig
 from robotlearn.envs.pusht import (
     ACTION_KEY,
     ENV_STATE_KEY,
@@ -9,13 +21,34 @@ from robotlearn.envs.pusht import (
     pusht_dataset_features,
     pusht_env_state_feature,
 )
+from robotlearn.utils.registry import Registry
+
+ENVS = Registry("env", {"pusht": "robotlearn.envs.pusht:PushTEnv"}, entry_point_group="robotlearn.envs",
+                extras={"pusht": "sim"})
+
+
+def make_env(config: EnvConfig | str, max_steps: int | None = 300, **options: Any):
+    """Builds the environment `config` describes (or the one named `config`, with `options` as its
+    config fields); episodes are truncated after `max_steps` steps (None: never).
+
+    Raises UnknownTypeError for an unknown name, ConfigError for an unknown option."""
+    if isinstance(config, str):
+        from robotlearn.configs import config_from_dict
+
+        config = config_from_dict(EnvConfig, {"type": config, **options}, where="env")
+    return ENVS.get(config.type, "--env.type").from_config(config, max_steps=max_steps)
+
 
 __all__ = [
     "ACTION_KEY",
+    "ENVS",
     "ENV_STATE_KEY",
+    "EnvConfig",
     "OBS_IMAGE_KEY",
     "OBS_STATE_KEY",
     "PushTEnv",
+    "PushTEnvConfig",
+    "make_env",
     "pusht_dataset_features",
     "pusht_env_state_feature",
 ]

@@ -26,6 +26,8 @@ import os
 
 import numpy as np
 
+from robotlearn.envs.configs import PushTEnvConfig
+
 FPS = 10
 OBS_STATE_KEY = "observation.state"
 OBS_IMAGE_KEY = "observation.images.top"
@@ -63,6 +65,12 @@ class PushTEnv:
     """
 
     fps = FPS
+    config_class = PushTEnvConfig
+
+    @classmethod
+    def from_config(cls, config: PushTEnvConfig, max_steps: int | None = 300) -> PushTEnv:
+        """The env `config` describes (see `robotlearn.envs.make_env`)."""
+        return cls(image_size=config.image_size, max_steps=max_steps, render_size=config.render_size)
 
     def __init__(self, image_size: int = 96, max_steps: int | None = 300, seed: int | None = None,
                  render_size: int = 384):

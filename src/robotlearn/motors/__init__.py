@@ -3,7 +3,13 @@
     from robotlearn.motors import Motor, MotorNormMode, FeetechMotorsBus
 """
 
-from robotlearn.motors.calibration import MotorCalibration, calibration_path, load_calibration, save_calibration
+from robotlearn.motors.calibration import (
+    MotorCalibration,
+    calibration_from_ranges,
+    calibration_path,
+    load_calibration,
+    save_calibration,
+)
 from robotlearn.motors.dynamixel import DynamixelMotorsBus
 from robotlearn.motors.feetech import FeetechMotorsBus
 from robotlearn.motors.bus import MotorsBus
@@ -22,5 +28,5 @@ from robotlearn.motors.motor import (
 __all__ = [
     "CalibrationError", "DynamixelMotorsBus", "FeetechMotorsBus", "Motor", "MotorBusError", "MotorCalibration",
     "MotorCommunicationError", "MotorNormMode", "MotorNotFoundError", "MotorsBus", "MotorsBusNotConnectedError",
-    "MotorStatusError", "PortNotFoundError", "calibration_path", "load_calibration", "save_calibration",
+    "MotorStatusError", "PortNotFoundError", "calibration_from_ranges", "calibration_path", "load_calibration", "save_calibration",
 ]  # fmt: skip

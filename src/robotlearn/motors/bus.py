@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Callable
 
+from robotlearn.errors import DeviceError
 from robotlearn.motors import calibration as calib
 from robotlearn.motors.motor import (
     CalibrationError,
@@ -44,11 +45,11 @@ PING, READ, WRITE, SYNC_READ, SYNC_WRITE = 0x01, 0x02, 0x03, 0x82, 0x83
 POSITION_REGISTERS = ("Present_Position", "Goal_Position")  # the registers `normalize=True` applies to
 
 
-class PacketTimeout(Exception):
+class PacketTimeout(DeviceError):
     """Fewer bytes than a full packet arrived before the deadline."""
 
 
-class ChecksumError(Exception):
+class ChecksumError(DeviceError):
     """A packet arrived whole but its checksum/CRC does not match."""
 
 
@@ -314,7 +315,7 @@ class MotorsBus:
 
     def _motor_calibration(self, motor: str) -> calib.MotorCalibration:
         if self._calibration is None:
-            raise CalibrationError(f"{self.port}: motor {motor!r} has no calibration, so positions cannot be normalized. Calibrate the arm (connect(calibrate=True)) or pass normalize=False.")
+            raise CalibrationError(f"{self.port}: motor {motor!r} has no calibration, so positions cannot be normalized. Calibrate the arm (`robotlearn calibrate`) or pass normalize=False.")
         return self._calibration[motor]
 
     def _word(self, register: str, motor: str, value: float, normalize: bool) -> bytes:
@@ -423,9 +424,22 @@ class MotorsBus:
             self.write("Homing_Offset", n, offsets[n], normalize=False)
         return offsets
 
-    def record_ranges_of_motion(self, motors: list[str] | None = None, done: Callable[[], bool] = calib.enter_pressed, poll_s: float = 0.02) -> tuple[dict, dict]:
-        """Track raw min/max positions while the user moves the joints, until `done()`."""
-        return calib.record_ranges(self, self._names(motors), done, poll_s)
+    def record_ranges_of_motion(
+        self, motors: list[str] | None = None, *, done: Callable[[], bool], poll_s: float = 0.02
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Track raw min/max positions of `motors` (default all) while someone moves the joints.
+
+        Polls `Present_Position` every `poll_s` seconds until `done()` returns True (e.g. an
+        event set when the user presses ENTER); returns (mins, maxes), motor name -> raw ticks.
+        """
+        names = self._names(motors)
+        start = self.sync_read("Present_Position", names, normalize=False)
+        mins, maxes = dict(start), dict(start)
+        while not done():
+            for m, v in self.sync_read("Present_Position", names, normalize=False).items():
+                mins[m], maxes[m] = min(mins[m], v), max(maxes[m], v)
+            time.sleep(poll_s)
+        return mins, maxes
 
     def write_calibration(self, calibration: dict[str, calib.MotorCalibration]) -> None:
         """Write offsets and limits to the motors (torque must be off) and use this calibration."""

@@ -10,25 +10,22 @@ File format (same keys as the reference implementation's files, so existing file
     {"shoulder_pan": {"id": 1, "drive_mode": 0, "homing_offset": -1021,
                       "range_min": 760, "range_max": 3310}, ...}
 
-Procedure (`run_calibration`): with torque off, the user puts every joint in the middle of its
-range; the bus writes homing offsets so that pose reads half a turn (2047 ticks); then the user
-moves each joint through its whole range while we record the min/max ticks.
+Procedure (driven by `robotlearn calibrate`, see `robotlearn.robots.calibrate`): with torque off,
+the user puts every joint in the middle of its range; the bus writes homing offsets so that pose
+reads half a turn (2047 ticks, `MotorsBus.set_half_turn_homings`); then the user moves each joint
+through its whole range while the bus records the min/max ticks
+(`MotorsBus.record_ranges_of_motion`); `calibration_from_ranges` turns these into the calibration.
+This module holds no terminal interaction and does not import the bus.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
 
-from robotlearn.motors.motor import CalibrationError, MotorNormMode
-
-if TYPE_CHECKING:
-    from robotlearn.motors.bus import MotorsBus
+from robotlearn.motors.motor import CalibrationError, Motor, MotorNormMode
 
 CALIBRATION_DIR_ENV = "ROBOTLEARN_CALIBRATION_DIR"
 
@@ -81,9 +78,9 @@ def load_calibration(path: str | Path) -> dict[str, MotorCalibration]:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise CalibrationError(f"{path}: calibration file not found. Run the calibration (connect with calibrate=True).") from None
+        raise CalibrationError(f"{path}: calibration file not found. Write it with `robotlearn calibrate` (see docs/hardware.md).") from None
     except json.JSONDecodeError as e:
-        raise CalibrationError(f"{path}: not valid JSON ({e}). Delete it and recalibrate.") from None
+        raise CalibrationError(f"{path}: not valid JSON ({e}). Delete it and run `robotlearn calibrate` again.") from None
     if not isinstance(data, dict):
         raise CalibrationError(f"{path}: expected a JSON object {{motor_name: {{...}}}}, got {type(data).__name__}")
     out = {}
@@ -148,64 +145,33 @@ def unnormalize(value: float, cal: MotorCalibration, mode: MotorNormMode, resolu
     return int(round(min(max(raw, lo), hi)))
 
 
-def enter_pressed() -> bool:
-    """Non-blocking: True once the user pressed ENTER on the terminal (consumes the line)."""
-    if os.name == "nt":  # pragma: no cover - Windows console
-        import msvcrt
-
-        return msvcrt.kbhit() and msvcrt.getwch() in ("\r", "\n")
-    import select
-
-    if select.select([sys.stdin], [], [], 0)[0]:
-        sys.stdin.readline()
-        return True
-    return False
-
-
-def run_calibration(
-    bus: MotorsBus,
+def calibration_from_ranges(
+    motors: dict[str, Motor],
+    offsets: dict[str, int],
+    mins: dict[str, int],
+    maxes: dict[str, int],
     full_turn_motors: tuple[str, ...] = (),
-    prompt: Callable[[str], str] = input,
-    done: Callable[[], bool] = enter_pressed,
-    poll_s: float = 0.02,
+    resolution: int = 4096,
+    source: str = "bus",
 ) -> dict[str, MotorCalibration]:
-    """Interactive calibration of every motor on a connected bus; writes it to the motors and returns it.
+    """The calibration of `motors` from what the procedure measured (all values raw ticks).
 
-    `prompt` asks the user to pose the arm (defaults to `input`); `done()` ends range recording
-    (defaults to "ENTER pressed"). Both are arguments so the procedure runs unattended in tests.
-    Motors in `full_turn_motors` spin freely and get the whole encoder range.
+    Args:
+        motors: name -> Motor, every motor of the bus.
+        offsets: name -> homing offset written while the joints were held mid-range.
+        mins/maxes: name -> extreme positions recorded while the joints were swept, for every
+            motor not in `full_turn_motors` (those spin freely and get the whole encoder range).
+        resolution: encoder ticks per turn.
+        source: where the values come from (the port), for the message.
+    Raises:
+        CalibrationError naming the joints that never moved while the ranges were recorded.
     """
-    bus.disable_torque()
-    prompt(f"[{bus.port}] Move every joint to the middle of its range of motion, then press ENTER...")
-    offsets = bus.set_half_turn_homings()
-    ranged = [m for m in bus.motors if m not in full_turn_motors]
-    print(f"[{bus.port}] Now move each joint except {list(full_turn_motors)} through its entire range of motion. "
-          "Recording positions; press ENTER to stop...")
-    mins, maxes = bus.record_ranges_of_motion(ranged, done=done, poll_s=poll_s)
+    ranged = [m for m in motors if m not in full_turn_motors]
     still = [m for m in ranged if mins[m] == maxes[m]]
     if still:
-        raise CalibrationError(f"{bus.port}: joints {still} did not move while recording. Move every joint through its full range, then calibrate again.")
+        raise CalibrationError(f"{source}: joints {still} did not move while recording. Move every joint through its full range, then calibrate again.")
     calibration = {}
-    for name, motor in bus.motors.items():
-        lo, hi = (0, bus.resolution - 1) if name in full_turn_motors else (mins[name], maxes[name])
+    for name, motor in motors.items():
+        lo, hi = (0, resolution - 1) if name in full_turn_motors else (mins[name], maxes[name])
         calibration[name] = MotorCalibration(id=motor.id, drive_mode=0, homing_offset=offsets[name], range_min=lo, range_max=hi)
-    bus.write_calibration(calibration)
     return calibration
-
-
-def record_ranges(bus: MotorsBus, motors: list[str], done: Callable[[], bool], poll_s: float) -> tuple[dict, dict]:
-    """Poll raw positions until `done()`; return per-motor min and max ticks (used by the bus)."""
-    start = bus.sync_read("Present_Position", motors, normalize=False)
-    mins, maxes = dict(start), dict(start)
-    show = sys.stdout.isatty()
-    while not done():
-        now = bus.sync_read("Present_Position", motors, normalize=False)
-        for m, v in now.items():
-            mins[m], maxes[m] = min(mins[m], v), max(maxes[m], v)
-        if show:
-            line = "  ".join(f"{m}:{mins[m]}..{maxes[m]}" for m in motors)
-            print("\r" + line, end="", flush=True)
-        time.sleep(poll_s)
-    if show:
-        print()
-    return mins, maxes

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from robotlearn.errors import CalibrationError, DeviceError, DeviceNotConnectedError
+
 
 class MotorNormMode(str, enum.Enum):
     """How a position register is presented above the bus.
@@ -36,8 +38,9 @@ class Motor:
     norm_mode: MotorNormMode = MotorNormMode.RANGE_M100_100
 
 
-class MotorBusError(ConnectionError):
-    """Base class of the errors below; catch this to handle any bus failure."""
+class MotorBusError(DeviceError, ConnectionError):
+    """Base class of the errors below; catch this to handle any bus failure (also a
+    `ConnectionError`, as a serial link failing is one)."""
 
 
 class PortNotFoundError(MotorBusError):
@@ -64,9 +67,19 @@ class MotorStatusError(MotorBusError):
     EEPROM register while torque is on)."""
 
 
-class MotorsBusNotConnectedError(MotorBusError):
-    """The bus was used before `connect()` or after `disconnect()`."""
+class MotorsBusNotConnectedError(MotorBusError, DeviceNotConnectedError):
+    """The bus was used before `connect()` or after `disconnect()` (one of the
+    `robotlearn.errors.DeviceNotConnectedError` family)."""
 
 
-class CalibrationError(ValueError):
-    """Calibration is missing, malformed, or cannot be applied to these motors."""
+__all__ = [
+    "CalibrationError",  # robotlearn.errors.CalibrationError, re-exported: calibration missing/malformed/mismatched
+    "Motor",
+    "MotorBusError",
+    "MotorCommunicationError",
+    "MotorNormMode",
+    "MotorNotFoundError",
+    "MotorStatusError",
+    "MotorsBusNotConnectedError",
+    "PortNotFoundError",
+]

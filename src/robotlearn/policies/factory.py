@@ -1,7 +1,10 @@
-"""Policy registry: `POLICIES` maps a name to its (config class, policy class).
+"""Policy registry: `POLICIES` maps a name to its policy class ("module:Class", imported on lookup).
 
     policy = make_policy("diffusion", dataset.meta, down_dims=(64, 128, 256))
     policy = make_policy_from_pretrained("outputs/train/checkpoints/last/pretrained_model")
+
+Each policy class has `config_class`; `--policy.type=NAME` selects NAME's config. Plugins add
+policies through the `robotlearn.policies` entry-point group.
 """
 
 from __future__ import annotations
@@ -9,34 +12,32 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from robotlearn.policies.act.config import ACTConfig
-from robotlearn.policies.act.model import ACTPolicy
-from robotlearn.policies.diffusion.config import DiffusionConfig
-from robotlearn.policies.diffusion.model import DiffusionPolicy
-from robotlearn.policies.policy import Policy, PolicyConfig, PolicyConfigError, config_from_dict, features_from_dataset
+from robotlearn.policies.policy import (
+    Policy,
+    PolicyConfig,
+    PolicyConfigError,
+    PolicyNotFoundError,
+    config_from_dict,
+    features_from_dataset,
+)
+from robotlearn.utils.registry import Registry
 
-POLICIES: dict[str, tuple[type[PolicyConfig], type[Policy]]] = {
-    "act": (ACTConfig, ACTPolicy),
-    "diffusion": (DiffusionConfig, DiffusionPolicy),
-}
-
-
-def _lookup(policy_type: str) -> tuple[type[PolicyConfig], type[Policy]]:
-    if policy_type not in POLICIES:
-        raise PolicyConfigError(f"unknown policy type {policy_type!r}; choose one of {sorted(POLICIES)}")
-    return POLICIES[policy_type]
+POLICIES = Registry("policy", {
+    "act": "robotlearn.policies.act.model:ACTPolicy",
+    "diffusion": "robotlearn.policies.diffusion.model:DiffusionPolicy",
+}, entry_point_group="robotlearn.policies")
 
 
 def make_config(policy_type: str, **overrides) -> PolicyConfig:
     """The default config of `policy_type` with `overrides` applied (unknown names raise PolicyConfigError)."""
-    config_class, _ = _lookup(policy_type)
+    config_class = POLICIES.config_class(policy_type, "--policy.type")
     return config_from_dict(config_class, {"type": policy_type, **overrides}, source=f"--policy ({policy_type})")
 
 
 def make_policy_from_config(config: PolicyConfig, dataset_meta) -> Policy:
     """Builds a fresh policy for `dataset_meta` (a LeRobotDataset's `.meta`): picks its features and
     normalization statistics, and loads the pretrained backbone if the config names one."""
-    _, policy_class = _lookup(config.type)
+    policy_class = POLICIES.get(config.type, "--policy.type")
     config.features = features_from_dataset(dataset_meta.features, config.input_features)
     policy = policy_class(config, stats=dataset_meta.stats)
     if config.pretrained_backbone_path:
@@ -53,19 +54,27 @@ def make_policy(policy_type: str, dataset_meta, **overrides) -> Policy:
     return make_policy_from_config(make_config(policy_type, **overrides), dataset_meta)
 
 
+def find_pretrained(path: str | Path) -> Path:
+    """The pretrained_model directory at or under `path` (a checkpoint or a training output directory
+    is accepted too). Raises PolicyNotFoundError naming what was looked for."""
+    path = Path(path)
+    for candidate in (path, path / "pretrained_model", path / "checkpoints" / "last" / "pretrained_model"):
+        if (candidate / "config.json").is_file():
+            return candidate
+    what = "does not exist" if not path.exists() else "holds no config.json"
+    raise PolicyNotFoundError(f"--policy.path={path} {what}: pass the pretrained_model directory of a checkpoint "
+                              "(e.g. outputs/train/checkpoints/last/pretrained_model)")
+
+
 def make_policy_from_pretrained(path: str | Path, device: str = "cpu") -> Policy:
     """Loads a policy saved with `save_pretrained` (a directory with config.json + model.safetensors).
 
     A training checkpoint directory (holding `pretrained_model/`) or a training output directory
     (holding `checkpoints/last/`) is accepted too.
     """
-    path = Path(path)
-    for candidate in (path, path / "pretrained_model", path / "checkpoints" / "last" / "pretrained_model"):
-        if (candidate / "config.json").is_file():
-            path = candidate
-            break
-    else:
-        raise FileNotFoundError(f"{path}: no config.json here (pass the pretrained_model directory of a checkpoint)")
-    policy_type = json.loads((path / "config.json").read_text()).get("type")
-    _, policy_class = _lookup(policy_type)
-    return policy_class.from_pretrained(path, device=device)
+    path = find_pretrained(path)
+    try:
+        policy_type = json.loads((path / "config.json").read_text()).get("type")
+    except (json.JSONDecodeError, AttributeError) as e:
+        raise PolicyConfigError(f"{path / 'config.json'}: not a policy config ({e})") from None
+    return POLICIES.get(policy_type, f"{path / 'config.json'}: type").from_pretrained(path, device=device)

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from robotlearn.errors import ConfigError, PolicyError
 from robotlearn.policies.normalize import Normalizer
 
 VISUAL, STATE, ACTION = "VISUAL", "STATE", "ACTION"
@@ -30,13 +31,19 @@ DEFAULT_STATE_KEYS = ("observation.state", "observation.environment_state")
 NOT_INPUTS_BY_DEFAULT = ("observation.capture_time",)
 
 
-class PolicyConfigError(ValueError):
+class PolicyConfigError(ConfigError, PolicyError):
     """A policy config is invalid or does not fit the dataset."""
+
+
+class PolicyNotFoundError(PolicyError, FileNotFoundError):
+    """A policy path holds no saved policy (config.json + model.safetensors)."""
 
 
 @dataclass
 class PolicyConfig:
     """Fields every policy config has. Subclasses add the model's hyper-parameters."""
+
+    __registry__ = "robotlearn.policies:POLICIES"  # `--policy.type=NAME` picks NAME's config class
 
     type: str = field(default="", metadata={"help": "Policy name (act, diffusion)."})
     input_features: list[str] | None = field(
@@ -205,14 +212,14 @@ class Policy(nn.Module):
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str | torch.device = "cpu") -> "Policy":
-        """Rebuilds a policy saved by `save_pretrained`. Raises FileNotFoundError / PolicyConfigError."""
+        """Rebuilds a policy saved by `save_pretrained`. Raises PolicyNotFoundError / PolicyConfigError."""
         from safetensors.torch import load_file
 
         directory = Path(directory)
         cfg_path, weights_path = directory / "config.json", directory / "model.safetensors"
         for p in (cfg_path, weights_path):
             if not p.is_file():
-                raise FileNotFoundError(f"{p} not found: pass the pretrained_model directory written by training")
+                raise PolicyNotFoundError(f"{p} not found: pass the pretrained_model directory written by training")
         config = config_from_dict(cls.config_class, json.loads(cfg_path.read_text()), source=str(cfg_path))
         policy = cls(config)
         policy.load_state_dict(load_file(str(weights_path)))

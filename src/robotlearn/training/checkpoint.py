@@ -21,6 +21,8 @@ leaves a half-written checkpoint behind `last`.
 
 from __future__ import annotations
 
+from robotlearn.errors import TrainingError
+
 import json
 import os
 import random
@@ -35,7 +37,7 @@ PRETRAINED_DIR = "pretrained_model"
 STATE_DIR = "training_state"
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(TrainingError, RuntimeError):
     """A checkpoint is missing or incomplete."""
 
 

@@ -1,97 +1,159 @@
-"""Find a component class (robot, teleoperator, camera) by its type name, importing lazily.
+"""One registry design for every area: a table of `"name": "module:Class"` strings, resolved on lookup.
 
-Each package keeps a table `type name -> module`; the class is the subclass of the package's base
-class in that module whose `name` attribute is the type name (or the only such subclass). Modules
-are imported only when asked for, so a missing optional extra (pyserial, opencv) only breaks the
-type that needs it, with an error naming the extra. Types not in the table are found by scanning
-the package's modules, so a new robot file is picked up without editing the table.
+    ROBOTS = Registry("robot", {
+        "sim_pusht": "robotlearn.robots.sim_pusht:SimPushT",
+        "so100_follower": "robotlearn.robots.so100_follower:SO100Follower",
+    }, entry_point_group="robotlearn.robots", extra={"so100_follower": "hardware"})
+    cls = ROBOTS.get("sim_pusht")          # imports robotlearn.robots.sim_pusht only now
+    config_cls = ROBOTS.config_class("sim_pusht")
+
+Why strings: importing `robotlearn.robots` must not import pyserial, and `robotlearn.policies`
+must not import a later policy's `tokenizers`. A class is imported only when asked for; if its
+module needs a package that is missing, the error names the extra that installs it. Nothing is
+found by scanning modules and no ImportError is swallowed.
+
+Third-party packages add entries through Python entry points, the ecosystem's convention. In the
+plugin's pyproject.toml:
+
+    [project.entry-points."robotlearn.robots"]
+    my_arm = "my_package.my_arm:MyArm"
+
+The entry point's value has the same "module:Class" form. Built-in names win over plugins.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import difflib
 import importlib
-import inspect
-import pkgutil
+import sys
+from importlib import metadata
 from typing import Any
 
-
-class UnknownTypeError(ValueError):
-    """No component of the requested type exists; the message lists the known types."""
+from robotlearn.errors import MissingDependencyError, UnknownTypeError
 
 
-def _classes_in(module, base) -> list[type]:
-    return [
-        obj
-        for _, obj in inspect.getmembers(module, inspect.isclass)
-        if issubclass(obj, base) and obj is not base and not inspect.isabstract(obj) and obj.__module__.startswith(module.__name__)
-    ]
+class Registry:
+    """Name -> "module:Class" table for one kind of component (robot, camera, policy, env, ...).
 
-
-def _match(module, base, type_name: str) -> type | None:
-    classes = _classes_in(module, base)
-    named = [c for c in classes if getattr(c, "name", None) == type_name]
-    if named:
-        return named[0]
-    return classes[0] if len(classes) == 1 else None
-
-
-def find_class(kind: str, package: str, base: type, table: dict[str, str], type_name: str, extra_hint: str = "") -> type:
-    """The class implementing `type_name` (see module docstring). `kind` is used in error messages."""
-    if type_name in table:
-        try:
-            module = importlib.import_module(table[type_name])
-        except ModuleNotFoundError as e:
-            if e.name and e.name.startswith("robotlearn"):
-                module = None  # not written yet: fall through to the scan
-            else:
-                raise ImportError(
-                    f"{kind} type {type_name!r} needs the missing package {e.name!r}{extra_hint}"
-                ) from e
-        if module is not None:
-            cls = _match(module, base, type_name)
-            if cls is not None:
-                return cls
-    pkg = importlib.import_module(package)
-    for info in pkgutil.walk_packages(pkg.__path__, package + "."):
-        try:
-            module = importlib.import_module(info.name)
-        except ImportError:
-            continue
-        for cls in _classes_in(module, base):
-            if getattr(cls, "name", None) == type_name:
-                return cls
-    known = sorted(set(table))
-    raise UnknownTypeError(f"unknown {kind} type {type_name!r}; known types: {', '.join(known)}")
-
-
-def config_class_of(cls: type, base_config: type) -> type:
-    """The config dataclass of component class `cls` (its `config_class`, or one in its module)."""
-    cfg = getattr(cls, "config_class", base_config)
-    if cfg is base_config:
-        module = inspect.getmodule(cls)
-        pkg = importlib.import_module(module.__name__.rpartition(".")[0]) if "." in module.__name__ else module
-        candidates = _classes_in(module, base_config) or _classes_in(pkg, base_config)
-        if len(candidates) == 1:
-            cfg = candidates[0]
-    return cfg
-
-
-def build_config(kind: str, type_name: str, config_cls: type, options: dict[str, Any], flag_prefix: str):
-    """`config_cls(**options)` keeping only options that are set (not None); unknown ones raise.
-
-    Options that the config does not have raise a ValueError naming the flag, unless their value
-    is None/empty (a flat command-line dataclass leaves unused options unset).
+    Args:
+        kind: what the entries are, for messages ("robot", "camera").
+        entries: built-in name -> "module:Class".
+        entry_point_group: the entry-point group plugins register in (e.g. "robotlearn.robots").
+        extras: name -> the pip extra its dependencies come with (e.g. "hardware"), for the
+            message when one is missing.
     """
-    names = {f.name for f in dataclasses.fields(config_cls)}
-    kwargs = {}
-    for key, value in options.items():
-        if value is None or value == {} or value == "":
-            continue
-        if key not in names:
-            raise ValueError(
-                f"--{flag_prefix}.{key} is not an option of {kind} type {type_name!r} "
-                f"(its options: {', '.join(sorted(names)) or 'none'})"
-            )
-        kwargs[key] = value
-    return config_cls(**kwargs)
+
+    def __init__(self, kind: str, entries: dict[str, str], entry_point_group: str | None = None,
+                 extras: dict[str, str] | None = None):
+        for name, target in entries.items():
+            if ":" not in target:
+                raise ValueError(f"{kind} registry entry {name!r}: {target!r} is not of the form 'module:Class'")
+        self.kind = kind
+        self._entries = dict(entries)
+        self.entry_point_group = entry_point_group
+        self._extras = dict(extras or {})
+        self._plugins: dict[str, str] | None = None
+
+    # -- the table ---------------------------------------------------------------------------
+    def _plugin_entries(self) -> dict[str, str]:
+        if self._plugins is None:
+            self._plugins = {}
+            if self.entry_point_group:
+                for ep in metadata.entry_points(group=self.entry_point_group):
+                    self._plugins.setdefault(ep.name, ep.value)
+        return self._plugins
+
+    def refresh(self) -> None:
+        """Forget the cached plugin entry points (after installing a plugin in this process)."""
+        self._plugins = None
+
+    def entries(self) -> dict[str, str]:
+        """Every name -> "module:Class": built-ins, then plugins (built-ins win on a clash)."""
+        return {**self._plugin_entries(), **self._entries}
+
+    def names(self) -> list[str]:
+        """Every registered name, sorted."""
+        return sorted(self.entries())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.entries()
+
+    def __iter__(self):
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self.entries())
+
+    def register(self, name: str, target: str) -> None:
+        """Adds an entry at run time (tests, notebooks). `target` is "module:Class"."""
+        if ":" not in target:
+            raise ValueError(f"{target!r} is not of the form 'module:Class'")
+        self._entries[name] = target
+
+    # -- lookup ------------------------------------------------------------------------------
+    def unknown(self, name: str, flag: str | None = None) -> UnknownTypeError:
+        """The error for an unknown `name`: lists the known names and the closest one."""
+        names = self.names()
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        where = f"{flag}={name}" if flag else f"{self.kind} type {name!r}"
+        return UnknownTypeError(f"unknown {self.kind} type {name!r} ({where}){hint} Known: {', '.join(names)}")
+
+    def get(self, name: str, flag: str | None = None) -> Any:
+        """The class registered as `name`, imported now.
+
+        Raises UnknownTypeError (with the closest name) for an unknown name, and
+        MissingDependencyError naming the pip extra when the class's module needs a package
+        that is not installed.
+        """
+        entries = self.entries()
+        if name not in entries:
+            raise self.unknown(name, flag)
+        module_name, _, attr = entries[name].partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            missing = e.name or "?"
+            if missing == module_name or module_name.startswith(missing + "."):
+                raise  # the registered module itself is missing: a broken entry, not a missing extra
+            extra = self._extras.get(name)
+            install = f"pip install 'robotlearn[{extra}]'" if extra else f"pip install {missing}"
+            raise MissingDependencyError(
+                f"{self.kind} type {name!r} needs the package {missing!r}, which is not installed: {install}"
+            ) from e
+        try:
+            obj = module
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+        except AttributeError:
+            raise ImportError(f"{self.kind} registry entry {name!r}: {module_name} has no attribute {attr!r}") from None
+        return obj
+
+    def config_class(self, name: str, flag: str | None = None) -> type:
+        """The config dataclass of entry `name`: its class's `config_class` attribute."""
+        cls = self.get(name, flag)
+        config_cls = getattr(cls, "config_class", None)
+        if config_cls is None:
+            raise TypeError(f"{self.kind} {name!r} ({cls.__qualname__}) has no `config_class` attribute")
+        return config_cls
+
+    def name_of(self, config_or_class: Any) -> str | None:
+        """The registered name whose class (or config class) is `config_or_class`'s type, if any.
+
+        Imports entries one by one until found; entries that fail to import are skipped (they
+        cannot be the class of an existing object)."""
+        target = config_or_class if isinstance(config_or_class, type) else type(config_or_class)
+        for name, path in self.entries().items():
+            module_name, _, attr = path.partition(":")
+            module = sys.modules.get(module_name)
+            if module is None:
+                continue  # not imported, so `target` cannot come from it
+            cls = getattr(module, attr.split(".")[0], None)
+            for part in attr.split(".")[1:]:
+                cls = getattr(cls, part, None)
+            if cls is target or getattr(cls, "config_class", None) is target:
+                return name
+        return None
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}, {self.names()})"

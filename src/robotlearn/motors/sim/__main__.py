@@ -22,11 +22,18 @@ DEFAULT_MODELS = {"feetech": "sts3215", "dynamixel": "xl330-m288"}
 
 @dataclass
 class SimArgs:
-    protocol: str = field(default="feetech", metadata={"help": "Wire protocol: feetech (STS3215, SO-100/101) or dynamixel (X series, Koch)."})
-    ids: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5, 6], metadata={"help": "Motor IDs on the bus, comma-separated."})
-    model: str = field(default="", metadata={"help": "Motor model for every ID (default: sts3215 for feetech, xl330-m288 for dynamixel)."})
-    motion: str = field(default="none", metadata={"help": "'sine': joints with torque off sway around mid-range (simulates a hand on a leader arm); 'none': they stay put."})
-    link: str = field(default="", metadata={"help": "Also create a symlink with this path pointing at the pty (a stable port name)."})
+    """Options of the servo simulator process."""
+
+    protocol: str = "feetech"
+    """Wire protocol: feetech (STS3215, SO-100/101) or dynamixel (X series, Koch)."""
+    ids: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5, 6])
+    """Motor IDs on the bus, comma-separated."""
+    model: str = ""
+    """Motor model for every ID (default: sts3215 for feetech, xl330-m288 for dynamixel)."""
+    motion: str = "none"
+    """'sine': joints with torque off sway around mid-range (simulates a hand on a leader arm); 'none': they stay put."""
+    link: str = ""
+    """Also create a symlink with this path pointing at the pty (a stable port name)."""
 
 
 def sine_motion(index: int):

@@ -1,0 +1,27 @@
+"""Environment configs: `--env.type=NAME` selects one of these through `robotlearn.envs.ENVS`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class EnvConfig:
+    """Fields every simulated environment has."""
+
+    __registry__ = "robotlearn.envs:ENVS"
+
+    type: str = ""
+    """Environment name (see `robotlearn.envs.ENVS`)."""
+
+
+@dataclass
+class PushTEnvConfig(EnvConfig):
+    """PushT (gym-pusht) at 10 fps with robotlearn's observation keys."""
+
+    type: str = "pusht"
+    """Environment name."""
+    image_size: int = 96
+    """Side of the square observation image, pixels."""
+    render_size: int = 384
+    """Side of the frames `render()` returns for videos, pixels."""

@@ -1,0 +1,99 @@
+"""Roll a policy out in a simulated environment: one episode (`rollout`) or many (`evaluate_policy`).
+
+Episode i starts from `env.reset(seed=seed + i)`, so two policies evaluated with the same seed face
+the same initial states.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from robotlearn.envs import ENV_STATE_KEY, EnvConfig, PushTEnvConfig, make_env
+from robotlearn.policies.observation import observation_to_batch
+
+
+def env_observation(obs: dict, env, features: dict) -> dict:
+    """The env's observation plus `observation.environment_state` (the simulator's exact state)
+    when the policy uses it and the env has `get_state()`."""
+    if ENV_STATE_KEY in features and ENV_STATE_KEY not in obs and callable(getattr(env, "get_state", None)):
+        obs = {**obs, ENV_STATE_KEY: np.asarray(env.get_state(), dtype=np.float32)}
+    return obs
+
+
+def rollout(policy, env, seed: int, device, record_video: bool = False) -> tuple[dict, list[np.ndarray]]:
+    """One episode of `policy` in `env` from reset seed `seed`.
+
+    Returns ({seed, success, sum_reward, max_reward, steps}, frames); frames are `env.render()`
+    images (H, W, 3) uint8, the first one before any action, when `record_video`."""
+    import torch
+
+    features = policy.config.features
+    policy.reset()
+    obs, info = env.reset(seed=seed)
+    frames = [env.render()] if record_video else []
+    rewards, success, steps = [], False, 0
+    with torch.no_grad():
+        while True:
+            batch = observation_to_batch(env_observation(obs, env, features), features, device)
+            action = policy.select_action(batch)
+            obs, reward, terminated, truncated, info = env.step(action[0].float().cpu().numpy())
+            rewards.append(reward)
+            steps += 1
+            success = success or bool(info.get("is_success", False))
+            if record_video:
+                frames.append(env.render())
+            if terminated or truncated:
+                break
+    result = {"seed": seed, "success": success, "sum_reward": float(np.sum(rewards)),
+              "max_reward": float(np.max(rewards)), "steps": steps}
+    return result, frames
+
+
+def write_video(path: str | Path, frames: list[np.ndarray], fps: int) -> Path:
+    """Writes (H, W, 3) uint8 frames as an H.264 / yuv420p MP4 that browsers play (odd sizes cropped)."""
+    from robotlearn.datasets.video_encode import encode_video
+
+    h, w = frames[0].shape[:2]
+    even = (np.ascontiguousarray(f[: h - h % 2, : w - w % 2]) for f in frames)
+    encode_video(even, path, fps, vcodec="libx264", g=None)
+    return Path(path)
+
+
+def evaluate_policy(policy, n_episodes: int, seed: int = 100_000, max_steps: int = 300, n_videos: int = 0,
+                    video_dir: str | Path | None = None, device=None, env: EnvConfig | None = None,
+                    progress: bool = True) -> dict:
+    """Rolls `policy` out for `n_episodes` episodes (reset seeds seed, seed+1, ...) in the environment
+    `env` describes (default PushT) with `max_steps` per episode.
+
+    Returns {"per_episode": [...], "aggregated": {success_rate, avg_sum_reward, avg_max_reward,
+    n_episodes}, "video_paths": [...]}; MP4s of the first `n_videos` episodes go to `video_dir`.
+    """
+    import torch
+    from tqdm import tqdm
+
+    device = torch.device(device) if device is not None else policy.device
+    policy.eval()
+    sim = make_env(env or PushTEnvConfig(), max_steps=max_steps)
+    per_episode, video_paths = [], []
+    bar = tqdm(range(n_episodes), desc="eval", disable=not progress, dynamic_ncols=True)
+    try:
+        for i in bar:
+            want_video = video_dir is not None and i < n_videos
+            result, frames = rollout(policy, sim, seed + i, device, record_video=want_video)
+            per_episode.append(result)
+            if want_video:
+                video_paths.append(str(write_video(Path(video_dir) / f"eval_episode_{i}.mp4", frames,
+                                                   getattr(sim, "fps", 10))))
+            successes = sum(r["success"] for r in per_episode)
+            bar.set_postfix(success=f"{successes}/{len(per_episode)}")
+    finally:
+        sim.close()
+
+    def mean(key: str) -> float:
+        return float(np.mean([r[key] for r in per_episode])) if per_episode else 0.0
+
+    aggregated = {"success_rate": mean("success"), "avg_sum_reward": mean("sum_reward"),
+                  "avg_max_reward": mean("max_reward"), "n_episodes": len(per_episode)}
+    return {"per_episode": per_episode, "aggregated": aggregated, "video_paths": video_paths}
