@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FIXTURES = SHARED / "fixtures" / "lerobot-0.6.1"
+# Datasets written by the reference lerobot 0.6.1, copied into the repository (tests/fixtures/README.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "lerobot-0.6.1"
 
 
 @pytest.fixture(autouse=True)

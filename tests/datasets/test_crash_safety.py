@@ -78,18 +78,22 @@ def test_sigkill_at_random_instants_never_loses_saved_episodes(tmp_path):
     rng = random.Random(1234)
     root = tmp_path / "ds"
     total_saved = 0
-    kills = 0
+    episodes_after_each_kill = []
     for round_ in range(12):
         resume = (root / "meta" / "info.json").exists()
         proc = start(root, resume)
         saved, err = kill_after(proc, rng.uniform(0.05, 1.5) if round_ else 1.5)
-        kills += 1
         if not (root / "meta" / "info.json").exists():
             assert not saved
             continue
         assert "Traceback" not in err, err
         total_saved = check_dataset(root, (saved[-1] + 1) if saved else total_saved)
-    assert kills == 12 and total_saved >= 5  # the recorder made real progress between kills
+        episodes_after_each_kill.append(total_saved)
+    # create() writes meta/info.json before READY, so every kill (the first one included) left a
+    # dataset to check, and no kill took away an episode an earlier round had saved.
+    assert len(episodes_after_each_kill) == 12, episodes_after_each_kill
+    assert episodes_after_each_kill == sorted(episodes_after_each_kill), episodes_after_each_kill
+    assert total_saved >= 5  # the recorder made real progress between kills
 
 
 def test_recording_continues_after_a_kill_with_resume(tmp_path):

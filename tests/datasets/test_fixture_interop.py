@@ -1,4 +1,4 @@
-"""robotlearn reads what the reference lerobot 0.6.1 wrote, sample for sample (fixtures in ../shared)."""
+"""robotlearn reads what the reference lerobot 0.6.1 wrote, sample for sample (tests/fixtures/lerobot-0.6.1)."""
 
 import json
 

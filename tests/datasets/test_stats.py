@@ -2,7 +2,6 @@
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -25,10 +24,9 @@ from robotlearn.datasets.stats import (
     unflatten_stats_columns,
     write_stats_json,
 )
+from tests.conftest import FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures/lerobot-0.6.1")
 FIXTURE_NAMES = ["pusht", "images", "rollover"]
-needs_fixtures = pytest.mark.skipif(not FIXTURES.exists(), reason="reference fixtures not available")
 
 VEC = {"dtype": "float32", "shape": (3,)}
 CAM = {"dtype": "image", "shape": (6, 5, 3), "names": ["height", "width", "channels"]}
@@ -361,7 +359,6 @@ def test_cast_stats_to_numpy_accepts_pandas_style_object_arrays():
 # reference fixtures
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", FIXTURE_NAMES)
 def test_reference_stats_json_loads_with_reference_shapes(name):
     root = FIXTURES / name
@@ -377,7 +374,6 @@ def test_reference_stats_json_loads_with_reference_shapes(name):
             assert value.dtype == (np.int64 if stat == "count" else np.float64)
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", FIXTURE_NAMES)
 def test_our_columns_have_the_reference_types_and_our_aggregate_matches_its_moments(name):
     root = FIXTURES / name
@@ -394,7 +390,6 @@ def test_our_columns_have_the_reference_types_and_our_aggregate_matches_its_mome
             np.testing.assert_allclose(ours[key][stat], ref[stat], rtol=1e-5, atol=1e-6, err_msg=f"{key}/{stat}")
 
 
-@needs_fixtures
 def test_recomputed_episode_stats_match_the_reference_row():
     from PIL import Image
 

@@ -30,8 +30,8 @@ from robotlearn.datasets.video import (
     video_duration,
     video_info,
 )
+from tests.conftest import FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures/lerobot-0.6.1")
 PUSHT_VIDEO = FIXTURES / "pusht/videos/observation.image/chunk-000/file-000.mp4"
 H, W = 32, 48
 

@@ -6,7 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from robotlearn.scripts.find_port import find_removed_port
+from robotlearn.errors import DeviceError
+from robotlearn.motors.ports import find_removed_port
 
 
 def run(*args, stdin=""):
@@ -27,12 +28,13 @@ def test_list_ports_non_interactive():
 
 def test_interactive_find_port_reports_when_nothing_was_unplugged():
     out = run("find-port", "--wait_s=0", stdin="\n")
-    assert out.returncode == 1 and "no serial port disappeared" in out.stderr
+    assert out.returncode == 2 and "robotlearn find-port: no serial port disappeared" in out.stderr
+    assert "Traceback" not in out.stderr
 
 
 def test_find_removed_port():
     assert find_removed_port(["/dev/ttyACM0", "/dev/ttyACM1"], ["/dev/ttyACM1"]) == "/dev/ttyACM0"
-    with pytest.raises(RuntimeError, match="several ports"):
+    with pytest.raises(DeviceError, match="several ports"):
         find_removed_port(["/dev/a", "/dev/b"], [])
 
 

@@ -32,7 +32,7 @@ def test_record_with_a_saved_policy_stores_the_policys_actions(tmp_path):
     import torch
 
     from robotlearn.policies import make_policy, make_policy_from_pretrained
-    from robotlearn.recording.record_loop import observation_to_policy_batch
+    from robotlearn.policies.observation import observation_to_batch as observation_to_policy_batch
 
     demo = tmp_path / "demo"
     robotlearn("record", *PUSHT, f"--dataset.root={demo}", "--dataset.num_episodes=1", "--dataset.video=false")

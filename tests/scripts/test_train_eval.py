@@ -16,9 +16,9 @@ from robotlearn.policies import make_policy_from_pretrained
 from robotlearn.scripts.train import parse_args as parse_train_args
 from robotlearn.training import train
 from robotlearn.training.checkpoint import CheckpointError
+from tests.conftest import FIXTURES
 
-FIXTURE = "/work/shared/fixtures/lerobot-0.6.1/pusht"
-pytestmark = pytest.mark.skipif(not Path(FIXTURE).is_dir(), reason="reference fixture not available")
+FIXTURE = str(FIXTURES / "pusht")  # written by the reference lerobot 0.6.1
 
 TINY = {
     "act": ["--policy.dim_model=32", "--policy.n_heads=2", "--policy.dim_feedforward=64",

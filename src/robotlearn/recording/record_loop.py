@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from robotlearn.utils.device import module_device
 from robotlearn.recording.features import CAPTURE_TIME_KEY, build_dataset_frame, hw_to_dataset_features
 
 log = logging.getLogger("robotlearn.recording")
@@ -106,31 +107,6 @@ def _finish_stats(stats: LoopStats, starts: list[float], works: list[float], end
 
 
 # -- policies ---------------------------------------------------------------------------------------
-def observation_to_policy_batch(obs_frame: dict[str, Any], device=None, task: str | None = None) -> dict:
-    """Dataset-style observation -> policy inputs: images HWC uint8 -> (1, C, H, W) float in [0, 1],
-    vectors (D,) -> (1, D) float32. `task` is passed as a list of one string."""
-    import torch
-
-    batch: dict[str, Any] = {}
-    for key, value in obs_frame.items():
-        arr = np.asarray(value)
-        if arr.ndim == 3:
-            t = torch.from_numpy(np.array(arr, copy=True)).permute(2, 0, 1).float().div_(255.0)
-        else:
-            t = torch.from_numpy(arr.astype(np.float32).reshape(-1))
-        batch[key] = t.unsqueeze(0).to(device) if device is not None else t.unsqueeze(0)
-    if task is not None:
-        batch["task"] = [task]
-    return batch
-
-
-def _policy_device(policy):
-    try:
-        return next(policy.parameters()).device
-    except (AttributeError, StopIteration, TypeError):
-        return None
-
-
 def policy_action_to_dict(action, names: list[str]) -> dict[str, float]:
     """Policy output tensor (1, A) or (A,) -> {name: float} in the order of the action feature's names."""
     values = np.asarray(action.detach().cpu().numpy() if hasattr(action, "detach") else action, dtype=np.float64)
@@ -198,7 +174,14 @@ def record_loop(
             teleop.reset()
         if policy is not None:
             policy.reset()
-    device = _policy_device(policy) if policy is not None else None
+    device = policy_features = None
+    if policy is not None:
+        from robotlearn.policies.observation import observation_to_batch
+        from robotlearn.policies.policy import Policy
+
+        device = module_device(policy)
+        # Only the keys a robotlearn Policy uses; other policy-like objects get every observation key.
+        policy_features = policy.config.features if isinstance(policy, Policy) else None
     if display_data:
         from robotlearn.recording.feedback import log_rerun_data
 
@@ -222,7 +205,7 @@ def record_loop(
             import torch
 
             with torch.inference_mode():
-                out = policy.select_action(observation_to_policy_batch(obs_frame, device, single_task))
+                out = policy.select_action(observation_to_batch(obs_frame, policy_features, device, single_task))
             action = policy_action_to_dict(out, action_names)
         elif teleop is not None:
             action = teleop.get_action()

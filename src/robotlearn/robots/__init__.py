@@ -1,11 +1,14 @@
-"""Robots: real arms and simulators behind one small interface (`robot.Robot`).
+"""Robots: real arms and simulators behind one small interface (`robot.Robot`; simulators `SimRobot`).
 
-    from robotlearn.robots import make_robot
-    robot = make_robot("sim_pusht")                          # config options as keyword arguments
+    from robotlearn.robots import ROBOTS, make_robot, make_robot_from_config
+    robot = make_robot_from_config(ROBOTS.config_class("sim_pusht")(seed=0))
     robot = make_robot("so100_follower", port="/dev/ttyACM0", id="arm1",
                        cameras={"front": {"type": "opencv", "index_or_path": 0, "width": 640, "height": 480, "fps": 30}})
 
-`--robot.type=NAME` on the command line looks NAME up in ROBOTS (module imported lazily).
+`--robot.type=NAME` on the command line looks NAME up in ROBOTS (its module is imported only
+then). Adding a robot: one file with the class and its config, plus one line below, or, from
+another package, an entry point in the group `robotlearn.robots`. Check it with
+`robotlearn.robots.check.check_robot`.
 """
 
 from __future__ import annotations
@@ -13,44 +16,45 @@ from __future__ import annotations
 from typing import Any
 
 from robotlearn.robots.robot import Robot, RobotAlreadyConnectedError, RobotConfig, RobotNotConnectedError
+from robotlearn.robots.sim_robot import SimRobot
+from robotlearn.utils.registry import Registry
 
-# type name -> module holding the Robot subclass (whose `name` is the type name).
-ROBOTS: dict[str, str] = {
-    "sim_pusht": "robotlearn.robots.sim_pusht",
-    "sim_arm": "robotlearn.robots.sim_arm",
-    "so100_follower": "robotlearn.robots.so100_follower",
-    "so101_follower": "robotlearn.robots.so101_follower",
-    "koch_follower": "robotlearn.robots.koch_follower",
-}
+ROBOTS = Registry(
+    "robot",
+    {
+        "sim_pusht": "robotlearn.robots.sim_pusht:PushTRobot",
+        "sim_arm": "robotlearn.robots.sim_arm:SimArm",
+        "so100_follower": "robotlearn.robots.so100_follower:SO100Follower",
+        "so101_follower": "robotlearn.robots.so101_follower:SO101Follower",
+        "koch_follower": "robotlearn.robots.koch_follower:KochFollower",
+    },
+    entry_point_group="robotlearn.robots",
+    extras={"so100_follower": "hardware", "so101_follower": "hardware", "koch_follower": "hardware"},
+)
 
 
-def robot_class(type_name: str) -> type[Robot]:
-    """The Robot subclass for `type_name`; UnknownTypeError lists the known types."""
-    from robotlearn.utils.registry import find_class
-
-    return find_class("robot", __name__, Robot, ROBOTS, type_name, " (hardware robots: pip install 'robotlearn[hardware]')")
+def make_robot_from_config(config: RobotConfig) -> Robot:
+    """Build (not connect) the robot `config` configures: `ROBOTS.get(config.type)(config)`."""
+    return ROBOTS.get(config.type, "--robot.type")(config)
 
 
 def make_robot_config(type_name: str, **options: Any) -> RobotConfig:
-    """The config of robot `type_name` from options (None values are ignored; `cameras` may be
-    a dict of camera specs `{"name": {"type": "opencv", ...}}`)."""
-    from robotlearn.utils.registry import build_config, config_class_of
+    """The config of robot `type_name` from its options as keyword arguments.
 
-    cls = robot_class(type_name)
-    cfg_cls = config_class_of(cls, RobotConfig)
-    if isinstance(options.get("cameras"), dict):
-        from robotlearn.cameras import make_camera_config
+    Options set to None keep their defaults; `cameras` may be a dict of camera specs
+    `{"name": {"type": "opencv", ...}}`. Raises UnknownTypeError (with the closest name) for an
+    unknown type and ConfigError naming an option the config does not have, with the valid ones.
+    """
+    from robotlearn.configs import config_from_dict
 
-        options["cameras"] = {
-            name: spec if not isinstance(spec, dict) else make_camera_config(**spec)
-            for name, spec in options["cameras"].items()
-        }
-    return build_config("robot", type_name, cfg_cls, options, "robot")
+    options = {key: value for key, value in options.items() if value is not None}
+    return config_from_dict(RobotConfig, {"type": type_name, **options}, where="robot")
 
 
 def make_robot(type_name: str, **options: Any) -> Robot:
-    """Build (not connect) robot `type_name` with config options given as keyword arguments."""
-    return robot_class(type_name)(make_robot_config(type_name, **options))
+    """Build (not connect) robot `type_name` with config options given as keyword arguments
+    (see `make_robot_config`)."""
+    return make_robot_from_config(make_robot_config(type_name, **options))
 
 
 __all__ = [
@@ -59,7 +63,8 @@ __all__ = [
     "RobotAlreadyConnectedError",
     "RobotConfig",
     "RobotNotConnectedError",
+    "SimRobot",
     "make_robot",
     "make_robot_config",
-    "robot_class",
+    "make_robot_from_config",
 ]

@@ -25,6 +25,9 @@ KOCH_FOLLOWER_MOTORS = {
 class KochFollowerConfig(MotorArmConfig):
     """Options of the Koch follower (see MotorArmConfig)."""
 
+    type: str = "koch_follower"
+    """Registered robot type."""
+
 
 class KochFollower(MotorArmFollower):
     """Koch v1.1 follower arm."""

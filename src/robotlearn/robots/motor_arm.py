@@ -2,76 +2,64 @@
 
 A concrete arm only says which motors it has (`motor_specs`), which bus speaks to them
 (`bus_class`), which joints spin freely (`full_turn_motors`) and how to configure the motors
-(`configure`). Everything else lives here:
+(`configure`). Everything else lives here and in `servo_device.ServoBusDevice`:
 
     observation_features = {"shoulder_pan.pos": float, ..., "gripper.pos": float, "<camera>": (H, W, 3)}
     action_features      = {"shoulder_pan.pos": float, ..., "gripper.pos": float}
 
 Joint positions are normalized by the calibration: -100..100 over each joint's range (or degrees
 with `use_degrees=True`), gripper 0..100. The calibration file is
-`<calibration dir>/robots/<type>/<id>.json` (see `robotlearn.motors.calibration`); at connect it
-is loaded and, if the motors hold other offsets/limits (e.g. a motor was swapped), written to them.
+`<calibration dir>/robots/<type>/<id>.json` (see `robotlearn.motors.calibration`), written by
+`robotlearn calibrate --robot.type=<type> --robot.port=... --robot.id=...`; at connect it is
+loaded and, if the motors hold other offsets/limits (e.g. a motor was swapped), written to them.
+Without it `connect()` raises CalibrationError naming that command.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from robotlearn.cameras.camera import CameraConfig
-from robotlearn.motors import Motor, MotorNormMode, MotorsBus, calibration_path, load_calibration, save_calibration
-from robotlearn.motors.calibration import enter_pressed, run_calibration
-from robotlearn.robots.robot import Robot, RobotAlreadyConnectedError, RobotConfig, RobotNotConnectedError
-
-logger = logging.getLogger(__name__)
+from robotlearn.errors import DeviceAlreadyConnectedError, DeviceNotConnectedError
+from robotlearn.robots.robot import Robot, RobotConfig
+from robotlearn.robots.servo_device import ServoBusDevice
 
 
 @dataclass
 class MotorArmConfig(RobotConfig):
     """Options shared by serial-servo follower arms."""
 
-    port: str = field(default="", metadata={"help": "Serial port of the arm's motor bus, e.g. /dev/ttyACM0 (find it with `robotlearn find-port`)."})
-    cameras: dict[str, CameraConfig] = field(default_factory=dict, metadata={"help": "Cameras by name, JSON: '{\"front\": {\"type\": \"opencv\", \"index_or_path\": 0, \"width\": 640, \"height\": 480, \"fps\": 30}}'."})
-    max_relative_target: float | None = field(default=None, metadata={"help": "Safety limit: largest change of a joint's goal per action, relative to its present position (normalized units). None = no limit."})
-    use_degrees: bool = field(default=False, metadata={"help": "Joint positions in degrees instead of -100..100 (gripper stays 0..100)."})
-    disable_torque_on_disconnect: bool = field(default=True, metadata={"help": "Turn torque off at disconnect so the arm can be moved by hand (it will drop under gravity)."})
-    calibration_dir: str | None = field(default=None, metadata={"help": "Root directory of calibration files (default: $ROBOTLEARN_CALIBRATION_DIR or ~/.cache/robotlearn/calibration)."})
+    port: str = ""
+    """Serial port of the arm's motor bus, e.g. /dev/ttyACM0 (find it with `robotlearn find-port`)."""
+    cameras: dict[str, CameraConfig] = field(default_factory=dict)
+    """Cameras by name, JSON: '{"front": {"type": "opencv", "index_or_path": 0, "width": 640, "height": 480, "fps": 30}}'."""
+    max_relative_target: float | None = None
+    """Safety limit: largest change of a joint's goal per action, relative to its present position (normalized units). None = no limit."""
+    use_degrees: bool = False
+    """Joint positions in degrees instead of -100..100 (gripper stays 0..100)."""
+    disable_torque_on_disconnect: bool = True
+    """Turn torque off at disconnect so the arm can be moved by hand (it will drop under gravity)."""
+    calibration_dir: str | None = None
+    """Root directory of calibration files (default: $ROBOTLEARN_CALIBRATION_DIR or ~/.cache/robotlearn/calibration)."""
 
 
-def joint_motors(specs: dict[str, tuple[int, str]], use_degrees: bool) -> dict[str, Motor]:
-    """name -> (id, model) into Motors; the gripper is 0..100, other joints -100..100 or degrees."""
-    body = MotorNormMode.DEGREES if use_degrees else MotorNormMode.RANGE_M100_100
-    return {n: Motor(i, model, MotorNormMode.RANGE_0_100 if n == "gripper" else body) for n, (i, model) in specs.items()}
-
-
-def make_cameras(configs: dict[str, Any]) -> dict[str, Any]:
-    """Cameras (not connected) from configs, or from plain dicts `{"type": "opencv", ...}`."""
-    from robotlearn.cameras import make_camera, make_camera_config
-
-    return {n: make_camera(c if not isinstance(c, dict) else make_camera_config(**c)) for n, c in configs.items()}
-
-
-class MotorArmFollower(Robot):
+class MotorArmFollower(ServoBusDevice, Robot):
     """Base class of follower arms on one motor bus plus optional cameras. See the module docstring."""
 
     config_class = MotorArmConfig
     name = "motor_arm"
-    bus_class: type[MotorsBus] = MotorsBus
-    motor_specs: dict[str, tuple[int, str]] = {}  # name -> (ID, model)
-    full_turn_motors: tuple[str, ...] = ()
+    calibration_kind = "robots"
+    flag_prefix = "robot"
 
     def __init__(self, config: MotorArmConfig):
+        from robotlearn.cameras import make_cameras_from_configs
+
         super().__init__(config)
         self.config: MotorArmConfig = config
-        self.calibration_fpath = calibration_path("robots", self.name, config.id, config.calibration_dir)
-        calibration = load_calibration(self.calibration_fpath) if self.calibration_fpath.is_file() else None
-        self.bus = self.bus_class(config.port, joint_motors(self.motor_specs, config.use_degrees), calibration)
-        self.cameras = make_cameras(config.cameras)
+        self._init_bus()
+        self.cameras = make_cameras_from_configs(config.cameras)
         self._connected = False
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(port={self.config.port!r}, id={self.config.id!r})"
 
     # ------------------------------------------------------------------ features
     @property
@@ -92,27 +80,17 @@ class MotorArmFollower(Robot):
         return self._connected
 
     def connect(self, calibrate: bool = True) -> None:
-        """Open the bus, apply or run the calibration, configure the motors, open the cameras.
+        """Open the bus, apply the calibration file, configure the motors, open the cameras. Never prompts.
 
-        calibrate: when no calibration file exists, run the interactive calibration (True) or
-        connect uncalibrated (False: positions cannot be read normalized until `calibrate()`).
+        calibrate: True (default) raises CalibrationError naming the `robotlearn calibrate`
+        command when the calibration file is missing; False connects without one (positions
+        cannot be read normalized until the arm is calibrated).
         """
         if self._connected:
-            raise RobotAlreadyConnectedError(f"{self} is already connected")
-        if not self.config.port:
-            raise ValueError(f"{self.name}: no port given. Set --robot.port (run `robotlearn find-port` to find it).")
-        self.bus.connect()
+            raise DeviceAlreadyConnectedError(f"{self} is already connected")
+        self._open_bus(calibrate)
         opened = []
         try:
-            if self.bus.calibration is None:
-                if calibrate:
-                    self.calibrate()
-                else:
-                    logger.warning("%s: no calibration at %s; call calibrate() before reading positions", self, self.calibration_fpath)
-            elif not self.bus.motors_match_calibration(self.bus.calibration):
-                logger.info("%s: motors differ from %s; writing the file's calibration to them", self, self.calibration_fpath)
-                self.bus.disable_torque()
-                self.bus.write_calibration(self.bus.calibration)
             self.configure()
             for cam in self.cameras.values():
                 cam.connect()
@@ -124,28 +102,6 @@ class MotorArmFollower(Robot):
             raise
         self._connected = True
 
-    @property
-    def is_calibrated(self) -> bool:
-        return self.bus.calibration is not None and (not self.bus.is_connected or self.bus.motors_match_calibration(self.bus.calibration))
-
-    def prepare_for_calibration(self) -> None:
-        """Put the motors in a mode where homing offsets apply (torque is off). Subclasses override."""
-
-    def calibrate(self, prompt: Callable[[str], str] = input, done: Callable[[], bool] = enter_pressed) -> None:
-        """Interactive calibration (see `robotlearn.motors.calibration.run_calibration`), saved to
-        `self.calibration_fpath`. `prompt`/`done` default to the terminal."""
-        if not self.bus.is_connected:
-            raise RobotNotConnectedError(f"{self} is not connected: call connect(calibrate=False) before calibrate()")
-        self.bus.disable_torque()
-        self.prepare_for_calibration()
-        print(f"Calibrating {self.name} (id {self.config.id!r}) on {self.config.port}")
-        calibration = run_calibration(self.bus, self.full_turn_motors, prompt=prompt, done=done)
-        save_calibration(self.calibration_fpath, calibration)
-        print(f"Calibration saved to {self.calibration_fpath}")
-
-    def configure(self) -> None:
-        """Motor settings applied at every connect (operating mode, PID, limits). Subclasses override."""
-
     def hold_present_pose(self) -> None:
         """Goal := present position, so enabling torque does not make the arm jump."""
         present = self.bus.sync_read("Present_Position", normalize=False)
@@ -153,7 +109,7 @@ class MotorArmFollower(Robot):
 
     def disconnect(self) -> None:
         if not self._connected:
-            raise RobotNotConnectedError(f"{self} is not connected")
+            raise DeviceNotConnectedError(f"{self} is not connected")
         try:
             self.bus.disconnect(disable_torque=self.config.disable_torque_on_disconnect)
         finally:
@@ -164,7 +120,7 @@ class MotorArmFollower(Robot):
 
     def _require_connected(self) -> None:
         if not self._connected:
-            raise RobotNotConnectedError(f"{self} is not connected: call robot.connect() first")
+            raise DeviceNotConnectedError(f"{self} is not connected: call robot.connect() first")
 
     # ------------------------------------------------------------------ control
     def get_observation(self) -> dict[str, Any]:

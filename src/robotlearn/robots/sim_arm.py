@@ -12,31 +12,42 @@ a top view of the arm rendered with Pillow (`top`), plus any configured cameras 
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from robotlearn.cameras.camera import CameraConfig
-from robotlearn.robots.robot import Robot, RobotAlreadyConnectedError, RobotConfig, RobotNotConnectedError
+from robotlearn.errors import ConfigError, DeviceAlreadyConnectedError, DeviceNotConnectedError
+from robotlearn.robots.robot import RobotConfig
+from robotlearn.robots.sim_robot import SimRobot
 
 
 @dataclass
 class SimArmConfig(RobotConfig):
     """Options of the simulated planar arm."""
 
+    type: str = "sim_arm"
+    """Registered robot type."""
     joints: tuple[str, ...] = ("shoulder", "elbow", "wrist")
-    link_lengths: tuple[float, ...] = (0.12, 0.10, 0.06)  # metres, one per joint
-    fps: int = 30  # control rate assumed by the joint speed limit
+    """Joint names; each gives the feature <joint>.pos (degrees)."""
+    link_lengths: tuple[float, ...] = (0.12, 0.10, 0.06)
+    """Length of each link, metres, one per joint."""
+    fps: int = 30
+    """Control rate assumed by the joint speed limit, Hz."""
     max_speed_deg_s: float = 180.0
+    """Fastest joint motion, degrees per second."""
     limit_deg: float = 170.0
-    image_size: int = 96  # side of the rendered top view; 0 = no rendered camera
-    seed: int | None = None  # initial joint positions: zeros if None, else random in +-30 deg
+    """Joint limit, degrees either side of zero."""
+    image_size: int = 96
+    """Side of the rendered top view, pixels; 0 = no rendered camera."""
+    seed: int | None = None
+    """Initial joint positions: zeros if None, else random within +-30 degrees from this seed."""
     cameras: dict[str, CameraConfig] = field(default_factory=dict)
+    """Extra cameras by name, JSON: '{"wrist": {"type": "sim", "width": 64, "height": 48}}'."""
 
 
-class SimArm(Robot):
+class SimArm(SimRobot):
     """See the module docstring."""
 
     config_class = SimArmConfig
@@ -45,7 +56,7 @@ class SimArm(Robot):
     def __init__(self, config: SimArmConfig | None = None):
         super().__init__(config or SimArmConfig())
         if len(self.config.link_lengths) != len(self.config.joints):
-            raise ValueError(f"SimArmConfig: {len(self.config.joints)} joints but {len(self.config.link_lengths)} link_lengths")
+            raise ConfigError(f"SimArmConfig: {len(self.config.joints)} joints but {len(self.config.link_lengths)} link_lengths")
         from robotlearn.cameras import make_cameras_from_configs
 
         self.cameras = make_cameras_from_configs(self.config.cameras)
@@ -74,7 +85,7 @@ class SimArm(Robot):
 
     def connect(self, calibrate: bool = True) -> None:
         if self.q is not None:
-            raise RobotAlreadyConnectedError("SimArm is already connected")
+            raise DeviceAlreadyConnectedError("SimArm is already connected")
         for cam in self.cameras.values():
             cam.connect()
         self.q = np.zeros(len(self.config.joints))
@@ -89,7 +100,7 @@ class SimArm(Robot):
 
     def _require(self):
         if self.q is None:
-            raise RobotNotConnectedError("SimArm is not connected: call robot.connect() first")
+            raise DeviceNotConnectedError("SimArm is not connected: call robot.connect() first")
 
     def forward_kinematics(self, q_deg: np.ndarray | None = None) -> np.ndarray:
         """Positions (metres) of the base and of each link's end, shape (n_joints + 1, 2)."""

@@ -22,20 +22,28 @@ from typing import Any
 
 import numpy as np
 
-from robotlearn.robots.robot import Robot, RobotAlreadyConnectedError, RobotConfig, RobotNotConnectedError
+from robotlearn.errors import DeviceAlreadyConnectedError, DeviceNotConnectedError
+from robotlearn.robots.robot import RobotConfig
+from robotlearn.robots.sim_robot import SimRobot
 
 
 @dataclass
 class PushTRobotConfig(RobotConfig):
     """Options of the simulated PushT robot."""
 
-    image_size: int = 96  # side of the square camera image (pixels)
-    seed: int | None = None  # seed of the first episode's initial state (None: random)
-    camera: str = "top"  # camera name, gives the dataset key observation.images.<camera>
+    type: str = "sim_pusht"
+    """Registered robot type."""
+    image_size: int = 96
+    """Side of the square camera image, pixels."""
+    seed: int | None = None
+    """Seed of the first episode's initial state (None: random); later episodes continue its stream."""
+    camera: str = "top"
+    """Camera name: the dataset key is observation.images.<camera>."""
 
 
-class PushTRobot(Robot):
-    """PushT as a robot: `connect()` builds the env, `reset_episode()` draws a new initial state."""
+class PushTRobot(SimRobot):
+    """PushT as a robot: `connect()` builds the env, `reset_episode()` draws a new initial state.
+    `last_info` holds the reward, is_success and coverage of the last step."""
 
     config_class = PushTRobotConfig
     name = "sim_pusht"
@@ -43,7 +51,6 @@ class PushTRobot(Robot):
     def __init__(self, config: PushTRobotConfig | None = None):
         super().__init__(config or PushTRobotConfig())
         self.env = None
-        self.last_info: dict[str, Any] = {}  # reward, is_success, coverage of the last step
         self.episode_count = 0  # number of episodes started (teleoperators use it to notice resets)
         self._obs: dict | None = None
         self._fresh = False  # True until the first action after a reset
@@ -69,7 +76,7 @@ class PushTRobot(Robot):
 
     def connect(self, calibrate: bool = True) -> None:
         if self.env is not None:
-            raise RobotAlreadyConnectedError("PushTRobot is already connected")
+            raise DeviceAlreadyConnectedError("PushTRobot is already connected")
         from robotlearn.envs.pusht import PushTEnv
 
         self.env = PushTEnv(image_size=self.config.image_size, max_steps=None, seed=self.config.seed)
@@ -77,7 +84,7 @@ class PushTRobot(Robot):
 
     def _require(self):
         if self.env is None:
-            raise RobotNotConnectedError("PushTRobot is not connected: call robot.connect() first")
+            raise DeviceNotConnectedError("PushTRobot is not connected: call robot.connect() first")
         return self.env
 
     def reset_episode(self) -> None:

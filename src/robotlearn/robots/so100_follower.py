@@ -13,6 +13,9 @@ from robotlearn.robots.so_follower import SOFollower, SOFollowerConfig
 class SO100FollowerConfig(SOFollowerConfig):
     """Options of the SO-100 follower (see MotorArmConfig)."""
 
+    type: str = "so100_follower"
+    """Registered robot type."""
+
 
 class SO100Follower(SOFollower):
     """SO-100 follower arm."""

@@ -13,6 +13,9 @@ from robotlearn.robots.so_follower import SOFollower, SOFollowerConfig
 class SO101FollowerConfig(SOFollowerConfig):
     """Options of the SO-101 follower (see MotorArmConfig)."""
 
+    type: str = "so101_follower"
+    """Registered robot type."""
+
 
 class SO101Follower(SOFollower):
     """SO-101 follower arm."""

@@ -1,49 +1,92 @@
 """`robotlearn` command: dispatches `robotlearn <command> [flags]` to `robotlearn.scripts.<module>.main`.
 
-Each command lives in its own module with a `main(argv: list[str]) -> int | None` function, so
-adding a command is one line in COMMANDS. Modules are imported lazily: `robotlearn --help` stays
-fast and a missing optional extra only affects the command that needs it.
+Each command lives in its own module with a `main(argv: list[str]) -> int` function that parses
+flags into a config dataclass (its module-level `CONFIG`, read by `--help` and by the tests), calls
+one library function and prints. Adding a command is one line in COMMANDS. Modules are imported
+lazily: `robotlearn --help` stays fast and a missing optional extra only affects its command.
+
+Errors: any robotlearn error (`robotlearn.errors.RobotlearnError`, which includes bad flags)
+prints one line `robotlearn <command>: <message>` and exits with status 2. `--debug` (anywhere on
+the command line) or `ROBOTLEARN_DEBUG=1` shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+from dataclasses import dataclass
 
-# command name -> (module, one-line description)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("robotlearn.scripts.demo", "Record, train and evaluate on the simulated default (what `make demo` runs)."),
-    "quickstart": ("robotlearn.scripts.quickstart", "Record -> train -> evaluate -> HTML report, in one command."),
-    "record": ("robotlearn.scripts.record", "Record episodes from a robot (teleoperated or by a policy) into a dataset."),
-    "replay": ("robotlearn.scripts.replay", "Replay the actions of a recorded episode on a robot."),
-    "teleoperate": ("robotlearn.scripts.teleoperate", "Drive a robot with a teleoperator, without recording."),
-    "find-port": ("robotlearn.scripts.find_port", "Find the serial port of a motor bus by unplugging it."),
-    "find-cameras": ("robotlearn.scripts.find_cameras", "List the cameras OpenCV can open."),
-    "train": ("robotlearn.scripts.train", "Train a policy (ACT, Diffusion) on a dataset."),
-    "eval": ("robotlearn.scripts.eval", "Evaluate a trained policy in simulation."),
-    "dataset-info": ("robotlearn.scripts.dataset_info", "Print a dataset's summary and validate its files."),
+from robotlearn.errors import RobotlearnError
+
+
+@dataclass(frozen=True)
+class Command:
+    module: str
+    """Module with `main(argv) -> int`."""
+    help: str
+    """One line for `robotlearn --help`."""
+
+
+COMMANDS: dict[str, Command] = {
+    "demo": Command("robotlearn.scripts.demo", "Record, train and evaluate on the simulated default (what `make demo` runs)."),
+    "quickstart": Command("robotlearn.scripts.quickstart", "Record -> train -> evaluate -> HTML report, in one command."),
+    "record": Command("robotlearn.scripts.record", "Record episodes from a robot (teleoperated or by a policy) into a dataset."),
+    "replay": Command("robotlearn.scripts.replay", "Replay the actions of a recorded episode on a robot."),
+    "teleoperate": Command("robotlearn.scripts.teleoperate", "Drive a robot with a teleoperator, without recording."),
+    "calibrate": Command("robotlearn.scripts.calibrate", "Calibrate a robot arm or leader arm (writes its calibration file)."),
+    "find-port": Command("robotlearn.scripts.find_port", "Find the serial port of a motor bus by unplugging it."),
+    "find-cameras": Command("robotlearn.scripts.find_cameras", "List the cameras OpenCV can open."),
+    "train": Command("robotlearn.scripts.train", "Train a policy (ACT, Diffusion) on a dataset."),
+    "eval": Command("robotlearn.scripts.eval", "Evaluate a trained policy in simulation."),
+    "dataset-info": Command("robotlearn.scripts.dataset_info", "Print a dataset's summary and validate its files."),
 }
+
+EXIT_USAGE = 2  # bad flags, bad input, anything the user can fix
 
 
 def _usage() -> str:
     width = max(len(name) for name in COMMANDS)
     lines = ["usage: robotlearn <command> [flags]   (robotlearn <command> --help for its flags)", "", "commands:"]
-    lines += [f"  {name.ljust(width)}  {desc}" for name, (_, desc) in COMMANDS.items()]
+    lines += [f"  {name.ljust(width)}  {cmd.help}" for name, cmd in COMMANDS.items()]
+    lines += ["", "--debug (or ROBOTLEARN_DEBUG=1) shows the full traceback of an error."]
     return "\n".join(lines)
+
+
+def one_line(error: BaseException) -> str:
+    """An error's message on one line (its class name when it has no message)."""
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("ROBOTLEARN_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
-        print(f"robotlearn: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
-        return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    result = module.main(rest)
-    return int(result or 0)
+        import difflib
+
+        close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        print(f"robotlearn: unknown command {name!r}{hint} (robotlearn --help lists them)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        module = importlib.import_module(COMMANDS[name].module)
+        return int(module.main(rest) or 0)
+    except RobotlearnError as e:
+        if debug:
+            raise
+        print(f"robotlearn {name}: {one_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"robotlearn {name}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

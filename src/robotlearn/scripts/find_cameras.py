@@ -7,12 +7,13 @@ camera as PNG, so you can tell which camera is which.
 
 from __future__ import annotations
 
-import glob
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from robotlearn.cameras.discovery import candidate_sources, probe
 from robotlearn.configs import parse_config
+from robotlearn.errors import MissingDependencyError
 
 
 @dataclass
@@ -22,40 +23,15 @@ class FindCamerasArgs:
     output_dir: str = field(default="", metadata={"help": "If set, save one frame per camera as <output_dir>/<name>.png."})
 
 
-def probe(source: int | str) -> dict | None:
-    """{"index_or_path", "width", "height", "fps", "backend"} if OpenCV opens `source` and reads a frame, else None."""
-    import cv2
-
-    cap = cv2.VideoCapture(source)
-    try:
-        if not cap.isOpened():
-            return None
-        ok, frame = cap.read()
-        if not ok or frame is None:
-            return None
-        return {
-            "index_or_path": source,
-            "width": frame.shape[1],
-            "height": frame.shape[0],
-            "fps": cap.get(cv2.CAP_PROP_FPS),
-            "backend": cap.getBackendName(),
-            "frame": frame,
-        }
-    finally:
-        cap.release()
+CONFIG = FindCamerasArgs
 
 
-def candidate_sources(max_index: int) -> list[int | str]:
-    devices = sorted(glob.glob("/dev/video*"), key=lambda p: (len(p), p))
-    return devices if sys.platform.startswith("linux") and devices else list(range(max_index + 1))
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str]) -> int:
     args = parse_config(FindCamerasArgs, argv, prog="robotlearn find-cameras", description=__doc__)
     try:
         import cv2
     except ImportError as e:
-        raise ImportError("find-cameras needs OpenCV: pip install 'robotlearn[hardware]'") from e
+        raise MissingDependencyError("find-cameras needs OpenCV: pip install 'robotlearn[hardware]'") from e
     try:  # probing absent indices makes OpenCV print warnings; only our table matters here
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     except AttributeError:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from robotlearn.configs import parse_config
+from robotlearn.motors.ports import find_removed_port, list_ports
 
 
 @dataclass
@@ -19,26 +20,10 @@ class FindPortArgs:
     wait_s: float = field(default=0.5, metadata={"help": "Seconds to wait after you unplug, for the OS to drop the device."})
 
 
-def list_ports() -> list[str]:
-    """Device paths of the serial ports present now, sorted."""
-    try:
-        from serial.tools import list_ports as lp
-    except ImportError as e:
-        raise ImportError("find-port needs pyserial: pip install 'robotlearn[hardware]'") from e
-    return sorted(p.device for p in lp.comports())
+CONFIG = FindPortArgs
 
 
-def find_removed_port(before: list[str], after: list[str]) -> str:
-    """The one port in `before` missing from `after`; RuntimeError saying what to check otherwise."""
-    removed = sorted(set(before) - set(after))
-    if len(removed) == 1:
-        return removed[0]
-    if not removed:
-        raise RuntimeError("no serial port disappeared. Unplug the arm's USB cable from the computer (not only its power), then try again.")
-    raise RuntimeError(f"several ports disappeared ({', '.join(removed)}); unplug only one arm and try again.")
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str]) -> int:
     args = parse_config(FindPortArgs, argv, prog="robotlearn find-port", description=__doc__)
     ports = list_ports()
     if args.list:
@@ -47,11 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Serial ports now:", ", ".join(ports) or "none")
     input("Unplug the USB cable of the motor bus you want to identify, then press ENTER... ")
     time.sleep(args.wait_s)
-    try:
-        port = find_removed_port(ports, list_ports())
-    except RuntimeError as e:
-        print(f"find-port: {e}", file=sys.stderr)
-        return 1
+    port = find_removed_port(ports, list_ports())  # DeviceError (exit 2) when none or several disappeared
     print(f"The port of this motor bus is {port}")
     print("Plug the USB cable back in. Pass it as --robot.port / --teleop.port.")
     return 0
