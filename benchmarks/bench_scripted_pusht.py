@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from robotlearn.envs.pusht import PushTEnv
-from robotlearn.teleoperators.scripted_pusht import PushTExpert
+from robotlearn.envs.pusht_expert import PushTExpert
 
 
 def run_episode(env: PushTEnv, expert: PushTExpert, seed: int) -> tuple[bool, int, float]:

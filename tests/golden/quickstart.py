@@ -110,7 +110,8 @@ def regenerate(policy_type: str, work_dir: Path) -> None:
     outputs = read_outputs(policy_type, out, observations)
     json_path, tensors_path = golden_paths(policy_type)
     GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
-    record = {"argv": quickstart_argv(policy_type, Path("<tmp>")), **{k: v for k, v in outputs.items() if k != "actions"}}
+    record = {"argv": quickstart_argv(policy_type, Path("<tmp>")),
+              **{k: v for k, v in outputs.items() if k != "actions"}}
     json_path.write_text(json.dumps(record, indent=1) + "\n")
     save_file({**{f"input.{k}": v.contiguous() for k, v in observations.items()},
                "actions": outputs["actions"].contiguous()}, str(tensors_path))

@@ -24,9 +24,8 @@ def test_policy_outputs_match_the_golden_file(case):
     actual, names = golden.compute(case)
 
     assert names == expected_names, "the policy's parameters/buffers were renamed, added or removed"
-    sums = torch.testing.assert_close
-    sums(actual["param_sums"], expected["param_sums"], rtol=1e-6, atol=1e-6,
-         msg=lambda m: f"initial weights differ (same seed): {m}")
+    torch.testing.assert_close(actual["param_sums"], expected["param_sums"], rtol=1e-6, atol=1e-6,
+                               msg=lambda m: f"initial weights differ (same seed): {m}")
     assert sorted(actual) == sorted(expected)
     for key in sorted(expected):
         if key == "param_sums":

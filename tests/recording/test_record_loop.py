@@ -1,5 +1,7 @@
 """record_loop on the simulated arm: frames stored, episode resets, exit_early, policies, timing stats."""
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -40,7 +42,10 @@ def test_loop_records_observation_before_action_and_the_action_sent(tmp_path):
                         single_task="wave", realtime=False)
     ds.save_episode()
     assert isinstance(stats, LoopStats) and stats.frames == 10
-    assert len(stats.periods_s) == 10 and stats.mean_work_ms > 0 and stats.overruns >= 0
+    assert len(stats.periods_s) == 10 and stats.mean_work_ms > 0
+    # periods run from each cycle's start to the next one's (the last to the loop's end)
+    assert sum(stats.periods_s) == pytest.approx(stats.duration_s)
+    assert stats.mean_period_s == pytest.approx(stats.duration_s / 10)
     assert "frames" in stats.summary()
     ds = LeRobotDataset("t/arm", root=tmp_path / "ds")
     assert len(ds) == 10
@@ -120,20 +125,74 @@ def test_policy_gets_batched_tensors_and_its_action_is_mapped_by_name(tmp_path):
     assert a[2] == pytest.approx(ds[1]["observation.state"][0].item(), abs=1e-4)  # wrist goal = shoulder position
 
 
-def test_realtime_loop_reports_period_statistics():
+class FakeClock:
+    """Stands in for the `time` module of record_loop: perf_counter() reads a simulated clock that
+    only sleep() and the devices' simulated work advance (plus 1 us per reading, so the loop's
+    busy-wait ends). Timing statistics then have exact expected values."""
+
+    TICK_S = 1e-6
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def perf_counter(self) -> float:
+        self.now += self.TICK_S
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(sys.modules[record_loop.__module__], "time", fake)
+    return fake
+
+
+class SlowLeader(SimArmLeader):
+    """A leader whose get_action takes `work_s[step]` simulated seconds (default: none)."""
+
+    def __init__(self, clock: FakeClock, work_s: dict[int, float]):
+        super().__init__()
+        self.clock, self.work_s = clock, work_s
+
+    def get_action(self):
+        self.clock.sleep(self.work_s.get(self.step, 0.0))
+        return super().get_action()
+
+
+def test_realtime_loop_counts_overruns_and_restarts_its_schedule_after_them(clock):
     robot = SimArm(SimArmConfig(image_size=0))
     robot.connect()
-    leader = SimArmLeader()
+    leader = SlowLeader(clock, {3: 0.08, 6: 0.08})  # two cycles of 80 ms work at 20 fps (50 ms period)
     leader.connect()
-    stats = record_loop(robot, new_events(), fps=100, teleop=leader, control_time_s=0.1)
+    stats = record_loop(robot, new_events(), fps=20, teleop=leader, control_time_s=0.5)
     assert stats.frames == 10 and stats.realtime
-    for value in (stats.mean_period_error_ms, stats.p99_jitter_ms, stats.max_jitter_ms, stats.mean_period_s):
-        assert np.isfinite(value)
-    assert stats.p99_jitter_ms <= stats.max_jitter_ms
-    assert "p99 jitter" in stats.summary() and "overruns" in stats.summary()
+    assert stats.overruns == 2
+    # An overrun cycle lasts its 80 ms; the next one starts at once (no burst to catch up), so
+    # every other period is 50 ms: periods 8 x 50 ms + 2 x 80 ms.
+    expected = [0.08 if i in (3, 6) else 0.05 for i in range(10)]
+    np.testing.assert_allclose(stats.periods_s, expected, atol=1e-4)
+    assert stats.mean_period_error_ms == pytest.approx(6.0, abs=0.1)  # (8 * 50 + 2 * 80) / 10 - 50
+    assert stats.max_jitter_ms == pytest.approx(30.0, abs=0.1)
+    assert stats.p99_jitter_ms == pytest.approx(np.percentile([0.0] * 8 + [30.0] * 2, 99), abs=0.1)
+    assert stats.mean_work_ms == pytest.approx(16.0, abs=0.1)  # 2 x 80 ms over 10 cycles
+    assert "p99 jitter" in stats.summary() and "overruns 2" in stats.summary()
 
 
-def test_capture_time_is_stored_when_the_dataset_declares_it(tmp_path):
+def test_realtime_loop_without_overruns_keeps_the_nominal_period(clock):
+    robot = SimArm(SimArmConfig(image_size=0))
+    robot.connect()
+    leader = SlowLeader(clock, {i: 0.03 for i in range(10)})  # 30 ms of work in every 50 ms period
+    leader.connect()
+    stats = record_loop(robot, new_events(), fps=20, teleop=leader, control_time_s=0.5)
+    assert stats.overruns == 0
+    np.testing.assert_allclose(stats.periods_s, [0.05] * 10, atol=1e-4)
+    assert stats.max_jitter_ms < 0.1 and stats.mean_work_ms == pytest.approx(30.0, abs=0.1)
+
+
+def test_capture_time_is_stored_when_the_dataset_declares_it(tmp_path, clock):
     from robotlearn.recording import CAPTURE_TIME_KEY, capture_time_feature
 
     robot = SimArm(SimArmConfig(image_size=0))
@@ -147,7 +206,8 @@ def test_capture_time_is_stored_when_the_dataset_declares_it(tmp_path):
     ds.save_episode()
     ds = LeRobotDataset("t/arm", root=tmp_path / "ds")
     times = np.array([float(ds[i][CAPTURE_TIME_KEY]) for i in range(len(ds))])
-    assert len(times) == 10 and times[0] >= 0.0 and np.all(np.diff(times) > 0)
+    # seconds since the loop started, at each cycle's start: k / fps on the simulated clock
+    np.testing.assert_allclose(times, np.arange(10) / 50, atol=1e-4)
 
 
 def test_end_on_success_stops_a_pusht_episode_at_its_first_successful_frame(tmp_path):

@@ -64,13 +64,15 @@ def test_sim_arm_moves_at_limited_speed_within_joint_limits_and_renders():
 
 
 def test_sim_arm_reads_its_configured_sim_camera():
-    from robotlearn.cameras.sim import decode_frame_index
+    from robotlearn.cameras.sim import decode_frame_index, synthetic_frame
 
     robot = make_robot("sim_arm", cameras={"wrist": {"type": "sim", "width": 40, "height": 30, "fps": 50}})
     assert robot.observation_features["wrist"] == (30, 40, 3)
     robot.connect()
     frame = robot.get_observation()["wrist"]
-    assert frame.shape == (30, 40, 3) and decode_frame_index(frame) >= 0
+    assert frame.shape == (30, 40, 3)
+    # the observation is the camera's own frame number k (its index in row 0, its bar in column k)
+    np.testing.assert_array_equal(frame, synthetic_frame(decode_frame_index(frame), 30, 40))
     robot.disconnect()
     assert not robot.cameras["wrist"].is_connected
 

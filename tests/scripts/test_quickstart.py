@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("gym_pusht")
 
 from robotlearn.configs import ConfigError  # noqa: E402
-from robotlearn.scripts.quickstart import MARKER, prepare_output_dir, split_policy_flags  # noqa: E402
+from robotlearn.quickstart import MARKER, prepare_output_dir  # noqa: E402
 
 CHROMIUM = os.environ.get("ROBOTLEARN_CHROMIUM") or next(
     (path for path in ("/usr/bin/chromium", *map(shutil.which, ("chromium", "chromium-browser", "google-chrome")))
@@ -172,13 +172,6 @@ def test_report_renders_in_chromium_with_rates_plots_and_playing_videos(run, tmp
         assert float(attrs["data-duration"]) > 1.0, tag
 
 
-def test_policy_flags_pass_through_to_train():
-    own, passthrough = split_policy_flags(["--steps=3", "--policy.type=act", "--policy.dim_model", "32",
-                                           "--policy.chunk_size=4", "--eval.seed=1"])
-    assert own == ["--steps=3", "--policy.type=act", "--eval.seed=1"]
-    assert passthrough == ["--policy.dim_model=32", "--policy.chunk_size=4"]
-
-
 def test_output_dir_is_only_replaced_when_the_quickstart_made_it(tmp_path):
     mine = tmp_path / "data"
     mine.mkdir()
@@ -207,13 +200,18 @@ def test_demo_and_quickstart_help_explain_every_flag():
 
 @pytest.mark.parametrize("policy_type", ["act", "diffusion"])
 def test_planned_train_command_parses_and_users_policy_flags_win(tmp_path, policy_type):
-    from robotlearn.scripts.quickstart import make_plan, parse_args
-    from robotlearn.scripts.train import parse_train_args
+    from robotlearn.configs import parse_config
+    from robotlearn.quickstart import make_plan
+    from robotlearn.scripts.quickstart import parse_args
+    from robotlearn.training import TrainConfig
 
-    args, flags = parse_args([f"--policy.type={policy_type}", "--policy.lr=5e-4", "--policy.n_action_steps=1",
-                              f"--output_dir={tmp_path}"])
-    train_args = parse_train_args(make_plan(args, flags).train)
-    assert train_args.policy.type == policy_type
-    assert train_args.policy.lr == 5e-4 and train_args.policy.n_action_steps == 1  # overrides the defaults
-    assert train_args.policy.input_features == ["observation.state", "observation.environment_state"]
-    assert train_args.dataset.root == str(tmp_path / "dataset") and train_args.steps == args.steps
+    args = parse_args([f"--policy.type={policy_type}", "--policy.lr=5e-4", "--policy.n_action_steps=1",
+                       f"--output_dir={tmp_path}"])
+    plan = make_plan(args)
+    for train_args in (plan.train, parse_config(TrainConfig, plan.commands()["train"])):  # object and command agree
+        assert train_args.policy.type == policy_type
+        assert train_args.policy.lr == 5e-4 and train_args.policy.n_action_steps == 1  # overrides the defaults
+        assert train_args.policy.input_features == ["observation.state", "observation.environment_state"]
+        assert train_args.dataset.root == str(tmp_path / "dataset") and train_args.steps == args.steps
+    small = {"act": ("dim_model", 128), "diffusion": ("down_dims", (32, 64, 128))}[policy_type]
+    assert getattr(plan.train.policy, small[0]) == small[1]  # the quickstart's CPU size, not the class default

@@ -37,7 +37,7 @@ def kept_indices(indices: list[int], bounds: list[tuple[int, int]]) -> list[int]
     edges = {i for b in bounds for i in b}
     for first, last in (bounds[0], bounds[-1]):
         edges |= {first + 1, last - 3}
-    interior = [i for i in indices if i not in edges and all(i not in (f + 1, l - 3) for f, l in bounds)]
+    interior = [i for i in indices if i not in edges and all(i not in (first + 1, last - 3) for first, last in bounds)]
     return sorted(i for i in indices if i in edges or i in interior[:2])
 
 

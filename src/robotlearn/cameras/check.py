@@ -13,28 +13,22 @@ import numpy as np
 
 from robotlearn.cameras.camera import Camera
 from robotlearn.errors import DeviceNotConnectedError
-from robotlearn.utils.checks import Checklist
+from robotlearn.cameras import CAMERAS
+from robotlearn.utils.checks import Checklist, check_registration
 
 
 def check_camera(camera: Camera, n_frames: int = 2) -> None:
     """Walk the camera contract; raise one ConformanceError listing every problem found.
 
-    Checks: `config` has a `type` registered in CAMERAS whose config class is the config's; read
+    Checks: `config.type` is registered in CAMERAS with this class and config class; read
     and disconnect before connect raise DeviceNotConnectedError, a second connect
     DeviceAlreadyConnectedError; `read()` and `async_read()` return `(height, width, 3)` uint8
     frames matching `camera.height`/`camera.width` (or `camera.shape` where a rotation swaps them); `fps` is positive; after `disconnect()` the
     camera reads as not connected.
     """
-    from robotlearn.cameras import CAMERAS
-
     checks = Checklist(f"camera {type(camera).__name__}")
     checks.expect(isinstance(camera, Camera), "is not a robotlearn.cameras.Camera subclass")
-    config = getattr(camera, "config", None)
-    type_name = getattr(config, "type", None)
-    if checks.expect(isinstance(type_name, str) and type_name in CAMERAS, f"config.type {type_name!r} is not registered in CAMERAS"):
-        ok, config_cls = checks.call(f"CAMERAS.config_class({type_name!r})", lambda: CAMERAS.config_class(type_name))
-        if ok:
-            checks.expect(isinstance(config, config_cls), f"config is a {type(config).__name__}, not the registered {config_cls.__name__}")
+    check_registration(checks, camera, CAMERAS, "robotlearn.cameras.CAMERAS")
     checks.expect_connection_errors(camera, camera.read, "read()")
     if camera.is_connected:
         for what, read in (("read()", camera.read), ("async_read()", camera.async_read)):

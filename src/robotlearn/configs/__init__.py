@@ -3,6 +3,7 @@
 from robotlearn.configs.parser import (
     ConfigError,
     config_from_dict,
+    config_to_flags,
     config_to_dict,
     field_help,
     format_help,
@@ -10,5 +11,5 @@ from robotlearn.configs.parser import (
     registry_of,
 )
 
-__all__ = ["ConfigError", "config_from_dict", "config_to_dict", "field_help", "format_help", "parse_config",
+__all__ = ["ConfigError", "config_from_dict", "config_to_flags", "config_to_dict", "field_help", "format_help", "parse_config",
            "registry_of"]

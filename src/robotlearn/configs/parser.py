@@ -376,3 +376,41 @@ def format_help(cls, prog: str, description: str = "", data: dict | None = None)
         if detail:
             lines.append(f"      {detail}")
     return "\n".join(lines)
+
+
+def _flag_text(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def config_to_flags(cfg, default=None, prefix: str = "") -> list[str]:
+    """The flags that turn `default` (by default: `cfg`'s class with its defaults) into `cfg`:
+    `parse_config(type(cfg), config_to_flags(cfg))` rebuilds `cfg`. Choice fields whose type differs
+    from the default's start with `--<field>.type=NAME`."""
+    if default is None or type(default) is not type(cfg):
+        default = type(cfg)()
+    flags = []
+    for name, f in _fields(type(cfg)).items():
+        value, base = getattr(cfg, name), getattr(default, name)
+        path = f"{prefix}{name}"
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            sub_default = base if type(base) is type(value) else None
+            sub = config_to_flags(value, sub_default, path + ".")
+            if registry_of(type(value)) is not None and "type" in _fields(type(value)):
+                # always name a choice's type: the command then reads the same whatever the defaults
+                sub = [f"--{path}.type={value.type}"] + [s for s in sub if not s.startswith(f"--{path}.type=")]
+            flags += sub
+        elif value != base and not (name == "type" and registry_of(type(cfg)) is not None and prefix and
+                                    type(default) is type(cfg)):
+            flags.append(f"--{path}={_flag_text(config_to_dict_value(value))}")
+    return flags
+
+
+def config_to_dict_value(value):
+    """A field value as JSON-compatible data (tuples -> lists, configs -> dicts)."""
+    return json.loads(json.dumps(dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value, default=str))

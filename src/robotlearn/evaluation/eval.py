@@ -86,3 +86,11 @@ def run_eval(cfg: EvalConfig) -> dict:
     results["policy_overrides"] = cfg.policy.overrides
     (output_dir / "eval_info.json").write_text(json.dumps(results, indent=2))
     return results
+
+
+def eval_summary_line(results: dict, output_dir: str | Path) -> str:
+    """The two lines `robotlearn eval` prints: success rate and rewards, then where the results went."""
+    agg = results["aggregated"]
+    return (f"success rate {agg['success_rate']:.2%} over {agg['n_episodes']} episodes | "
+            f"mean max reward {agg['avg_max_reward']:.3f} | mean sum reward {agg['avg_sum_reward']:.2f}\n"
+            f"wrote {Path(output_dir) / 'eval_info.json'}")

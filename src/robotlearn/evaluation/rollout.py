@@ -69,6 +69,8 @@ def evaluate_policy(policy, n_episodes: int, seed: int = 100_000, max_steps: int
 
     Returns {"per_episode": [...], "aggregated": {success_rate, avg_sum_reward, avg_max_reward,
     n_episodes}, "video_paths": [...]}; MP4s of the first `n_videos` episodes go to `video_dir`.
+    torch's global RNG is seeded with the episode's seed before each episode, so a policy that samples
+    (Diffusion's noise) gives the same episode i in any process and for any n_episodes.
     """
     import torch
     from tqdm import tqdm
@@ -81,6 +83,7 @@ def evaluate_policy(policy, n_episodes: int, seed: int = 100_000, max_steps: int
     try:
         for i in bar:
             want_video = video_dir is not None and i < n_videos
+            torch.manual_seed(seed + i)
             result, frames = rollout(policy, sim, seed + i, device, record_video=want_video)
             per_episode.append(result)
             if want_video:

@@ -11,7 +11,7 @@ One cycle, at a fixed rate:
     5. sleep until the next tick of the schedule
 
 With `end_on_success=True` the loop also ends at the first cycle after which a simulated robot
-reports success (`robot.last_info["is_success"]`).
+reports success (`robot.last_info["is_success"]`, a `SimRobot`).
 
 The schedule is absolute (tick k at start + k / fps, `time.perf_counter`), so small delays do not
 accumulate; a cycle that overruns its period is counted and the schedule restarts from now
@@ -25,7 +25,7 @@ time-dilated.
 generation); the frame count is the same.
 
 Episode start: when recording (a dataset is given), simulated robots draw a new initial state
-(`robot.reset_episode()`), and the teleoperator (`reset()` if it has one) and the policy
+(`SimRobot.reset_episode()`), and the teleoperator (`reset()`) and the policy
 (`reset()`) start afresh. The reset phase (no dataset) leaves the robot as it is.
 """
 
@@ -40,6 +40,7 @@ import numpy as np
 
 from robotlearn.utils.device import module_device
 from robotlearn.recording.features import CAPTURE_TIME_KEY, build_dataset_frame, hw_to_dataset_features
+from robotlearn.robots.sim_robot import SimRobot
 
 log = logging.getLogger("robotlearn.recording")
 
@@ -164,13 +165,14 @@ def record_loop(
                     **hw_to_dataset_features(robot.observation_features, "observation")}
     action_names = features["action"]["names"] if "action" in features else list(robot.action_features)
     # Extras the robot can provide and the dataset declares (e.g. observation.environment_state).
-    extra_keys = [k for k in getattr(robot, "extra_dataset_features", {}) if dataset is not None and k in features]
+    sim = robot if isinstance(robot, SimRobot) else None
+    extra_keys = [k for k in sim.extra_dataset_features if k in features] if sim is not None and dataset is not None else []
     want_capture_time = dataset is not None and CAPTURE_TIME_KEY in features
 
     if dataset is not None:
-        if hasattr(robot, "reset_episode"):
-            robot.reset_episode()
-        if teleop is not None and policy is None and hasattr(teleop, "reset"):
+        if sim is not None:
+            sim.reset_episode()
+        if teleop is not None and policy is None:
             teleop.reset()
         if policy is not None:
             policy.reset()
@@ -227,7 +229,7 @@ def record_loop(
         if events.get("exit_early"):
             events["exit_early"] = False
             break
-        if end_on_success and sent is not None and (getattr(robot, "last_info", None) or {}).get("is_success"):
+        if end_on_success and sent is not None and sim is not None and sim.last_info.get("is_success"):
             break
         next_tick += period
         if realtime:

@@ -7,10 +7,12 @@ writes outputs/quickstart/report.html. Re-running replaces the previous demo's o
 
 from __future__ import annotations
 
-from robotlearn.scripts.quickstart import parse_args, quickstart
+from robotlearn.quickstart import QuickstartConfig, quickstart
+from robotlearn.scripts.quickstart import parse_args
+
+CONFIG = QuickstartConfig
 
 
-def main(argv: list[str] | None = None) -> int:
-    args, policy_flags = parse_args(["--overwrite", *(argv or [])], prog="robotlearn demo")
-    quickstart(args, policy_flags)
+def main(argv: list[str]) -> int:
+    quickstart(parse_args(["--overwrite", *argv], prog="robotlearn demo"))
     return 0

@@ -11,16 +11,13 @@ episodes under `output_dir/videos/`. `robotlearn.evaluation.run_eval` is the sam
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from robotlearn.configs import parse_config
-from robotlearn.evaluation import EvalConfig, run_eval
+from robotlearn.evaluation import EvalConfig, eval_summary_line, run_eval
+
+CONFIG = EvalConfig
 
 
 def main(argv: list[str]) -> int:
     cfg = parse_config(EvalConfig, argv, prog="robotlearn eval", description=__doc__)
-    agg = run_eval(cfg)["aggregated"]
-    print(f"success rate {agg['success_rate']:.2%} over {agg['n_episodes']} episodes | "
-          f"mean max reward {agg['avg_max_reward']:.3f} | mean sum reward {agg['avg_sum_reward']:.2f}\n"
-          f"wrote {Path(cfg.output_dir) / 'eval_info.json'}")
+    print(eval_summary_line(run_eval(cfg), cfg.output_dir))
     return 0

@@ -16,6 +16,7 @@ from robotlearn.configs import parse_config
 from robotlearn.training import TrainConfig, saved_train_config, train
 
 PROG = "robotlearn train"
+CONFIG = TrainConfig
 
 
 def _flag(argv: list[str], name: str) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from robotlearn.robots.robot import RobotNotConnectedError
+from robotlearn.errors import DeviceAlreadyConnectedError, DeviceNotConnectedError
 from robotlearn.teleoperators.teleoperator import Teleoperator, TeleoperatorConfig
 from robotlearn.utils.terminal_keys import TerminalKeys
 
@@ -29,13 +29,22 @@ DIRECTIONS = {"up": (0.0, -1.0), "down": (0.0, 1.0), "left": (-1.0, 0.0), "right
 class KeyboardTeleopConfig(TeleoperatorConfig):
     """Arrow-key teleoperation of a 2-D target."""
 
-    step: float = 10.0  # target displacement per key press (action units, PushT pixels)
+    type: str = "keyboard"
+    """Registered teleoperator type."""
+    step: float = 10.0
+    """Target displacement per key press, action units (PushT pixels)."""
     x_name: str = "target_x"
+    """Action feature moved by left/right."""
     y_name: str = "target_y"
-    start_x: float = 256.0  # initial target when no robot position is known
+    """Action feature moved by up/down."""
+    start_x: float = 256.0
+    """Initial x target when no robot position is known, action units."""
     start_y: float = 256.0
+    """Initial y target when no robot position is known, action units."""
     low: float = 0.0
+    """Lowest target value, action units."""
     high: float = 512.0
+    """Highest target value, action units."""
 
 
 class KeyboardTeleop(Teleoperator):
@@ -62,6 +71,8 @@ class KeyboardTeleop(Teleoperator):
         return self._connected
 
     def connect(self, calibrate: bool = True) -> None:
+        if self._connected:
+            raise DeviceAlreadyConnectedError("KeyboardTeleop is already connected")
         self._connected = True
         self.reset()
         self.reading_terminal = TerminalKeys.get().subscribe(self.press)
@@ -84,14 +95,14 @@ class KeyboardTeleop(Teleoperator):
 
     def get_action(self) -> dict[str, Any]:
         if not self._connected:
-            raise RobotNotConnectedError("KeyboardTeleop is not connected: call connect() first")
+            raise DeviceNotConnectedError("KeyboardTeleop is not connected: call connect() first")
         with self._lock:
             x, y = self.target
         return {self.config.x_name: float(x), self.config.y_name: float(y)}
 
     def disconnect(self) -> None:
         if not self._connected:
-            raise RobotNotConnectedError("KeyboardTeleop is not connected")
+            raise DeviceNotConnectedError("KeyboardTeleop is not connected")
         if self.reading_terminal:
             TerminalKeys.get().unsubscribe(self.press)
         self._connected = False

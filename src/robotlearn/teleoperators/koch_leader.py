@@ -6,7 +6,7 @@ half-open set point that the operator squeezes against, and springs back when re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from robotlearn.motors.dynamixel import DynamixelMotorsBus
 from robotlearn.teleoperators.motor_arm_leader import MotorArmLeader, MotorArmLeaderConfig
@@ -18,7 +18,10 @@ KOCH_LEADER_MOTORS = {name: (i, "xl330-m077") for i, name in enumerate(["shoulde
 class KochLeaderConfig(MotorArmLeaderConfig):
     """Options of the Koch leader (see MotorArmLeaderConfig)."""
 
-    gripper_open_pos: float = field(default=50.0, metadata={"help": "Rest position of the gripper trigger, 0..100 of its calibrated range."})
+    type: str = "koch_leader"
+    """Registered teleoperator type."""
+    gripper_open_pos: float = 50.0
+    """Rest position of the gripper trigger, 0..100 of its calibrated range."""
 
 
 class KochLeader(MotorArmLeader):

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from robotlearn.robots.robot import RobotNotConnectedError
+from robotlearn.errors import DeviceAlreadyConnectedError, DeviceNotConnectedError
 from robotlearn.teleoperators.teleoperator import Teleoperator, TeleoperatorConfig
 
 
@@ -21,11 +21,18 @@ from robotlearn.teleoperators.teleoperator import Teleoperator, TeleoperatorConf
 class SimArmLeaderConfig(TeleoperatorConfig):
     """Options of the scripted leader (joints must match the follower's)."""
 
+    type: str = "sim_arm_leader"
+    """Registered teleoperator type."""
     joints: tuple[str, ...] = ("shoulder", "elbow", "wrist")
-    fps: int = 30  # steps per second of trajectory time
+    """Joint names; each gives the action <joint>.pos (degrees)."""
+    fps: int = 30
+    """Steps per second of trajectory time, Hz."""
     amplitude_deg: float = 60.0
-    periods_s: tuple[float, ...] = (4.0, 3.0, 2.0)  # one per joint (cycled if shorter)
-    seed: int | None = 0  # random phases; None = all zero
+    """Amplitude of each joint's sine, degrees."""
+    periods_s: tuple[float, ...] = (4.0, 3.0, 2.0)
+    """Period of each joint's sine, seconds (cycled if shorter than joints)."""
+    seed: int | None = 0
+    """Seed of the random phases; None = all zero."""
 
 
 class SimArmLeader(Teleoperator):
@@ -51,9 +58,12 @@ class SimArmLeader(Teleoperator):
         return self._connected
 
     def connect(self, calibrate: bool = True) -> None:
+        if self._connected:
+            raise DeviceAlreadyConnectedError("SimArmLeader is already connected")
         self._connected = True
 
     def reset(self) -> None:
+        """Restart the trajectory from its first step."""
         self.step = 0
 
     def position(self, step: int) -> np.ndarray:
@@ -64,12 +74,12 @@ class SimArmLeader(Teleoperator):
 
     def get_action(self) -> dict[str, Any]:
         if not self._connected:
-            raise RobotNotConnectedError("SimArmLeader is not connected: call connect() first")
+            raise DeviceNotConnectedError("SimArmLeader is not connected: call connect() first")
         q = self.position(self.step)
         self.step += 1
         return {f"{j}.pos": float(v) for j, v in zip(self.config.joints, q)}
 
     def disconnect(self) -> None:
         if not self._connected:
-            raise RobotNotConnectedError("SimArmLeader is not connected")
+            raise DeviceNotConnectedError("SimArmLeader is not connected")
         self._connected = False

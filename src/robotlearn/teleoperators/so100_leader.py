@@ -13,6 +13,9 @@ from robotlearn.teleoperators.so_leader import SOLeader, SOLeaderConfig
 class SO100LeaderConfig(SOLeaderConfig):
     """Options of the SO-100 leader (see MotorArmLeaderConfig)."""
 
+    type: str = "so100_leader"
+    """Registered teleoperator type."""
+
 
 class SO100Leader(SOLeader):
     """SO-100 leader arm."""

@@ -13,6 +13,9 @@ from robotlearn.teleoperators.so_leader import SOLeader, SOLeaderConfig
 class SO101LeaderConfig(SOLeaderConfig):
     """Options of the SO-101 leader (see MotorArmLeaderConfig)."""
 
+    type: str = "so101_leader"
+    """Registered teleoperator type."""
+
 
 class SO101Leader(SOLeader):
     """SO-101 leader arm."""

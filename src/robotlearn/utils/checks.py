@@ -88,6 +88,31 @@ class Checklist:
             raise ConformanceError(self.subject, self.problems)
 
 
+def check_registration(checks: Checklist, obj: Any, registry: Any, registry_name: str) -> None:
+    """`obj.config.type` names `obj`'s class in `registry` (a `robotlearn.utils.registry.Registry`,
+    importable as `registry_name`), `obj.config` is that class's `config_class`, whose default
+    `type` is the name; `obj.name`, where the class has one, is the name too."""
+    type_name = getattr(getattr(obj, "config", None), "type", None)
+    group = f" or an entry point in the group {registry.entry_point_group!r}" if registry.entry_point_group else ""
+    if not checks.expect(isinstance(type_name, str) and type_name in registry,
+                         f"config.type {type_name!r} is not registered in {registry_name} (add a line there{group})"):
+        return
+    ok, cls = checks.call(f"{registry_name}.get({type_name!r})", lambda: registry.get(type_name))
+    if not ok:
+        return
+    checks.expect(isinstance(obj, cls), f"{registry_name}[{type_name!r}] is {cls.__name__}, but this is a {type(obj).__name__}")
+    config_cls = getattr(cls, "config_class", None)
+    if not checks.expect(isinstance(config_cls, type), f"{cls.__name__} has no config_class"):
+        return
+    checks.expect(isinstance(obj.config, config_cls), f"config is a {type(obj.config).__name__}, not {cls.__name__}.config_class ({config_cls.__name__})")
+    ok, default = checks.call(f"{config_cls.__name__}()", config_cls)
+    if ok:
+        checks.expect(getattr(default, "type", None) == type_name,
+                      f"{config_cls.__name__}().type is {getattr(default, 'type', None)!r}; redeclare `type: str = {type_name!r}` in it")
+    name = getattr(type(obj), "name", None)
+    checks.expect(name is None or name == type_name, f"name is {name!r}; expected the registered type {type_name!r}")
+
+
 def is_image_shape(kind: Any) -> bool:
     """True for an image feature: a tuple (height, width, channels) of positive ints."""
     return isinstance(kind, tuple) and len(kind) == 3 and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in kind)

@@ -1,0 +1,14 @@
+"""The quickstart pipeline: record -> train -> evaluate -> HTML report (see pipeline.py)."""
+
+from robotlearn.quickstart.pipeline import (
+    MARKER,
+    Plan,
+    QuickstartConfig,
+    make_plan,
+    prepare_output_dir,
+    quickstart,
+    small_policy_defaults,
+)
+
+__all__ = ["MARKER", "Plan", "QuickstartConfig", "make_plan", "prepare_output_dir", "quickstart",
+           "small_policy_defaults"]
