@@ -1,4 +1,6 @@
-"""Calibration files, normalization and the calibration procedure (through the servo simulator)."""
+"""Calibration files, normalization and the bus's calibration steps (through the servo simulator).
+
+The interactive wizard that drives these steps is tested in tests/robots/test_calibrate.py."""
 
 import json
 import math
@@ -11,11 +13,12 @@ from robotlearn.motors import (
     Motor,
     MotorCalibration,
     MotorNormMode,
+    calibration_from_ranges,
     calibration_path,
     load_calibration,
     save_calibration,
 )
-from robotlearn.motors.calibration import normalize, run_calibration, unnormalize
+from robotlearn.motors.calibration import normalize, unnormalize
 from robotlearn.motors.sim import ServoSimulator
 
 
@@ -64,13 +67,14 @@ def test_normalized_values():
     assert normalize(1000, MotorCalibration(1, 1, 0, 1000, 3000), MotorNormMode.RANGE_M100_100, 4096) == 100
 
 
-def test_calibration_procedure_records_ranges_and_writes_motors(tmp_path):
+def test_calibration_steps_record_ranges_and_write_motors(tmp_path):
     with ServoSimulator("feetech", {1: "sts3215", 2: "sts3215"}) as sim:
         sim.servo(1).actual = 3000.0  # the "middle" pose the user holds for joint 1
         bus = FeetechMotorsBus(sim.port, {"pan": Motor(1, "sts3215"), "roll": Motor(2, "sts3215")}, timeout_s=0.2)
         bus.connect()
-
-        prompts = []
+        bus.disable_torque()
+        offsets = bus.set_half_turn_homings()
+        assert offsets["pan"] == 3000 - 2047
         polls = iter(range(60))
 
         def sweep_until_done():
@@ -78,11 +82,13 @@ def test_calibration_procedure_records_ranges_and_writes_motors(tmp_path):
             sim.servo(1).motion = lambda t: 3000 + 700 * math.sin(40 * t)
             return next(polls, None) is None
 
-        cal = run_calibration(bus, full_turn_motors=("roll",), prompt=prompts.append, done=sweep_until_done, poll_s=0.005)
-        assert "middle" in prompts[0]
+        mins, maxes = bus.record_ranges_of_motion(["pan"], done=sweep_until_done, poll_s=0.005)
+        assert set(mins) == set(maxes) == {"pan"}
+        cal = calibration_from_ranges(bus.motors, offsets, mins, maxes, full_turn_motors=("roll",))
         assert cal["pan"].homing_offset == 3000 - 2047
         assert 2047 - 700 <= cal["pan"].range_min < 2000 and 2100 < cal["pan"].range_max <= 2047 + 700
-        assert (cal["roll"].range_min, cal["roll"].range_max) == (0, 4095)
+        assert (cal["roll"].range_min, cal["roll"].range_max) == (0, 4095)  # a full-turn joint gets every tick
+        bus.write_calibration(cal)
         assert bus.read_calibration() == cal  # offsets and limits now live in the motors
         assert bus.motors_match_calibration(cal)
         bus.disconnect()
@@ -93,9 +99,21 @@ def test_calibration_rejects_a_joint_that_never_moved():
         bus = FeetechMotorsBus(sim.port, {"pan": Motor(1, "sts3215")}, timeout_s=0.2)
         bus.connect()
         polls = iter(range(3))
+        offsets = bus.set_half_turn_homings()
+        mins, maxes = bus.record_ranges_of_motion(done=lambda: next(polls, None) is None, poll_s=0.001)
         with pytest.raises(CalibrationError, match=r"\['pan'\] did not move"):
-            run_calibration(bus, prompt=lambda m: "", done=lambda: next(polls, None) is None, poll_s=0.001)
+            calibration_from_ranges(bus.motors, offsets, mins, maxes, source=sim.port)
         bus.disconnect()
+
+
+def test_motor_errors_belong_to_the_device_error_families():
+    from robotlearn import errors
+    from robotlearn.motors import MotorBusError, MotorsBusNotConnectedError, PortNotFoundError
+
+    assert issubclass(MotorsBusNotConnectedError, errors.DeviceNotConnectedError)
+    assert issubclass(PortNotFoundError, errors.DeviceError) and issubclass(PortNotFoundError, ConnectionError)
+    assert issubclass(MotorBusError, errors.RobotlearnError)
+    assert CalibrationError is errors.CalibrationError
 
 
 def test_bus_rejects_calibration_for_other_motors():

@@ -1,6 +1,7 @@
 """Koch follower and leader (Dynamixel Protocol 2.0) end to end through the pty servo simulator."""
 
 import math
+import time
 
 import pytest
 
@@ -8,6 +9,7 @@ from robotlearn.motors.calibration import calibration_path, load_calibration
 from robotlearn.motors.dynamixel import OPERATING_MODES
 from robotlearn.motors.sim import ServoSimulator
 from robotlearn.robots import RobotNotConnectedError, make_robot
+from robotlearn.robots.calibrate import calibrate_device
 from robotlearn.robots.koch_follower import KOCH_FOLLOWER_MOTORS, KochFollower, KochFollowerConfig
 from robotlearn.teleoperators import make_teleoperator
 from robotlearn.teleoperators.koch_leader import KOCH_LEADER_MOTORS
@@ -22,17 +24,18 @@ def sims():
     leader.stop()
 
 
-def sweeping_until(sim, n_polls):
-    """A `done()` for calibration: the first call starts a hand sweeping every joint +-300 ticks."""
-    polls = iter(range(n_polls))
+def sweeping_person(sim, sweep_s=0.4):
+    """`ask` for the calibration wizard: ENTER at once for the middle pose; for the range step a
+    hand sweeps every joint +-300 ticks for `sweep_s` seconds, then ENTER."""
 
-    def done():
-        for servo in sim.servos.values():
-            if servo.motion is None:
+    def ask(prompt: str) -> str:
+        if "range" in prompt:
+            for servo in sim.servos.values():
                 servo.motion = lambda t, i=servo.id: 2048 + 300 * math.sin(60 * t + i)
-        return next(polls, None) is None
+            time.sleep(sweep_s)
+        return ""
 
-    return done
+    return ask
 
 
 def test_calibrate_both_arms_then_leader_drives_follower(sims, tmp_path, monkeypatch):
@@ -40,13 +43,13 @@ def test_calibrate_both_arms_then_leader_drives_follower(sims, tmp_path, monkeyp
     fsim, lsim = sims
     robot = make_robot("koch_follower", port=fsim.port, id="f")
     leader = make_teleoperator("koch_leader", port=lsim.port, id="l")
-    robot.connect(calibrate=False)
-    robot.calibrate(prompt=lambda m: "", done=sweeping_until(fsim, 40))
-    leader.connect(calibrate=False)
-    leader.calibrate(prompt=lambda m: "", done=sweeping_until(lsim, 40))
+    robot.connect(calibrate=False)  # already connected: the wizard leaves it connected
+    calibrate_device(robot, ask=sweeping_person(fsim), say=lambda m: None, poll_s=0.005)
+    assert robot.is_connected and robot.is_calibrated
+    calibrate_device(leader, ask=sweeping_person(lsim), say=lambda m: None, poll_s=0.005)
+    assert not leader.is_connected
     assert load_calibration(calibration_path("teleoperators", "koch_leader", "l"))["shoulder_pan"].range_max == 4095  # full turn
     robot.disconnect()
-    leader.disconnect()
     for servo in fsim.servos.values():
         servo.motion = None
 

@@ -5,14 +5,17 @@ classes and the pseudo-terminal.
 """
 
 import math
+import time
 
 import numpy as np
 import pytest
 
+from robotlearn.errors import CalibrationError
 from robotlearn.motors import MotorCalibration, MotorNotFoundError, PortNotFoundError, load_calibration, save_calibration
 from robotlearn.motors.calibration import calibration_path
 from robotlearn.motors.sim import ServoSimulator
 from robotlearn.robots import RobotNotConnectedError, make_robot
+from robotlearn.robots.calibrate import calibrate_device
 from robotlearn.robots.so100_follower import SO100Follower, SO100FollowerConfig
 from robotlearn.robots.so101_follower import SO101Follower, SO101FollowerConfig
 from robotlearn.teleoperators import make_teleoperator
@@ -110,23 +113,46 @@ def test_max_relative_target_clips_each_goal(cal_dir, follower_sim):
     robot.disconnect()
 
 
+def sweeping_person(sim, amplitude=400, sweep_s=0.4):
+    """`ask` for the calibration wizard: ENTER at once for the middle pose; for the range step, a
+    hand sweeps every joint +-`amplitude` ticks for `sweep_s` seconds, then ENTER."""
+    prompts = []
+
+    def ask(prompt: str) -> str:
+        prompts.append(prompt)
+        if "range" in prompt:
+            for i in sim.servos:
+                sim.servo(i).motion = lambda t, i=i: 2048 + amplitude * math.sin(50 * t + i)
+            time.sleep(sweep_s)
+        return ""
+
+    ask.prompts = prompts
+    return ask
+
+
+def test_connect_without_calibration_names_the_calibrate_command_and_never_prompts(cal_dir, follower_sim, monkeypatch):
+    monkeypatch.setattr("builtins.input", lambda *a: pytest.fail("connect() prompted"))
+    robot = SO101Follower(SO101FollowerConfig(port=follower_sim.port, id="mine"))
+    command = f"robotlearn calibrate --robot.type=so101_follower --robot.port={follower_sim.port} --robot.id=mine"
+    with pytest.raises(CalibrationError, match=command):
+        robot.connect()
+    assert not robot.is_connected and not robot.bus.is_connected
+    leader = SO100Leader(SO100LeaderConfig(port=follower_sim.port, id="l"))
+    with pytest.raises(CalibrationError, match="robotlearn calibrate --teleop.type=so100_leader"):
+        leader.connect()
+
+
 def test_calibrate_saves_file_and_reconnect_restores_motors(cal_dir, follower_sim):
     robot = SO101Follower(SO101FollowerConfig(port=follower_sim.port, id="mine"))
-    robot.connect(calibrate=False)
-    assert not robot.is_calibrated
-    polls = iter(range(40))
-
-    def sweep():
-        for i in range(1, 7):
-            follower_sim.servo(i).motion = lambda t, i=i: 2048 + 400 * math.sin(50 * t + i)
-        return next(polls, None) is None
-
-    robot.calibrate(prompt=lambda msg: "", done=sweep)
-    path = cal_dir / "robots" / "so101_follower" / "mine.json"
+    ask, said = sweeping_person(follower_sim), []
+    path = calibrate_device(robot, ask=ask, say=said.append, poll_s=0.005)
+    assert path == cal_dir / "robots" / "so101_follower" / "mine.json"
+    assert "middle" in ask.prompts[0] and "except ['wrist_roll']" in ask.prompts[1]
+    assert said[-1] == f"Calibration saved to {path}"
+    assert not robot.is_connected  # the wizard connected it, so it disconnects it again
     saved = load_calibration(path)
     assert saved["wrist_roll"].range_min == 0 and saved["wrist_roll"].range_max == 4095  # full-turn joint
     assert 1647 - 2 <= saved["elbow_flex"].range_min < 2000 < saved["elbow_flex"].range_max <= 2447 + 2  # 2047 +- 400
-    robot.disconnect()
 
     for i in range(1, 7):  # wipe the motors' EEPROM calibration (e.g. the arm was used elsewhere)
         follower_sim.servo(i).motion = None
@@ -137,6 +163,13 @@ def test_calibrate_saves_file_and_reconnect_restores_motors(cal_dir, follower_si
     assert follower_sim.servo(3).register("Homing_Offset") == saved["elbow_flex"].homing_offset
     assert follower_sim.servo(3).register("Min_Position_Limit") == saved["elbow_flex"].range_min
     robot.disconnect()
+
+
+def test_calibration_fails_when_a_joint_never_moves(cal_dir, follower_sim):
+    robot = SO100Follower(SO100FollowerConfig(port=follower_sim.port, id="still"))
+    with pytest.raises(CalibrationError, match="did not move"):
+        calibrate_device(robot, ask=lambda prompt: "", say=lambda msg: None, poll_s=0.005)
+    assert not robot.is_connected and not robot.calibration_fpath.exists()
 
 
 def test_connect_errors_name_port_and_missing_motor(cal_dir, follower_sim, tmp_path):

@@ -6,10 +6,11 @@ from robotlearn.configs.parser import (
     config_to_flags,
     config_to_dict,
     field_help,
+    flag_table,
     format_help,
     parse_config,
     registry_of,
 )
 
-__all__ = ["ConfigError", "config_from_dict", "config_to_flags", "config_to_dict", "field_help", "format_help", "parse_config",
+__all__ = ["ConfigError", "config_from_dict", "config_to_flags", "config_to_dict", "field_help", "flag_table", "format_help", "parse_config",
            "registry_of"]

@@ -283,6 +283,12 @@ def _flatten(cls, data: dict, prefix: str = "", default=None) -> dict[str, tuple
     return flat
 
 
+def flag_table(cls, data: dict | None = None) -> dict[str, tuple[type, dataclasses.Field]]:
+    """Every flag of config class `cls` (for the types `data` selects, default: the defaults'):
+    dotted path -> (the dataclass that owns the field, the field)."""
+    return _flatten(cls, data or {})
+
+
 def _split_argv(argv: list[str], prog: str) -> list[tuple[str, str | None, int]]:
     """argv -> [(key, text or None for a bare flag, index)]; values may be the next argument."""
     out = []

@@ -11,8 +11,9 @@ def _open(root: str, repo_id: str):
     from robotlearn.datasets.lerobot_dataset import LeRobotDataset
 
     if not (Path(root) / "meta" / "info.json").is_file():
-        what = "does not exist" if not Path(root).exists() else "has no meta/info.json"
-        raise DatasetFormatError(f"{root} {what}: pass the folder of a LeRobotDataset (the one holding meta/info.json)")
+        what = "the folder does not exist" if not Path(root).exists() else "it has no meta/info.json"
+        raise DatasetFormatError(f"No dataset at {root} ({what}): pass --root pointing to a LeRobotDataset folder "
+                                 "(the one holding meta/info.json)")
     return LeRobotDataset(repo_id, root=root, download=False)
 
 

@@ -293,6 +293,10 @@ class LeRobotDatasetMetadata:
         if not (self.root / INFO_PATH).exists() and download is not False:
             if download is None and root is not None and self.root.exists():
                 pass  # a local folder without info.json: report the missing file below, don't download over it
+            elif repo_id.startswith("local/"):
+                # "local/..." names a dataset made here (the default of `robotlearn record`): no Hub repository
+                raise DatasetFormatError(f"No dataset at {self.root} ({self.root / INFO_PATH} is missing): pass "
+                                         "--dataset.root (root=) pointing to a LeRobotDataset folder")
             else:
                 download_from_hub(repo_id, self.root, revision=revision)
         self.reload()

@@ -58,6 +58,10 @@ SMALL_POLICIES: dict[str, dict] = {
 def small_policy_defaults(policy_type: str) -> dict:
     """The quickstart's CPU-sized settings of `policy_type` (a config dict; the user's flags win)."""
     if policy_type not in SMALL_POLICIES:
+        from robotlearn.policies import POLICIES
+
+        if policy_type not in POLICIES:
+            raise POLICIES.unknown(policy_type, "--policy.type")
         raise ConfigError(f"--policy.type={policy_type!r}: the quickstart trains one of {sorted(SMALL_POLICIES)}")
     return json.loads(json.dumps(SMALL_POLICIES[policy_type]))
 

@@ -83,19 +83,19 @@ class ServoBusDevice:
         """Open the bus and apply the calibration file (see the module docstring).
 
         calibrate=False opens it without a calibration (for the calibration procedure).
-        Raises ConfigError without a port, CalibrationError if the file is missing (before any
-        I/O), and the bus's errors (PortNotFoundError, MotorNotFoundError) otherwise.
+        Raises ConfigError without a port, the bus's errors (PortNotFoundError,
+        MotorNotFoundError) if it cannot be reached, then CalibrationError if the file is missing.
         """
         if not self.config.port:
             raise ConfigError(f"{self.name}: no port given. Set --{self.flag_prefix}.port (run `robotlearn find-port` to find it).")
-        if calibrate and self.bus.calibration is None:
-            raise CalibrationError(
-                f"{self.name} {self.config.id or 'default'!r}: no calibration file at {self.calibration_fpath}. "
-                f"Calibrate this arm first: {self.calibrate_command}"
-            )
-        self.bus.connect()
+        self.bus.connect()  # first: a wrong port or a missing motor is the first thing to fix
         try:
             if self.bus.calibration is None:
+                if calibrate:
+                    raise CalibrationError(
+                        f"{self.name} {self.config.id or 'default'!r}: no calibration file at {self.calibration_fpath}. "
+                        f"Calibrate this arm first: {self.calibrate_command}"
+                    )
                 logger.warning("%s: connected without calibration (%s missing)", self, self.calibration_fpath)
             elif not self.bus.motors_match_calibration(self.bus.calibration):
                 logger.info("%s: motors differ from %s; writing the file's calibration to them", self, self.calibration_fpath)

@@ -26,20 +26,27 @@ class Command:
     """Module with `main(argv) -> int`."""
     help: str
     """One line for `robotlearn --help`."""
+    reads: tuple[str, ...] = ()
+    """Inputs it reads that a user can get wrong: "dataset" (--dataset.root or --root), "policy" (--policy.path)."""
+    example: tuple[str, ...] = ()
+    """Flags that a minimal invocation needs besides those inputs (e.g. a task string); used by the tests."""
 
 
 COMMANDS: dict[str, Command] = {
     "demo": Command("robotlearn.scripts.demo", "Record, train and evaluate on the simulated default (what `make demo` runs)."),
     "quickstart": Command("robotlearn.scripts.quickstart", "Record -> train -> evaluate -> HTML report, in one command."),
-    "record": Command("robotlearn.scripts.record", "Record episodes from a robot (teleoperated or by a policy) into a dataset."),
-    "replay": Command("robotlearn.scripts.replay", "Replay the actions of a recorded episode on a robot."),
+    "record": Command("robotlearn.scripts.record", "Record episodes from a robot (teleoperated or by a policy) into a dataset.",
+                      reads=("policy",), example=("--dataset.single_task=push the T", "--play_sounds=false")),
+    "replay": Command("robotlearn.scripts.replay", "Replay the actions of a recorded episode on a robot.",
+                      reads=("dataset",), example=("--play_sounds=false",)),
     "teleoperate": Command("robotlearn.scripts.teleoperate", "Drive a robot with a teleoperator, without recording."),
     "calibrate": Command("robotlearn.scripts.calibrate", "Calibrate a robot arm or leader arm (writes its calibration file)."),
     "find-port": Command("robotlearn.scripts.find_port", "Find the serial port of a motor bus by unplugging it."),
     "find-cameras": Command("robotlearn.scripts.find_cameras", "List the cameras OpenCV can open."),
-    "train": Command("robotlearn.scripts.train", "Train a policy (ACT, Diffusion) on a dataset."),
-    "eval": Command("robotlearn.scripts.eval", "Evaluate a trained policy in simulation."),
-    "dataset-info": Command("robotlearn.scripts.dataset_info", "Print a dataset's summary and validate its files."),
+    "train": Command("robotlearn.scripts.train", "Train a policy (ACT, Diffusion) on a dataset.", reads=("dataset",)),
+    "eval": Command("robotlearn.scripts.eval", "Evaluate a trained policy in simulation.", reads=("policy",)),
+    "dataset-info": Command("robotlearn.scripts.dataset_info", "Print a dataset's summary and validate its files.",
+                            reads=("dataset",)),
 }
 
 EXIT_USAGE = 2  # bad flags, bad input, anything the user can fix
