@@ -30,7 +30,7 @@ LAYERS: dict[str, int] = {
     "envs": 2, "policies": 2,
     "training": 3, "report": 3, "evaluation": 3,
     "robots": 4, "teleoperators": 4,
-    "recording": 5, "transport": 5, "inference": 5, "rl": 5,
+    "recording": 5, "transport": 5, "inference": 5, "rl": 5, "quickstart": 5,
     "scripts": 6,
 }
 # Loaded by `import robotlearn` would make every command (and `robotlearn --help`) slow to start.

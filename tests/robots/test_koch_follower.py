@@ -29,7 +29,7 @@ def sweeping_person(sim, sweep_s=0.4):
     hand sweeps every joint +-300 ticks for `sweep_s` seconds, then ENTER."""
 
     def ask(prompt: str) -> str:
-        if "range" in prompt:
+        if "Recording" in prompt:  # the range step (the first prompt only asks for the middle pose)
             for servo in sim.servos.values():
                 servo.motion = lambda t, i=servo.id: 2048 + 300 * math.sin(60 * t + i)
             time.sleep(sweep_s)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from robotlearn.robots import RobotAlreadyConnectedError, RobotNotConnectedError, make_robot, robot_class
+from robotlearn.errors import ConfigError, UnknownTypeError
+from robotlearn.robots import ROBOTS, RobotAlreadyConnectedError, RobotNotConnectedError, SimRobot, make_robot
 from robotlearn.robots.sim_arm import SimArm, SimArmConfig
-from robotlearn.utils.registry import UnknownTypeError
 
 
 def test_sim_pusht_steps_once_per_action_and_exposes_success():
@@ -78,9 +78,21 @@ def test_sim_arm_reads_its_configured_sim_camera():
 
 
 def test_registry_finds_types_and_rejects_unknown_types_and_options():
-    assert robot_class("sim_arm") is SimArm
-    with pytest.raises(UnknownTypeError, match="sim_pusht"):
-        robot_class("sim_pusht2")
-    with pytest.raises(ValueError, match="--robot.port"):
+    assert ROBOTS.get("sim_arm") is SimArm
+    with pytest.raises(UnknownTypeError, match="did you mean 'sim_pusht'"):
+        ROBOTS.get("sim_pusht2")
+    with pytest.raises(ConfigError, match=r"robot.port is not an option of robot type 'sim_arm' \(its options: type, id, joints"):
         make_robot("sim_arm", port="/dev/ttyUSB0")
     assert make_robot("sim_arm", port=None, image_size=0).config.image_size == 0  # unset options are ignored
+
+
+@pytest.mark.parametrize("name", ROBOTS.names())
+def test_every_registered_robot_config_names_its_type(name):
+    assert ROBOTS.config_class(name)().type == name
+    assert ROBOTS.get(name).name == name
+
+
+def test_simulators_are_sim_robots_and_real_arms_are_not():
+    assert issubclass(ROBOTS.get("sim_pusht"), SimRobot) and issubclass(ROBOTS.get("sim_arm"), SimRobot)
+    assert not issubclass(ROBOTS.get("so100_follower"), SimRobot)
+    assert ROBOTS.get("sim_pusht")().can_reset_to_state and not SimArm().can_reset_to_state

@@ -120,7 +120,7 @@ def sweeping_person(sim, amplitude=400, sweep_s=0.4):
 
     def ask(prompt: str) -> str:
         prompts.append(prompt)
-        if "range" in prompt:
+        if "Recording" in prompt:  # the range step (the first prompt only asks for the middle pose)
             for i in sim.servos:
                 sim.servo(i).motion = lambda t, i=i: 2048 + amplitude * math.sin(50 * t + i)
             time.sleep(sweep_s)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from robotlearn.robots import RobotNotConnectedError
-from robotlearn.teleoperators import make_teleoperator, teleoperator_class
+from robotlearn.teleoperators import TELEOPERATORS, make_teleoperator
 from robotlearn.teleoperators.keyboard import KeyboardTeleop, KeyboardTeleopConfig
 from robotlearn.teleoperators.sim_arm_leader import SimArmLeader
 
@@ -32,7 +32,7 @@ def test_scripted_expert_pushes_the_t_into_the_goal(seed):
 
 def test_scripted_expert_needs_its_robot():
     pytest.importorskip("gym_pusht")
-    teleop = teleoperator_class("scripted_pusht")()
+    teleop = TELEOPERATORS.get("scripted_pusht")()
     with pytest.raises(ValueError, match="robot"):
         teleop.connect()
     with pytest.raises(RobotNotConnectedError):
@@ -63,3 +63,9 @@ def test_keyboard_teleop_moves_by_step_and_clips_to_range():
     with pytest.raises(RobotNotConnectedError):
         t.get_action()
     np.testing.assert_array_equal(t.target, [512.0, 0.0])
+
+
+@pytest.mark.parametrize("name", TELEOPERATORS.names())
+def test_every_registered_teleoperator_config_names_its_type(name):
+    assert TELEOPERATORS.config_class(name)().type == name
+    assert TELEOPERATORS.get(name).name == name

@@ -19,170 +19,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import shlex
 import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from robotlearn.configs import config_from_dict, config_to_flags
-from robotlearn.envs import PushTEnvConfig
+from robotlearn.configs import config_to_flags
 from robotlearn.errors import ConfigError
-from robotlearn.evaluation import EpisodesConfig, EvalConfig, PretrainedPolicyConfig, eval_summary_line, run_eval
-from robotlearn.policies.policy import PolicyConfig
-from robotlearn.recording.session import RecordConfig, RecordDatasetConfig, record
-from robotlearn.robots.sim_pusht import PushTRobotConfig
-from robotlearn.teleoperators.scripted_pusht import ScriptedPushTConfig
-from robotlearn.training import DatasetConfig, TrainConfig, train
-
-MARKER = "quickstart.json"  # written first into output_dir; --overwrite only ever deletes folders holding it
-REPO_ID = "local/quickstart_pusht"
-TASK = "Push the T-shaped block onto the T-shaped target."
-FPS = 10
-STATE_INPUTS = ["observation.state", "observation.environment_state"]
-# Sized for a CPU: the policies' default models are built for GPUs and take hours on 2 cores.
-# Both see the agent position and the block pose (state-based), not the camera. Diffusion is the
-# default: this small U-Net with 8-step plans (2 executed before re-planning), trained 15 minutes
-# on 100 demonstrations on 2 shared cores, succeeded in 13/50 evaluation episodes; the ACT below
-# (5 of 10 chunk steps executed; temporal ensembling made it stall) in 8/50.
-# docs/training.md has the measurements.
-SMALL_POLICIES: dict[str, dict] = {
-    "act": {"type": "act", "input_features": STATE_INPUTS, "dim_model": 128, "n_heads": 4, "dim_feedforward": 512,
-            "n_encoder_layers": 2, "use_vae": False, "dropout": 0.0, "chunk_size": 10, "n_action_steps": 5,
-            "lr": 1e-3},
-    "diffusion": {"type": "diffusion", "input_features": STATE_INPUTS, "down_dims": [32, 64, 128], "horizon": 8,
-                  "n_action_steps": 2, "lr": 1e-3},
-}
-
-
-def small_policy_defaults(policy_type: str) -> dict:
-    """The quickstart's CPU-sized settings of `policy_type` (a config dict; the user's flags win)."""
-    if policy_type not in SMALL_POLICIES:
-        from robotlearn.policies import POLICIES
-
-        if policy_type not in POLICIES:
-            raise POLICIES.unknown(policy_type, "--policy.type")
-        raise ConfigError(f"--policy.type={policy_type!r}: the quickstart trains one of {sorted(SMALL_POLICIES)}")
-    return json.loads(json.dumps(SMALL_POLICIES[policy_type]))
-
-
-@dataclass
-class QuickstartEvalConfig:
-    """Evaluation of the trained policy (and of the expert, on the same seeds)."""
-
-    n_episodes: int = 50
-    """Evaluation episodes (policy and expert, same seeds)."""
-    seed: int = 100_000
-    """Episode i starts from reset seed seed + i."""
-    max_steps: int = 300
-    """Steps before an evaluation episode is cut off."""
-    n_videos: int = 4
-    """Videos of the first N policy episodes in the report."""
-    expert: bool = True
-    """Also evaluate the scripted expert on the same seeds."""
-
-
-@dataclass
-class QuickstartConfig:
-    """`robotlearn quickstart`: record -> train -> evaluate -> HTML report."""
-
-    episodes: int = 100
-    """Demonstrations to record."""
-    episode_time_s: float = 30.0
-    """Longest demonstration, seconds at 10 fps; each ends when the expert succeeds (12 s on average)."""
-    steps: int = 5000
-    """Training steps."""
-    batch_size: int = 256
-    """Training batch size."""
-    policy: PolicyConfig = field(default_factory=lambda: config_from_dict(PolicyConfig,
-                                                                          small_policy_defaults("diffusion")))
-    eval: QuickstartEvalConfig = field(default_factory=QuickstartEvalConfig)
-    output_dir: str = "outputs/quickstart"
-    """Where everything is written."""
-    overwrite: bool = False
-    """Replace an earlier quickstart's output_dir."""
-    seed: int = 0
-    """Seed of the demonstrations' initial states and of training."""
-    device: str = "auto"
-    """Training/eval device: cpu, cuda, mps or auto."""
-    num_workers: int = 1
-    """DataLoader workers for training."""
-    num_threads: int = 1
-    """torch CPU threads for training and eval (0: torch's default). These small models run fastest on 1 thread on
-    a 2-core or busy CPU: more threads mostly wait on each other."""
-    progress: bool = True
-    """Show progress bars."""
-
-
-def command_line(cmd: str, argv: list[str], multiline: bool = False) -> str:
-    """A copy-pastable shell command (one flag per line with `multiline`)."""
-    return (" \\\n    " if multiline else " ").join([f"robotlearn {cmd}", *(shlex.quote(a) for a in argv)])
-
-
-@dataclass
-class Plan:
-    """The three phases as config objects, and where their outputs go."""
-
-    out: Path
-    record: RecordConfig
-    train: TrainConfig
-    eval: EvalConfig
-
-    @property
-    def dataset(self) -> Path:
-        return self.out / "dataset"
-
-    @property
-    def train_dir(self) -> Path:
-        return self.out / "train"
-
-    @property
-    def checkpoint(self) -> Path:
-        return self.train_dir / "checkpoints" / "last" / "pretrained_model"
-
-    @property
-    def eval_dir(self) -> Path:
-        return self.out / "eval"
-
-    @property
-    def expert_dir(self) -> Path:
-        return self.out / "eval_expert"
-
-    def commands(self) -> dict[str, list[str]]:
-        """Each phase as `robotlearn <phase>` flags (what a user runs to repeat it)."""
-        return {"record": config_to_flags(self.record), "train": config_to_flags(self.train),
-                "eval": config_to_flags(self.eval)}
-
-
-def make_plan(args: QuickstartConfig) -> Plan:
-    """The record, train and eval configs of a quickstart. Raises ConfigError for bad sizes."""
-    for name, value in (("--episodes", args.episodes), ("--steps", args.steps), ("--batch_size", args.batch_size),
-                        ("--eval.n_episodes", args.eval.n_episodes)):
-        if value < 1:
-            raise ConfigError(f"{name}={value} must be at least 1")
-    if args.policy.type not in SMALL_POLICIES:
-        raise ConfigError(f"--policy.type={args.policy.type!r}: the quickstart trains one of {sorted(SMALL_POLICIES)}")
-    out = Path(args.output_dir)
-    dataset = out / "dataset"
-    record_cfg = RecordConfig(
-        robot=PushTRobotConfig(seed=args.seed), teleop=ScriptedPushTConfig(),
-        dataset=RecordDatasetConfig(repo_id=REPO_ID, root=str(dataset), num_episodes=args.episodes,
-                                    episode_time_s=args.episode_time_s, reset_time_s=0, fps=FPS, single_task=TASK,
-                                    realtime=False),
-        play_sounds=False)
-    threads = args.num_threads if args.num_threads > 0 else None
-    train_cfg = TrainConfig(
-        dataset=DatasetConfig(repo_id=REPO_ID, root=str(dataset)), policy=dataclasses.replace(args.policy),
-        steps=args.steps, batch_size=args.batch_size, num_workers=args.num_workers,
-        log_freq=max(1, args.steps // 200),  # about 200 points on the loss curve
-        save_freq=args.steps, seed=args.seed, device=args.device, output_dir=str(out / "train"), num_threads=threads)
-    eval_cfg = EvalConfig(
-        policy=PretrainedPolicyConfig(path=str(out / "train" / "checkpoints" / "last" / "pretrained_model")),
-        env=PushTEnvConfig(),
-        eval=EpisodesConfig(n_episodes=args.eval.n_episodes, seed=args.eval.seed, max_steps=args.eval.max_steps,
-                            n_videos=args.eval.n_videos),
-        device=args.device, output_dir=str(out / "eval"), num_threads=threads)
-    return Plan(out, record_cfg, train_cfg, eval_cfg)
+from robotlearn.evaluation import eval_summary_line, run_eval
+from robotlearn.quickstart.plan import MARKER, REPO_ID, Plan, QuickstartConfig, command_line, make_plan
+from robotlearn.quickstart.report import build_report
+from robotlearn.recording.session import record
+from robotlearn.training import train
 
 
 def prepare_output_dir(out: Path, overwrite: bool) -> None:
@@ -267,7 +114,6 @@ def run_expert_eval(plan: Plan, args: QuickstartConfig) -> dict:
 def quickstart(args: QuickstartConfig) -> dict:
     """Runs the four phases; returns the summary also written to <output_dir>/quickstart.json."""
     from robotlearn.datasets import LeRobotDatasetMetadata
-    from robotlearn.quickstart.report import build_report
 
     plan = make_plan(args)
     commands = plan.commands()  # before training fills in the policy's features

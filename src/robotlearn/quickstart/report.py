@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from robotlearn.configs import config_to_flags
-from robotlearn.quickstart.pipeline import REPO_ID, Plan, QuickstartConfig, command_line
+from robotlearn.quickstart.plan import REPO_ID, Plan, QuickstartConfig, command_line
 
 
 def dataset_summary(plan: Plan, frames_per_camera: int = 6):
