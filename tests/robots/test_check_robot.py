@@ -11,7 +11,7 @@ from robotlearn.errors import DeviceNotConnectedError
 from robotlearn.motors import MotorCalibration, save_calibration
 from robotlearn.motors.dynamixel import DynamixelMotorsBus
 from robotlearn.motors.sim import ServoSimulator
-from robotlearn.robots import ROBOTS, Robot, RobotConfig
+from robotlearn.robots import ROBOTS, Robot, RobotConfig, make_robot
 from robotlearn.robots.check import check_robot
 from robotlearn.robots.servo_device import ServoBusDevice
 from robotlearn.utils.checks import ConformanceError
@@ -41,8 +41,7 @@ def test_every_registered_robot_passes_check_robot(name, tmp_path):
 
 
 def test_check_robot_passes_a_robot_with_cameras():
-    robot = ROBOTS.get("sim_arm")(ROBOTS.config_class("sim_arm")(cameras={"wrist": ROBOTS.get("sim_arm").config_class.__dataclass_fields__["cameras"].type and __import__("robotlearn.cameras", fromlist=["x"]).make_camera_config("sim", width=20, height=10)}))
-    check_robot(robot)
+    check_robot(make_robot("sim_arm", cameras={"wrist": {"type": "sim", "width": 20, "height": 10}}))
 
 
 @dataclass
