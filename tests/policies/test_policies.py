@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from robotlearn.errors import UnknownTypeError
+from robotlearn.errors import ConfigError, UnknownTypeError
 from robotlearn.policies import PolicyConfigError, make_policy, make_policy_from_pretrained
 from robotlearn.policies.normalize import NormalizationError, Normalizer
 from robotlearn.policies.resnet import ResNet18, ResNetWeightsError
@@ -234,7 +234,7 @@ def test_resnet_loads_torchvision_named_safetensors_into_groupnorm_variant(tmp_p
 
 
 def test_config_errors_name_the_flag():
-    with pytest.raises(PolicyConfigError, match="unknown fields"):
+    with pytest.raises(ConfigError, match=r"--policy.chunk_sz is not an option of policy type 'act'; did you mean 'chunk_size'"):
         make_policy("act", fake_meta(False), chunk_sz=3)
     with pytest.raises(PolicyConfigError, match="horizon"):
         make_policy("diffusion", fake_meta(False), horizon=10, down_dims=(16, 32, 64))

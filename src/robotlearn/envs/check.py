@@ -88,7 +88,7 @@ def check_env(env: Any, action: Any = None, n_steps: int = 3, seed: int = 0) -> 
         checks.expect(isinstance(info, dict), f"reset()'s info is {type(info).__name__}, expected a dict")
         ok, again = checks.call(f"a second reset(seed={seed})", lambda: env.reset(seed=seed))
         if ok and reference is not None and isinstance(again, tuple) and isinstance(again[0], dict):
-            same = all(k in again[0] and np.array_equal(again[0][k], obs[k]) for k in reference)
+            same = set(again[0]) == set(obs) and all(np.array_equal(np.asarray(again[0][k]), np.asarray(obs[k])) for k in obs)
             checks.expect(same, f"two reset(seed={seed}) calls gave different observations: seeding is not deterministic")
     if action is None:
         checks.fail("no action to step with: pass check_env(env, action=...) or give the env an action_space")

@@ -5,7 +5,7 @@
 
 It builds a random batch shaped as the policy's `delta_timestamps` say a DataLoader would give
 it, runs `forward` (and `backward`) on it, then `reset()` and `select_action` on single-step
-observations. The weights are not changed (gradients are cleared again).
+observations. The weights and buffers are restored afterwards (and gradients cleared).
 """
 
 from __future__ import annotations
@@ -72,8 +72,11 @@ def check_policy(policy: Policy, batch_size: int = 2, fps: int = 10, n_select: i
     action_dim = int(features[ACTION_KEY]["shape"][0])
     try:
         if ok:
+            # Training mode updates buffers (BatchNorm statistics): keep a copy to restore.
+            saved = {k: v.detach().clone() for k, v in policy.state_dict().items()}
             policy.train()
             _check_forward(checks, policy, random_batch(policy, batch_size, fps, generator))
+            policy.load_state_dict(saved)
         policy.eval()
         checks.call("reset()", policy.reset)
         for i in range(n_select):

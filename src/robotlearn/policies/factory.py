@@ -29,9 +29,9 @@ POLICIES = Registry("policy", {
 
 
 def make_config(policy_type: str, **overrides) -> PolicyConfig:
-    """The default config of `policy_type` with `overrides` applied (unknown names raise PolicyConfigError)."""
+    """The default config of `policy_type` with `overrides` applied (unknown names raise ConfigError)."""
     config_class = POLICIES.config_class(policy_type, "--policy.type")
-    return config_from_dict(config_class, {"type": policy_type, **overrides}, source=f"--policy ({policy_type})")
+    return config_from_dict(config_class, {"type": policy_type, **overrides}, source="--policy")
 
 
 def make_policy_from_config(config: PolicyConfig, dataset_meta) -> Policy:

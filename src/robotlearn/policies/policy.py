@@ -45,35 +45,33 @@ class PolicyConfig:
 
     __registry__ = "robotlearn.policies:POLICIES"  # `--policy.type=NAME` picks NAME's config class
 
-    type: str = field(default="", metadata={"help": "Policy name (act, diffusion)."})
-    input_features: list[str] | None = field(
-        default=None,
-        metadata={"help": "Observation keys to use, e.g. [\"observation.state\"]. Default: the cameras + observation.state, "
-                          "or observation.state + observation.environment_state when the dataset has no camera."},
-    )
-    features: dict = field(
-        default_factory=dict,
-        metadata={"help": "key -> {type, shape}; filled from the dataset, rarely set by hand (JSON)."},
-    )
-    normalization: dict = field(
-        default_factory=lambda: {VISUAL: "mean_std", STATE: "mean_std", ACTION: "mean_std"},
-        metadata={"help": "Feature type -> normalization mode (mean_std, min_max, identity), as JSON."},
-    )
-    pretrained_backbone_path: str | None = field(
-        default=None, metadata={"help": "Local safetensors file with torchvision ResNet-18 weights (optional; needs backbone_width=64)."}
-    )
-    backbone_width: int = field(
-        default=64,
-        metadata={"help": "Channels of the ResNet-18's first stage (64: the standard network; 16 or 32: the same "
-                          "layers, about 12x or 3.5x cheaper, for training on a CPU)."},
-    )
+    type: str = ""
+    """Policy name (act, diffusion)."""
+    input_features: list[str] | None = None
+    """Observation keys to use, e.g. ["observation.state"]. Default: the cameras + observation.state, or
+    observation.state + observation.environment_state when the dataset has no camera."""
+    features: dict = field(default_factory=dict)
+    """key -> {type, shape}; filled from the dataset, rarely set by hand (JSON)."""
+    normalization: dict = field(default_factory=lambda: {VISUAL: "mean_std", STATE: "mean_std", ACTION: "mean_std"})
+    """Feature type -> normalization mode (mean_std, min_max, identity), as JSON."""
+    pretrained_backbone_path: str | None = None
+    """Local safetensors file with torchvision ResNet-18 weights (optional; needs backbone_width=64)."""
+    backbone_width: int = 64
+    """Channels of the ResNet-18's first stage (64: the standard network; 16 or 32: the same layers, about 12x or
+    3.5x cheaper, for training on a CPU)."""
     # Optimization defaults that suit this policy; `robotlearn train --lr` etc. override them.
-    lr: float = field(default=1e-4, metadata={"help": "AdamW learning rate."})
-    weight_decay: float = field(default=1e-4, metadata={"help": "AdamW weight decay."})
-    grad_clip_norm: float = field(default=10.0, metadata={"help": "Clip the gradient's global norm to this."})
-    scheduler: str = field(default="constant", metadata={"help": "LR schedule: constant or cosine (with warmup)."})
-    warmup_steps: int = field(default=0, metadata={"help": "Linear LR warmup steps."})
-    use_ema: bool = field(default=False, metadata={"help": "Keep an exponential moving average of the weights."})
+    lr: float = 1e-4
+    """AdamW learning rate."""
+    weight_decay: float = 1e-4
+    """AdamW weight decay."""
+    grad_clip_norm: float = 10.0
+    """Clip the gradient's global norm to this."""
+    scheduler: str = "constant"
+    """LR schedule: constant or cosine (with warmup)."""
+    warmup_steps: int = 0
+    """Linear LR warmup steps."""
+    use_ema: bool = False
+    """Keep an exponential moving average of the weights."""
 
     @property
     def image_keys(self) -> list[str]:
@@ -227,13 +225,9 @@ class Policy(nn.Module):
 
 
 def config_from_dict(config_class: type, data: dict, source: str = "config") -> PolicyConfig:
-    """Builds a config dataclass from a JSON dict, rejecting unknown keys with a clear error."""
-    names = {f.name for f in dataclasses.fields(config_class)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise PolicyConfigError(f"{source}: unknown fields {unknown} for {config_class.__name__}")
-    kwargs = dict(data)
-    for f in dataclasses.fields(config_class):
-        if f.name in kwargs and isinstance(kwargs[f.name], list) and "tuple" in str(f.type):
-            kwargs[f.name] = tuple(kwargs[f.name])
-    return config_class(**kwargs)
+    """Builds a policy config from a JSON dict (a saved config.json, or keyword overrides) the one way
+    every config is loaded (`robotlearn.configs.config_from_dict`): unknown keys and invalid values
+    raise ConfigError naming `source` and the field."""
+    from robotlearn.configs import config_from_dict as build
+
+    return build(config_class, dict(data), where=source)

@@ -18,9 +18,12 @@ from robotlearn.errors import MissingDependencyError
 
 @dataclass
 class FindCamerasArgs:
-    max_index: int = field(default=10, metadata={"help": "Highest camera index probed (when there are no /dev/video* devices)."})
-    paths: list[str] = field(default_factory=list, metadata={"help": "Extra device paths or video files to probe, comma-separated."})
-    output_dir: str = field(default="", metadata={"help": "If set, save one frame per camera as <output_dir>/<name>.png."})
+    max_index: int = 10
+    """Highest camera index probed (when there are no /dev/video* devices)."""
+    paths: list[str] = field(default_factory=list)
+    """Extra device paths or video files to probe, comma-separated."""
+    output_dir: str = ""
+    """If set, save one frame per camera as <output_dir>/<name>.png."""
 
 
 CONFIG = FindCamerasArgs

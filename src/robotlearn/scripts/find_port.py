@@ -16,8 +16,10 @@ from robotlearn.motors.ports import find_removed_port, list_ports
 
 @dataclass
 class FindPortArgs:
-    list: bool = field(default=False, metadata={"help": "Only print the serial ports present now and exit (non-interactive)."})
-    wait_s: float = field(default=0.5, metadata={"help": "Seconds to wait after you unplug, for the OS to drop the device."})
+    list: bool = False
+    """Only print the serial ports present now and exit (non-interactive)."""
+    wait_s: float = 0.5
+    """Seconds to wait after you unplug, for the OS to drop the device."""
 
 
 CONFIG = FindPortArgs

@@ -17,43 +17,69 @@ from robotlearn.policies.policy import ACTION, STATE, VISUAL, PolicyConfig, Poli
 class DiffusionConfig(PolicyConfig):
     """Diffusion Policy config; every field is a `--policy.<name>` flag of `robotlearn train`."""
 
-    type: str = field(default="diffusion", metadata={"help": "Policy name."})
-    normalization: dict = field(
-        default_factory=lambda: {VISUAL: "mean_std", STATE: "min_max", ACTION: "min_max"},
-        metadata={"help": "Feature type -> normalization mode (mean_std, min_max, identity), as JSON."},
-    )
+    type: str = "diffusion"
+    """Policy name."""
+    normalization: dict = field(default_factory=lambda: {VISUAL: "mean_std", STATE: "min_max", ACTION: "min_max"})
+    """Feature type -> normalization mode (mean_std, min_max, identity), as JSON."""
     # Time windows.
-    n_obs_steps: int = field(default=2, metadata={"help": "Observation history length (frames)."})
-    horizon: int = field(default=16, metadata={"help": "Length of the predicted action sequence (steps)."})
-    n_action_steps: int = field(default=8, metadata={"help": "Actions executed per prediction (<= horizon - n_obs_steps + 1)."})
+    n_obs_steps: int = 2
+    """Observation history length (frames)."""
+    horizon: int = 16
+    """Length of the predicted action sequence (steps)."""
+    n_action_steps: int = 8
+    """Actions executed per prediction (<= horizon - n_obs_steps + 1)."""
     # Vision encoder.
-    crop_shape: tuple[int, int] | None = field(default=(84, 84), metadata={"help": "Crop images to (h, w); none to disable."})
-    crop_is_random: bool = field(default=True, metadata={"help": "Random crop in training (center crop at inference)."})
-    use_group_norm: bool = field(default=True, metadata={"help": "Replace BatchNorm by GroupNorm in the ResNet-18."})
-    spatial_softmax_num_keypoints: int = field(default=32, metadata={"help": "Keypoints per camera (spatial softmax)."})
+    crop_shape: tuple[int, int] | None = (84, 84)
+    """Crop images to (h, w); none to disable."""
+    crop_is_random: bool = True
+    """Random crop in training (center crop at inference)."""
+    use_group_norm: bool = True
+    """Replace BatchNorm by GroupNorm in the ResNet-18."""
+    spatial_softmax_num_keypoints: int = 32
+    """Keypoints per camera (spatial softmax)."""
     # U-Net.
-    down_dims: tuple[int, ...] = field(default=(64, 128, 256), metadata={"help": "U-Net channel widths per level."})
-    kernel_size: int = field(default=5, metadata={"help": "U-Net 1-D convolution kernel size."})
-    n_groups: int = field(default=8, metadata={"help": "GroupNorm groups in the U-Net."})
-    diffusion_step_embed_dim: int = field(default=128, metadata={"help": "Size of the timestep embedding."})
-    use_film_scale_modulation: bool = field(default=True, metadata={"help": "FiLM with scale and bias (else bias only)."})
+    down_dims: tuple[int, ...] = (64, 128, 256)
+    """U-Net channel widths per level."""
+    kernel_size: int = 5
+    """U-Net 1-D convolution kernel size."""
+    n_groups: int = 8
+    """GroupNorm groups in the U-Net."""
+    diffusion_step_embed_dim: int = 128
+    """Size of the timestep embedding."""
+    use_film_scale_modulation: bool = True
+    """FiLM with scale and bias (else bias only)."""
     # Noise schedule.
-    num_train_timesteps: int = field(default=100, metadata={"help": "DDPM training timesteps."})
-    beta_schedule: str = field(default="squaredcos_cap_v2", metadata={"help": "squaredcos_cap_v2 or linear."})
-    beta_start: float = field(default=1e-4, metadata={"help": "First beta of the linear schedule."})
-    beta_end: float = field(default=0.02, metadata={"help": "Last beta of the linear schedule."})
-    prediction_type: str = field(default="epsilon", metadata={"help": "What the U-Net predicts: epsilon or sample."})
-    clip_sample: bool = field(default=True, metadata={"help": "Clip the predicted clean actions while sampling."})
-    clip_sample_range: float = field(default=1.0, metadata={"help": "Clip range (normalized units)."})
-    num_inference_steps: int = field(default=10, metadata={"help": "DDIM sampling steps at inference."})
-    do_mask_loss_for_padding: bool = field(default=True, metadata={"help": "Ignore padded action steps in the loss."})
+    num_train_timesteps: int = 100
+    """DDPM training timesteps."""
+    beta_schedule: str = "squaredcos_cap_v2"
+    """squaredcos_cap_v2 or linear."""
+    beta_start: float = 1e-4
+    """First beta of the linear schedule."""
+    beta_end: float = 0.02
+    """Last beta of the linear schedule."""
+    prediction_type: str = "epsilon"
+    """What the U-Net predicts: epsilon or sample."""
+    clip_sample: bool = True
+    """Clip the predicted clean actions while sampling."""
+    clip_sample_range: float = 1.0
+    """Clip range (normalized units)."""
+    num_inference_steps: int = 10
+    """DDIM sampling steps at inference."""
+    do_mask_loss_for_padding: bool = True
+    """Ignore padded action steps in the loss."""
     # Optimization (the paper's values).
-    lr: float = field(default=1e-4, metadata={"help": "AdamW learning rate."})
-    weight_decay: float = field(default=1e-6, metadata={"help": "AdamW weight decay."})
-    grad_clip_norm: float = field(default=10.0, metadata={"help": "Clip the gradient's global norm to this."})
-    scheduler: str = field(default="cosine", metadata={"help": "LR schedule: constant or cosine (with warmup)."})
-    warmup_steps: int = field(default=500, metadata={"help": "Linear LR warmup steps."})
-    use_ema: bool = field(default=True, metadata={"help": "Keep (and save) an EMA of the weights."})
+    lr: float = 1e-4
+    """AdamW learning rate."""
+    weight_decay: float = 1e-6
+    """AdamW weight decay."""
+    grad_clip_norm: float = 10.0
+    """Clip the gradient's global norm to this."""
+    scheduler: str = "cosine"
+    """LR schedule: constant or cosine (with warmup)."""
+    warmup_steps: int = 500
+    """Linear LR warmup steps."""
+    use_ema: bool = True
+    """Keep (and save) an EMA of the weights."""
 
     def __post_init__(self):
         levels = len(self.down_dims) - 1
