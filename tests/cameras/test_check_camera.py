@@ -48,7 +48,10 @@ def test_camera_configs_from_options_reject_unknown_types_and_options():
         make_camera_config("simm")
     with pytest.raises(UnknownTypeError, match="did you mean 'sim'"):
         CAMERAS.get("simm")
-    with pytest.raises(ConfigError, match=r"camera.depth is not an option of camera type 'sim'.*\(its options: type, fps, width, height\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"camera.depth is not an option of camera type 'sim'.*\(its options: type, fps, width, height\)",
+    ):
         make_camera_config("sim", depth=True)
 
 

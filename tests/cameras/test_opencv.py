@@ -1,12 +1,11 @@
 """OpenCVCamera reading a real video file written with OpenCV (the same code path as a webcam)."""
 
-import time
-
 import numpy as np
 import pytest
 
 cv2 = pytest.importorskip("cv2")
 
+from robotlearn.cameras import make_camera, make_camera_config  # noqa: E402
 from robotlearn.cameras.opencv import (  # noqa: E402
     CameraNotConnectedError,
     CameraNotFoundError,
@@ -14,7 +13,6 @@ from robotlearn.cameras.opencv import (  # noqa: E402
     OpenCVCamera,
     OpenCVCameraConfig,
 )
-from robotlearn.cameras import make_camera, make_camera_config  # noqa: E402
 
 W, H, N, FPS = 64, 48, 12, 30
 

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("gym_pusht")
 
-from robotlearn.envs.pusht import (  # noqa: E402
+from robotlearn.envs.pusht import (
     ACTION_KEY,
     GOAL_POSE,
     OBS_IMAGE_KEY,

@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("gym_pusht")
 
-from robotlearn.envs import PushTEnv  # noqa: E402
-from robotlearn.envs.pusht_expert import PushTExpert, PushTExpertConfig  # noqa: E402
+from robotlearn.envs import PushTEnv
+from robotlearn.envs.pusht_expert import PushTExpert, PushTExpertConfig
 
 
 def run(env, expert, seed, max_steps=300):

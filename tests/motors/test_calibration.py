@@ -27,7 +27,13 @@ def test_save_load_round_trip(tmp_path):
     path = tmp_path / "robots" / "so100_follower" / "arm.json"
     save_calibration(path, cal)
     assert load_calibration(path) == cal
-    assert json.loads(path.read_text())["pan"] == {"id": 1, "drive_mode": 0, "homing_offset": -1021, "range_min": 760, "range_max": 3310}
+    assert json.loads(path.read_text())["pan"] == {
+        "id": 1,
+        "drive_mode": 0,
+        "homing_offset": -1021,
+        "range_min": 760,
+        "range_max": 3310,
+    }
 
 
 def test_calibration_dir_env_override(tmp_path, monkeypatch):

@@ -30,7 +30,11 @@ def test_packets_match_the_robotis_manual_examples():
     assert read_present_position == bytes.fromhex("fffffd0001070002840004001d15")
     ping_status = bytes.fromhex("fffffd0001070055000604266 55d".replace(" ", ""))
     reader = iter(b"\x12\xff" + ping_status)
-    assert DynamixelCodec.read_packet(lambda n: bytes(next(reader) for _ in range(n))) == (1, 0x55, bytes([0, 6, 4, 0x26]))
+    assert DynamixelCodec.read_packet(lambda n: bytes(next(reader) for _ in range(n))) == (
+        1,
+        0x55,
+        bytes([0, 6, 4, 0x26]),
+    )
 
 
 def test_byte_stuffing_round_trip():
@@ -40,7 +44,11 @@ def test_byte_stuffing_round_trip():
     # a value containing the header pattern survives a full packet round trip
     pkt = DynamixelCodec.instruction(7, 0x03, bytes([116, 0, 0xFF, 0xFF, 0xFD, 0x00]))
     it = iter(pkt)
-    assert DynamixelCodec.read_packet(lambda n: bytes(next(it) for _ in range(n))) == (7, 0x03, bytes([116, 0, 0xFF, 0xFF, 0xFD, 0x00]))
+    assert DynamixelCodec.read_packet(lambda n: bytes(next(it) for _ in range(n))) == (
+        7,
+        0x03,
+        bytes([116, 0, 0xFF, 0xFF, 0xFD, 0x00]),
+    )
 
 
 def test_ping_reports_model_numbers(bus):
@@ -60,7 +68,9 @@ def test_sync_read_and_sync_write(sim, bus):
     bus.enable_torque()
     bus.sync_write("Goal_Position", {"shoulder": -500, "elbow": 5000, "gripper": 1234}, normalize=False)
     assert sim.wait_until(lambda: [sim.servo(i).goal_position for i in (1, 2, 3)] == [-500, 5000, 1234])
-    assert sim.wait_until(lambda: bus.sync_read("Present_Position", normalize=False) == {"shoulder": -500, "elbow": 5000, "gripper": 1234})
+    assert sim.wait_until(
+        lambda: bus.sync_read("Present_Position", normalize=False) == {"shoulder": -500, "elbow": 5000, "gripper": 1234}
+    )
 
 
 def test_eeprom_write_with_torque_on_is_refused(bus):

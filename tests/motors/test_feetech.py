@@ -18,7 +18,11 @@ from robotlearn.motors.bus import decode_sign_magnitude, encode_sign_magnitude
 from robotlearn.motors.feetech import FeetechCodec
 from robotlearn.motors.sim import ServoSimulator
 
-MOTORS = {"pan": Motor(1, "sts3215"), "lift": Motor(2, "sts3215"), "grip": Motor(3, "sts3215", MotorNormMode.RANGE_0_100)}
+MOTORS = {
+    "pan": Motor(1, "sts3215"),
+    "lift": Motor(2, "sts3215"),
+    "grip": Motor(3, "sts3215", MotorNormMode.RANGE_0_100),
+}
 
 
 @pytest.fixture
@@ -79,7 +83,11 @@ def test_sync_read_and_sync_write(sim, bus):
     bus.sync_write("Goal_Position", {"pan": 1000, "lift": 3000, "grip": 2500}, normalize=False)
     assert sim.wait_until(lambda: [sim.servo(i).goal_position for i in (1, 2, 3)] == [1000, 3000, 2500])
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and bus.sync_read("Present_Position", normalize=False) != {"pan": 1000, "lift": 3000, "grip": 2500}:
+    while time.monotonic() < deadline and bus.sync_read("Present_Position", normalize=False) != {
+        "pan": 1000,
+        "lift": 3000,
+        "grip": 2500,
+    }:
         time.sleep(0.01)
     assert bus.sync_read("Present_Position", normalize=False) == {"pan": 1000, "lift": 3000, "grip": 2500}
     assert bus.sync_read("Present_Position", ["lift"], normalize=False) == {"lift": 3000}

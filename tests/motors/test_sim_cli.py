@@ -25,5 +25,7 @@ def test_sim_process_serves_a_bus():
 
 
 def test_sim_help():
-    out = subprocess.run([sys.executable, "-m", "robotlearn.motors.sim", "--help"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "robotlearn.motors.sim", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     assert "--protocol" in out and "--ids" in out and "--motion" in out

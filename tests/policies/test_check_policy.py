@@ -3,11 +3,11 @@ reports for a policy that breaks the contract."""
 
 import pytest
 import torch
+from tests.policies.test_policies import TINY, fake_meta
 
 from robotlearn.policies import POLICIES, Policy, PolicyConfig, make_policy
 from robotlearn.policies.check import check_policy
 from robotlearn.utils.checks import ConformanceError
-from tests.policies.test_policies import TINY, fake_meta
 
 
 @pytest.mark.parametrize("with_image", [False, True])
@@ -27,8 +27,10 @@ class ConstantPolicy(Policy):
     name = "constant_toy"
 
     def __init__(self):
-        config = PolicyConfig(type="constant_toy", features={
-            "observation.state": {"type": "STATE", "shape": [2]}, "action": {"type": "ACTION", "shape": [3]}})
+        config = PolicyConfig(
+            type="constant_toy",
+            features={"observation.state": {"type": "STATE", "shape": [2]}, "action": {"type": "ACTION", "shape": [3]}},
+        )
         super().__init__(config)
         self.bias = torch.nn.Parameter(torch.zeros(1))
 

@@ -24,8 +24,10 @@ def simulated_servo_arm(cls, stack: ExitStack, tmp_path):
     sim = stack.enter_context(ServoSimulator(protocol, {i: model for i, model in cls.motor_specs.values()}))
     config = cls.config_class(port=sim.port, id="check", calibration_dir=str(tmp_path))
     device = cls(config)
-    save_calibration(device.calibration_fpath,
-                     {name: MotorCalibration(i, 0, 0, 1048, 3048) for name, (i, _) in cls.motor_specs.items()})
+    save_calibration(
+        device.calibration_fpath,
+        {name: MotorCalibration(i, 0, 0, 1048, 3048) for name, (i, _) in cls.motor_specs.items()},
+    )
     return cls(config)  # built again, now that its calibration file exists
 
 
@@ -35,7 +37,9 @@ def test_every_registered_robot_passes_check_robot(name, tmp_path):
     if name == "sim_pusht":
         pytest.importorskip("gym_pusht")
     with ExitStack() as stack:
-        robot = simulated_servo_arm(cls, stack, tmp_path) if issubclass(cls, ServoBusDevice) else cls(cls.config_class())
+        robot = (
+            simulated_servo_arm(cls, stack, tmp_path) if issubclass(cls, ServoBusDevice) else cls(cls.config_class())
+        )
         check_robot(robot)
         assert not robot.is_connected
 

@@ -48,7 +48,9 @@ def test_calibrate_both_arms_then_leader_drives_follower(sims, tmp_path, monkeyp
     assert robot.is_connected and robot.is_calibrated
     calibrate_device(leader, ask=sweeping_person(lsim), say=lambda m: None, poll_s=0.005)
     assert not leader.is_connected
-    assert load_calibration(calibration_path("teleoperators", "koch_leader", "l"))["shoulder_pan"].range_max == 4095  # full turn
+    assert (
+        load_calibration(calibration_path("teleoperators", "koch_leader", "l"))["shoulder_pan"].range_max == 4095
+    )  # full turn
     robot.disconnect()
     for servo in fsim.servos.values():
         servo.motion = None
@@ -64,7 +66,9 @@ def test_calibrate_both_arms_then_leader_drives_follower(sims, tmp_path, monkeyp
     robot.send_action(action)
     cal = robot.bus.calibration["elbow_flex"]
     v = action["elbow_flex.pos"]
-    expected = round(min(max(cal.range_min + (v + 100) / 200 * (cal.range_max - cal.range_min), cal.range_min), cal.range_max))
+    expected = round(
+        min(max(cal.range_min + (v + 100) / 200 * (cal.range_max - cal.range_min), cal.range_min), cal.range_max)
+    )
     assert fsim.wait_until(lambda: abs(fsim.servo(3).goal_position - expected) <= 1)
     robot.disconnect()
     leader.disconnect()

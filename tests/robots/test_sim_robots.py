@@ -81,7 +81,9 @@ def test_registry_finds_types_and_rejects_unknown_types_and_options():
     assert ROBOTS.get("sim_arm") is SimArm
     with pytest.raises(UnknownTypeError, match="did you mean 'sim_pusht'"):
         ROBOTS.get("sim_pusht2")
-    with pytest.raises(ConfigError, match=r"robot.port is not an option of robot type 'sim_arm' \(its options: type, id, joints"):
+    with pytest.raises(
+        ConfigError, match=r"robot.port is not an option of robot type 'sim_arm' \(its options: type, id, joints"
+    ):
         make_robot("sim_arm", port="/dev/ttyUSB0")
     assert make_robot("sim_arm", port=None, image_size=0).config.image_size == 0  # unset options are ignored
 

@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from robotlearn.errors import CalibrationError
-from robotlearn.motors import MotorCalibration, MotorNotFoundError, PortNotFoundError, load_calibration, save_calibration
+from robotlearn.motors import (
+    MotorCalibration,
+    MotorNotFoundError,
+    PortNotFoundError,
+    load_calibration,
+    save_calibration,
+)
 from robotlearn.motors.calibration import calibration_path
 from robotlearn.motors.sim import ServoSimulator
 from robotlearn.robots import RobotNotConnectedError, make_robot
@@ -62,7 +68,11 @@ def test_use_before_connect_raises(follower_sim):
 
 
 def test_features_name_every_joint_and_camera():
-    robot = make_robot("so101_follower", port="/dev/null", cameras={"front": {"type": "opencv", "index_or_path": 0, "width": 64, "height": 48}})
+    robot = make_robot(
+        "so101_follower",
+        port="/dev/null",
+        cameras={"front": {"type": "opencv", "index_or_path": 0, "width": 64, "height": 48}},
+    )
     assert isinstance(robot, SO101Follower)
     assert robot.action_features == {f"{j}.pos": float for j in JOINTS}
     assert robot.observation_features == {**{f"{j}.pos": float for j in JOINTS}, "front": (48, 64, 3)}
@@ -79,7 +89,9 @@ def test_leader_positions_drive_follower_goals(cal_dir, follower_sim, leader_sim
     leader = SO100Leader(SO100LeaderConfig(port=leader_sim.port, id="l"))
     robot.connect()
     leader.connect()
-    assert all(follower_sim.servo(i).torque for i in range(1, 7)) and not any(leader_sim.servo(i).torque for i in range(1, 7))
+    assert all(follower_sim.servo(i).torque for i in range(1, 7)) and not any(
+        leader_sim.servo(i).torque for i in range(1, 7)
+    )
     for _ in range(5):
         action = leader.get_action()
         sent = robot.send_action(action)
@@ -90,7 +102,9 @@ def test_leader_positions_drive_follower_goals(cal_dir, follower_sim, leader_sim
     for i, j in enumerate(JOINTS, start=1):
         value = action[f"{j}.pos"]
         expected = round(1048 + (value + 100) / 200 * 2000) if j != "gripper" else round(1048 + value / 100 * 2000)
-        assert follower_sim.wait_until(lambda: abs(follower_sim.servo(i).goal_position - expected) <= 1), j
+        assert follower_sim.wait_until(
+            lambda i=i, expected=expected: abs(follower_sim.servo(i).goal_position - expected) <= 1
+        ), j
     # the leader sweeps +-500 ticks around the middle of its 1000-tick range: the whole range
     assert any(abs(v - 2048) > 100 for v in raw_leader.values())
     obs = robot.get_observation()
@@ -191,7 +205,11 @@ def test_follower_with_a_camera(cal_dir, follower_sim, tmp_path):
         writer.write(np.full((24, 32, 3), 90, np.uint8))
     writer.release()
     save_calibration(calibration_path("robots", "so100_follower", None), calibration(1048, 3048))
-    robot = make_robot("so100_follower", port=follower_sim.port, cameras={"wrist": {"type": "opencv", "index_or_path": str(video), "width": 32, "height": 24, "warmup_s": 0}})
+    robot = make_robot(
+        "so100_follower",
+        port=follower_sim.port,
+        cameras={"wrist": {"type": "opencv", "index_or_path": str(video), "width": 32, "height": 24, "warmup_s": 0}},
+    )
     robot.connect()
     obs = robot.get_observation()
     assert obs["wrist"].shape == (24, 32, 3) == robot.observation_features["wrist"] and obs["wrist"].dtype == np.uint8

@@ -82,7 +82,7 @@ def test_report_success_rate_is_what_robotlearn_eval_gives_for_the_checkpoint(ru
 def test_expert_is_evaluated_on_the_same_seeds_with_the_plain_expert_loop(run):
     """The expert behind evaluate_policy (via its simulator twin) acts exactly as when it reads the env."""
     from robotlearn.envs.pusht import PushTEnv
-    from robotlearn.teleoperators.scripted_pusht import PushTExpert
+    from robotlearn.envs.pusht_expert import PushTExpert
 
     out, _ = run
     expert = json.loads((out / "eval_expert" / "eval_info.json").read_text())

@@ -25,8 +25,10 @@ def build(name: str, stack: ExitStack, tmp_path) -> Teleoperator:
         protocol = "dynamixel" if issubclass(cls.bus_class, DynamixelMotorsBus) else "feetech"
         sim = stack.enter_context(ServoSimulator(protocol, {i: model for i, model in cls.motor_specs.values()}))
         config = cls.config_class(port=sim.port, id="check", calibration_dir=str(tmp_path))
-        save_calibration(cls(config).calibration_fpath,
-                         {n: MotorCalibration(i, 0, 0, 1048, 3048) for n, (i, _) in cls.motor_specs.items()})
+        save_calibration(
+            cls(config).calibration_fpath,
+            {n: MotorCalibration(i, 0, 0, 1048, 3048) for n, (i, _) in cls.motor_specs.items()},
+        )
         return cls(config)
     robot = None
     if cls.needs_robot:

@@ -47,8 +47,7 @@ def make_cameras_from_configs(configs: dict[str, CameraConfig | dict]) -> dict[s
     """{name: config} -> {name: camera} (not connected). A config may also be a plain dict
     `{"type": "opencv", ...}` (as parsed from JSON)."""
     return {
-        name: make_camera(make_camera_config(**cfg) if isinstance(cfg, dict) else cfg)
-        for name, cfg in configs.items()
+        name: make_camera(make_camera_config(**cfg) if isinstance(cfg, dict) else cfg) for name, cfg in configs.items()
     }
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from robotlearn.cameras import CAMERAS
 from robotlearn.cameras.camera import Camera
 from robotlearn.errors import DeviceNotConnectedError
-from robotlearn.cameras import CAMERAS
 from robotlearn.utils.checks import Checklist, check_registration
 
 
@@ -38,7 +38,9 @@ def check_camera(camera: Camera, n_frames: int = 2) -> None:
                     break
                 _check_frame(checks, camera, frame, what)
         fps = getattr(camera, "fps", None)
-        checks.expect(isinstance(fps, (int, float)) and fps > 0, f"fps is {fps!r} after connect(); expected a positive number")
+        checks.expect(
+            isinstance(fps, (int, float)) and fps > 0, f"fps is {fps!r} after connect(); expected a positive number"
+        )
         checks.call("disconnect()", camera.disconnect)
         checks.expect(not camera.is_connected, "is_connected is True after disconnect()")
         checks.expect_raises("read() after disconnect()", camera.read, DeviceNotConnectedError)
@@ -46,9 +48,13 @@ def check_camera(camera: Camera, n_frames: int = 2) -> None:
 
 
 def _check_frame(checks: Checklist, camera: Camera, frame, what: str) -> None:
-    if not checks.expect(isinstance(frame, np.ndarray), f"{what} returned {type(frame).__name__}, expected an np.ndarray"):
+    if not checks.expect(
+        isinstance(frame, np.ndarray), f"{what} returned {type(frame).__name__}, expected an np.ndarray"
+    ):
         return
     # A camera that rotates its frames (OpenCV's rotation=90) says so with a `shape` property.
     expected = getattr(camera, "shape", None) or (getattr(camera, "height", None), getattr(camera, "width", None), 3)
-    checks.expect(frame.shape == tuple(expected), f"{what} returned shape {frame.shape}; (height, width, 3) is {tuple(expected)}")
+    checks.expect(
+        frame.shape == tuple(expected), f"{what} returned shape {frame.shape}; (height, width, 3) is {tuple(expected)}"
+    )
     checks.expect(frame.dtype == np.uint8, f"{what} returned dtype {frame.dtype}; expected uint8")

@@ -23,7 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from robotlearn.cameras.camera import Camera, CameraConfig
-from robotlearn.errors import ConfigError, DeviceAlreadyConnectedError, DeviceError, DeviceNotConnectedError, MissingDependencyError
+from robotlearn.errors import (
+    ConfigError,
+    DeviceAlreadyConnectedError,
+    DeviceError,
+    DeviceNotConnectedError,
+    MissingDependencyError,
+)
 
 # The "not connected" error is the one of every device (robotlearn.errors); CameraNotConnectedError
 # stays as its name here for existing callers.
@@ -66,7 +72,9 @@ def _cv2():
     try:
         import cv2
     except ImportError as e:
-        raise MissingDependencyError("OpenCVCamera needs OpenCV (cv2), which is not installed: pip install 'robotlearn[hardware]'") from e
+        raise MissingDependencyError(
+            "OpenCVCamera needs OpenCV (cv2), which is not installed: pip install 'robotlearn[hardware]'"
+        ) from e
     return cv2
 
 
@@ -116,11 +124,15 @@ class OpenCVCamera(Camera):
         src = self.config.index_or_path
         src = str(src) if isinstance(src, Path) else src
         if isinstance(src, str) and not self._is_file and not Path(src).exists():
-            raise CameraNotFoundError(f"{self}: {src!r} does not exist. Run `robotlearn find-cameras` to list the cameras OpenCV can open.")
+            raise CameraNotFoundError(
+                f"{self}: {src!r} does not exist. Run `robotlearn find-cameras` to list the cameras OpenCV can open."
+            )
         cap = cv2.VideoCapture(src)
         if not cap.isOpened():
             cap.release()
-            raise CameraNotFoundError(f"{self}: OpenCV cannot open {src!r}. Check that it is plugged in and not used by another program; run `robotlearn find-cameras` to list the available ones.")
+            raise CameraNotFoundError(
+                f"{self}: OpenCV cannot open {src!r}. Check that it is plugged in and not used by another program; run `robotlearn find-cameras` to list the available ones."
+            )
         if not self._is_file:
             if self.config.width is not None:
                 cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.config.width)
@@ -128,18 +140,27 @@ class OpenCVCamera(Camera):
                 cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.config.height)
             if self.config.fps is not None:
                 cap.set(cv2.CAP_PROP_FPS, self.config.fps)
-        actual_w, actual_h = int(round(cap.get(cv2.CAP_PROP_FRAME_WIDTH))), int(round(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        actual_w, actual_h = (
+            int(round(cap.get(cv2.CAP_PROP_FRAME_WIDTH))),
+            int(round(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))),
+        )
         actual_fps = cap.get(cv2.CAP_PROP_FPS)
         problems = []
         if self.config.width is not None and self.config.width != actual_w:
             problems.append(f"width {self.config.width} requested, {actual_w} delivered")
         if self.config.height is not None and self.config.height != actual_h:
             problems.append(f"height {self.config.height} requested, {actual_h} delivered")
-        if self.config.fps is not None and actual_fps > 0 and not math.isclose(self.config.fps, actual_fps, rel_tol=1e-3):
+        if (
+            self.config.fps is not None
+            and actual_fps > 0
+            and not math.isclose(self.config.fps, actual_fps, rel_tol=1e-3)
+        ):
             problems.append(f"fps {self.config.fps} requested, {actual_fps:g} delivered")
         if problems:
             cap.release()
-            raise ConfigError(f"{self}: {'; '.join(problems)}. Set the camera config to a mode it supports (see `robotlearn find-cameras`).")
+            raise ConfigError(
+                f"{self}: {'; '.join(problems)}. Set the camera config to a mode it supports (see `robotlearn find-cameras`)."
+            )
         self._cap = cap
         self.width, self.height = actual_w, actual_h
         self.fps = self.config.fps or (actual_fps if actual_fps > 0 else None)
@@ -154,7 +175,12 @@ class OpenCVCamera(Camera):
         if (w, h) != (self.width, self.height):
             raise CameraReadError(f"{self}: frame is {w}x{h}, expected {self.width}x{self.height}")
         frame = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if self.config.color_mode == "rgb" else bgr
-        rot = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, -90: cv2.ROTATE_90_COUNTERCLOCKWISE, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+        rot = {
+            90: cv2.ROTATE_90_CLOCKWISE,
+            180: cv2.ROTATE_180,
+            -90: cv2.ROTATE_90_COUNTERCLOCKWISE,
+            270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+        }
         if self.config.rotation:
             frame = cv2.rotate(frame, rot[self.config.rotation])
         return np.ascontiguousarray(frame)
@@ -201,7 +227,10 @@ class OpenCVCamera(Camera):
             self._thread = threading.Thread(target=self._loop, name=f"{self}-reader", daemon=True)
             self._thread.start()
         with self._cond:
-            self._cond.wait_for(lambda: self._latest_seq > self._returned_seq or self._thread_error is not None, timeout=timeout_ms / 1000)
+            self._cond.wait_for(
+                lambda: self._latest_seq > self._returned_seq or self._thread_error is not None,
+                timeout=timeout_ms / 1000,
+            )
             if self._latest_seq > self._returned_seq:
                 self._returned_seq = self._latest_seq
                 return self._latest
@@ -219,4 +248,3 @@ class OpenCVCamera(Camera):
         self._cap.release()
         self._cap = None
         self._latest, self._latest_seq, self._returned_seq, self._thread_error = None, 0, 0, None
-

@@ -3,8 +3,8 @@
 from robotlearn.configs.parser import (
     ConfigError,
     config_from_dict,
-    config_to_flags,
     config_to_dict,
+    config_to_flags,
     field_help,
     flag_table,
     format_help,

@@ -202,7 +202,7 @@ def _choose(tp, data: dict | None, default, where: str):
     if registry is None or not name:
         return type(default) if dataclasses.is_dataclass(default) and not isinstance(default, type) else tp
     if name not in registry:
-        raise ConfigError(str(registry.unknown(name, f"--{where}.type")))
+        raise registry.unknown(name, f"--{where}.type")
     return registry.config_class(name, f"--{where}.type")
 
 
@@ -401,7 +401,7 @@ def config_to_flags(cfg, default=None, prefix: str = "") -> list[str]:
     if default is None or type(default) is not type(cfg):
         default = type(cfg)()
     flags = []
-    for name, f in _fields(type(cfg)).items():
+    for name in _fields(type(cfg)):
         value, base = getattr(cfg, name), getattr(default, name)
         path = f"{prefix}{name}"
         if dataclasses.is_dataclass(value) and not isinstance(value, type):

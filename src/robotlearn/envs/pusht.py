@@ -45,8 +45,8 @@ def _import_gym_pusht():
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # never open a window
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     try:
-        import gymnasium as gym
         import gym_pusht  # noqa: F401  (registers gym_pusht/PushT-v0)
+        import gymnasium as gym
     except ImportError as e:
         raise ImportError(
             f"The PushT simulator needs the 'sim' extra: pip install 'robotlearn[sim]' ({e})"
@@ -143,6 +143,11 @@ class PushTEnv:
         info["coverage"] = float(gym_info["coverage"])
         info["is_success"] = bool(gym_info["is_success"])
         return self._obs(), float(reward), bool(terminated), bool(truncated), info
+
+    @property
+    def action_space(self):
+        """gymnasium Box of target positions (x, y) in [0, 512]."""
+        return self._env.action_space
 
     def render(self) -> np.ndarray:
         """A (render_size, render_size, 3) uint8 frame with the last target marked (for videos)."""

@@ -1,8 +1,9 @@
 """Serial servo buses (Feetech STS, Dynamixel X) with calibration, plus a protocol-level simulator.
 
-    from robotlearn.motors import Motor, MotorNormMode, FeetechMotorsBus
+from robotlearn.motors import Motor, MotorNormMode, FeetechMotorsBus
 """
 
+from robotlearn.motors.bus import MotorsBus
 from robotlearn.motors.calibration import (
     MotorCalibration,
     calibration_from_ranges,
@@ -12,7 +13,6 @@ from robotlearn.motors.calibration import (
 )
 from robotlearn.motors.dynamixel import DynamixelMotorsBus
 from robotlearn.motors.feetech import FeetechMotorsBus
-from robotlearn.motors.bus import MotorsBus
 from robotlearn.motors.motor import (
     CalibrationError,
     Motor,

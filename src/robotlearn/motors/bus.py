@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from robotlearn.errors import DeviceError
 from robotlearn.motors import calibration as calib
@@ -140,7 +140,9 @@ class MotorsBus:
         self._warned: set[tuple[int, int]] = set()
         for name, m in self.motors.items():
             if m.model not in self.control_tables:
-                raise ValueError(f"motor {name!r}: unknown model {m.model!r} for {type(self).__name__}; known: {sorted(self.control_tables)}")
+                raise ValueError(
+                    f"motor {name!r}: unknown model {m.model!r} for {type(self).__name__}; known: {sorted(self.control_tables)}"
+                )
         ids = [m.id for m in self.motors.values()]
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate motor IDs in {ids}: every motor on one bus needs its own ID")
@@ -190,7 +192,9 @@ class MotorsBus:
                 missing.append(f"{name} (id {m.id})")
             elif model != self.model_numbers[m.model]:
                 known = {v: k for k, v in self.model_numbers.items()}
-                wrong.append(f"{name} (id {m.id}) reports model {model} ({known.get(model, 'unknown')}), expected {m.model}")
+                wrong.append(
+                    f"{name} (id {m.id}) reports model {model} ({known.get(model, 'unknown')}), expected {m.model}"
+                )
         if missing:
             raise MotorNotFoundError(
                 f"{self.port}: no answer from motors {', '.join(missing)}. Check that the arm is powered, the "
@@ -198,7 +202,9 @@ class MotorsBus:
                 "motor's ID was set before assembly."
             )
         if wrong:
-            raise MotorNotFoundError(f"{self.port}: unexpected motor models: {'; '.join(wrong)}. Check the motor config of this robot type.")
+            raise MotorNotFoundError(
+                f"{self.port}: unexpected motor models: {'; '.join(wrong)}. Check the motor config of this robot type."
+            )
 
     def disconnect(self, disable_torque: bool = False) -> None:
         """Close the port, optionally turning torque off first (so the arm can be moved by hand)."""
@@ -264,7 +270,10 @@ class MotorsBus:
                     raise MotorCommunicationError(
                         f"{self.port}: the serial port failed ({e}) while accessing {register!r}. Was the USB "
                         "cable unplugged? Reconnect it and connect() again.",
-                        port=self.port, motors=[names.get(i, str(i)) for i in reply_ids], register=register, reason="port error",
+                        port=self.port,
+                        motors=[names.get(i, str(i)) for i in reply_ids],
+                        register=register,
+                        reason="port error",
                     ) from None
             else:
                 bad_id = last.args[0] if last.args else None
@@ -274,7 +283,10 @@ class MotorsBus:
                     f"{self.port}: {reason} reading the reply of motor {motor!r} (id {bad_id}) for register "
                     f"{register!r} after {self.num_retries + 1} attempts. Check the cable and power of that "
                     "motor; frequent errors mean a loose connector or a too long/noisy bus.",
-                    port=self.port, motors=[motor], register=register, reason=reason,
+                    port=self.port,
+                    motors=[motor],
+                    register=register,
+                    reason=reason,
                 ) from None
         for mid, (error, _) in replies.items():
             self._handle_status_error(names.get(mid, str(mid)), mid, error, register)
@@ -284,7 +296,14 @@ class MotorsBus:
         """Protocol-specific meaning of the status error byte; by default warn once per motor/error."""
         if error and (motor_id, error) not in self._warned:
             self._warned.add((motor_id, error))
-            logger.warning("%s: motor %r (id %d) reports error flags 0x%02x (register %s)", self.port, name, motor_id, error, register)
+            logger.warning(
+                "%s: motor %r (id %d) reports error flags 0x%02x (register %s)",
+                self.port,
+                name,
+                motor_id,
+                error,
+                register,
+            )
 
     # ------------------------------------------------------------------ registers and values
     def _register(self, register: str, motor: str) -> tuple[int, int]:
@@ -292,7 +311,9 @@ class MotorsBus:
             raise KeyError(f"unknown motor {motor!r} on {self.port}; motors: {list(self.motors)}")
         table = self.control_tables[self.motors[motor].model]
         if register not in table:
-            raise KeyError(f"register {register!r} does not exist on model {self.motors[motor].model}; see its control table")
+            raise KeyError(
+                f"register {register!r} does not exist on model {self.motors[motor].model}; see its control table"
+            )
         return table[register]
 
     def _encode(self, register: str, value: int, size: int) -> int:
@@ -315,7 +336,9 @@ class MotorsBus:
 
     def _motor_calibration(self, motor: str) -> calib.MotorCalibration:
         if self._calibration is None:
-            raise CalibrationError(f"{self.port}: motor {motor!r} has no calibration, so positions cannot be normalized. Calibrate the arm (`robotlearn calibrate`) or pass normalize=False.")
+            raise CalibrationError(
+                f"{self.port}: motor {motor!r} has no calibration, so positions cannot be normalized. Calibrate the arm (`robotlearn calibrate`) or pass normalize=False."
+            )
         return self._calibration[motor]
 
     def _word(self, register: str, motor: str, value: float, normalize: bool) -> bytes:
@@ -324,9 +347,13 @@ class MotorsBus:
         try:
             word = self._encode(register, raw, size)
         except ValueError as e:
-            raise ValueError(f"{self.port}: value {raw} for register {register!r} of motor {motor!r} cannot be encoded: {e}") from None
+            raise ValueError(
+                f"{self.port}: value {raw} for register {register!r} of motor {motor!r} cannot be encoded: {e}"
+            ) from None
         if not 0 <= word < 1 << (8 * size):
-            raise ValueError(f"{self.port}: value {raw} does not fit register {register!r} ({size} bytes) of motor {motor!r}")
+            raise ValueError(
+                f"{self.port}: value {raw} does not fit register {register!r} ({size} bytes) of motor {motor!r}"
+            )
         return word.to_bytes(size, "little")
 
     # ------------------------------------------------------------------ public register access
@@ -356,7 +383,9 @@ class MotorsBus:
         params = self.codec.addr(addr) + self._word(register, motor, value, normalize)
         self._transaction(self.codec.instruction(mid, WRITE, params), [mid], register)
 
-    def sync_read(self, register: str, motors: list[str] | str | None = None, *, normalize: bool = True) -> dict[str, float | int]:
+    def sync_read(
+        self, register: str, motors: list[str] | str | None = None, *, normalize: bool = True
+    ) -> dict[str, float | int]:
         """One register of several motors (default: all) in one exchange -> {name: value}."""
         names = self._names(motors)
         addr, size = self._register(register, names[0])
@@ -364,10 +393,14 @@ class MotorsBus:
             if self._register(register, n) != (addr, size):
                 raise ValueError(f"register {register!r} is at different addresses on {names}; read them one by one")
         ids = [self.motors[n].id for n in names]
-        packet = self.codec.instruction(self.codec.BROADCAST_ID, SYNC_READ, self.codec.addr_len(addr, size) + bytes(ids))
+        packet = self.codec.instruction(
+            self.codec.BROADCAST_ID, SYNC_READ, self.codec.addr_len(addr, size) + bytes(ids)
+        )
         replies = self._transaction(packet, ids, register)
         return {
-            n: self._from_raw(register, n, self._decode(register, int.from_bytes(replies[i][1][:size], "little"), size), normalize)
+            n: self._from_raw(
+                register, n, self._decode(register, int.from_bytes(replies[i][1][:size], "little"), size), normalize
+            )
             for n, i in zip(names, ids)
         }
 
@@ -382,12 +415,17 @@ class MotorsBus:
         self._require_connected()
         with self._lock:
             try:
-                self._serial.write(self.codec.instruction(self.codec.BROADCAST_ID, SYNC_WRITE, self.codec.addr_len(addr, size) + body))
+                self._serial.write(
+                    self.codec.instruction(self.codec.BROADCAST_ID, SYNC_WRITE, self.codec.addr_len(addr, size) + body)
+                )
                 self._serial.flush()
             except _PORT_ERRORS as e:
                 raise MotorCommunicationError(
                     f"{self.port}: the serial port failed ({e}) while writing {register!r}. Was the USB cable unplugged?",
-                    port=self.port, motors=names, register=register, reason="port error",
+                    port=self.port,
+                    motors=names,
+                    register=register,
+                    reason="port error",
                 ) from None
 
     def _names(self, motors: list[str] | str | None) -> list[str]:
@@ -470,7 +508,8 @@ class MotorsBus:
         """True if the offsets/limits in the motors equal `calibration` (drive mode is software-only)."""
         stored = self.read_calibration()
         return all(
-            (stored[n].homing_offset, stored[n].range_min, stored[n].range_max) == (c.homing_offset, c.range_min, c.range_max)
+            (stored[n].homing_offset, stored[n].range_min, stored[n].range_max)
+            == (c.homing_offset, c.range_min, c.range_max)
             for n, c in calibration.items()
         )
 

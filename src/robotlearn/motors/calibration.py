@@ -78,9 +78,13 @@ def load_calibration(path: str | Path) -> dict[str, MotorCalibration]:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise CalibrationError(f"{path}: calibration file not found. Write it with `robotlearn calibrate` (see docs/hardware.md).") from None
+        raise CalibrationError(
+            f"{path}: calibration file not found. Write it with `robotlearn calibrate` (see docs/hardware.md)."
+        ) from None
     except json.JSONDecodeError as e:
-        raise CalibrationError(f"{path}: not valid JSON ({e}). Delete it and run `robotlearn calibrate` again.") from None
+        raise CalibrationError(
+            f"{path}: not valid JSON ({e}). Delete it and run `robotlearn calibrate` again."
+        ) from None
     if not isinstance(data, dict):
         raise CalibrationError(f"{path}: expected a JSON object {{motor_name: {{...}}}}, got {type(data).__name__}")
     out = {}
@@ -97,12 +101,18 @@ def check_calibration(calibration: dict[str, MotorCalibration], motors: dict, so
     missing = sorted(set(motors) - set(calibration))
     extra = sorted(set(calibration) - set(motors))
     if missing or extra:
-        raise CalibrationError(f"{source}: calibration motors do not match the bus (missing {missing}, unexpected {extra}). Recalibrate.")
+        raise CalibrationError(
+            f"{source}: calibration motors do not match the bus (missing {missing}, unexpected {extra}). Recalibrate."
+        )
     for name, cal in calibration.items():
         if cal.id != motors[name].id:
-            raise CalibrationError(f"{source}: motor {name!r} has id {cal.id} in the calibration but {motors[name].id} on the bus. Recalibrate.")
+            raise CalibrationError(
+                f"{source}: motor {name!r} has id {cal.id} in the calibration but {motors[name].id} on the bus. Recalibrate."
+            )
         if cal.range_max <= cal.range_min:
-            raise CalibrationError(f"{source}: motor {name!r} has range_min {cal.range_min} >= range_max {cal.range_max}. Recalibrate and move the joint through its whole range.")
+            raise CalibrationError(
+                f"{source}: motor {name!r} has range_min {cal.range_min} >= range_max {cal.range_max}. Recalibrate and move the joint through its whole range."
+            )
 
 
 def normalize(raw: float, cal: MotorCalibration, mode: MotorNormMode, resolution: int) -> float:
@@ -169,9 +179,13 @@ def calibration_from_ranges(
     ranged = [m for m in motors if m not in full_turn_motors]
     still = [m for m in ranged if mins[m] == maxes[m]]
     if still:
-        raise CalibrationError(f"{source}: joints {still} did not move while recording. Move every joint through its full range, then calibrate again.")
+        raise CalibrationError(
+            f"{source}: joints {still} did not move while recording. Move every joint through its full range, then calibrate again."
+        )
     calibration = {}
     for name, motor in motors.items():
         lo, hi = (0, resolution - 1) if name in full_turn_motors else (mins[name], maxes[name])
-        calibration[name] = MotorCalibration(id=motor.id, drive_mode=0, homing_offset=offsets[name], range_min=lo, range_max=hi)
+        calibration[name] = MotorCalibration(
+            id=motor.id, drive_mode=0, homing_offset=offsets[name], range_min=lo, range_max=hi
+        )
     return calibration

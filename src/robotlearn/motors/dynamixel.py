@@ -76,17 +76,35 @@ X_SERIES_CONTROL_TABLE: dict[str, tuple[int, int]] = {
     "Present_Temperature": (146, 1),
 }
 # XL330 has current control; XL430 reports load at the same address instead.
-XL330_CONTROL_TABLE = {**X_SERIES_CONTROL_TABLE, "Current_Limit": (38, 2), "Goal_Current": (102, 2), "Present_Current": (126, 2)}
+XL330_CONTROL_TABLE = {
+    **X_SERIES_CONTROL_TABLE,
+    "Current_Limit": (38, 2),
+    "Goal_Current": (102, 2),
+    "Present_Current": (126, 2),
+}
 XL430_CONTROL_TABLE = {**X_SERIES_CONTROL_TABLE, "Present_Load": (126, 2)}
 
 MODEL_NUMBERS = {"xl330-m077": 1190, "xl330-m288": 1200, "xl430-w250": 1060, "xm430-w350": 1020}
-CONTROL_TABLES = {"xl330-m077": XL330_CONTROL_TABLE, "xl330-m288": XL330_CONTROL_TABLE, "xl430-w250": XL430_CONTROL_TABLE, "xm430-w350": XL330_CONTROL_TABLE}
+CONTROL_TABLES = {
+    "xl330-m077": XL330_CONTROL_TABLE,
+    "xl330-m288": XL330_CONTROL_TABLE,
+    "xl430-w250": XL430_CONTROL_TABLE,
+    "xm430-w350": XL330_CONTROL_TABLE,
+}
 SIGNED_REGISTERS = {
     "Homing_Offset", "Goal_PWM", "Goal_Current", "Goal_Velocity", "Goal_Position",
     "Present_PWM", "Present_Current", "Present_Load", "Present_Velocity", "Present_Position",
     "Velocity_Trajectory", "Position_Trajectory",
 }  # fmt: skip
-STATUS_ERRORS = {1: "result fail", 2: "instruction error", 3: "CRC error", 4: "data range error", 5: "data length error", 6: "data limit error", 7: "access error (EEPROM write with torque on?)"}
+STATUS_ERRORS = {
+    1: "result fail",
+    2: "instruction error",
+    3: "CRC error",
+    4: "data range error",
+    5: "data length error",
+    6: "data limit error",
+    7: "access error (EEPROM write with torque on?)",
+}
 OPERATING_MODES = {"current": 0, "velocity": 1, "position": 3, "extended_position": 4, "current_position": 5, "pwm": 16}
 
 
@@ -204,7 +222,12 @@ class DynamixelMotorsBus(MotorsBus):
             raise MotorStatusError(f"{self.port}: motor {name!r} (id {motor_id}) refused {register!r}: {what}")
         if error & 0x80 and (motor_id, error) not in self._warned:
             self._warned.add((motor_id, error))
-            logger.warning("%s: motor %r (id %d) raised a hardware alert; read Hardware_Error_Status and power-cycle it", self.port, name, motor_id)
+            logger.warning(
+                "%s: motor %r (id %d) raised a hardware alert; read Hardware_Error_Status and power-cycle it",
+                self.port,
+                name,
+                motor_id,
+            )
 
     def _homing_offset(self, present_without_offset: int) -> int:
         # Present = actual + offset; make the current pose read 2047.

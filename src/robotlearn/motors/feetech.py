@@ -73,7 +73,13 @@ STS_CONTROL_TABLE: dict[str, tuple[int, int]] = {
     "Maximum_Acceleration": (85, 2),
 }
 
-SIGN_BITS = {"Homing_Offset": 11, "Goal_Position": 15, "Present_Position": 15, "Goal_Velocity": 15, "Present_Velocity": 15}
+SIGN_BITS = {
+    "Homing_Offset": 11,
+    "Goal_Position": 15,
+    "Present_Position": 15,
+    "Goal_Velocity": 15,
+    "Present_Velocity": 15,
+}
 MODEL_NUMBERS = {"sts3215": 777, "sts3250": 2825}
 ERROR_FLAGS = {0: "input voltage", 1: "angle sensor", 2: "overheat", 3: "overcurrent", 5: "overload"}
 
@@ -141,14 +147,23 @@ class FeetechMotorsBus(MotorsBus):
 
     def _model_from_ping(self, motor_id: int, data: bytes) -> int:
         addr, size = STS_CONTROL_TABLE["Model_Number"]
-        replies = self._transaction(self.codec.instruction(motor_id, 0x02, self.codec.addr_len(addr, size)), [motor_id], "Model_Number")
+        replies = self._transaction(
+            self.codec.instruction(motor_id, 0x02, self.codec.addr_len(addr, size)), [motor_id], "Model_Number"
+        )
         return int.from_bytes(replies[motor_id][1][:size], "little")
 
     def _handle_status_error(self, name: str, motor_id: int, error: int, register: str) -> None:
         if error and (motor_id, error) not in self._warned:
             flags = [label for bit, label in ERROR_FLAGS.items() if error >> bit & 1]
             self._warned.add((motor_id, error))
-            logger.warning("%s: motor %r (id %d) reports %s (status 0x%02x)", self.port, name, motor_id, ", ".join(flags) or "an error", error)
+            logger.warning(
+                "%s: motor %r (id %d) reports %s (status 0x%02x)",
+                self.port,
+                name,
+                motor_id,
+                ", ".join(flags) or "an error",
+                error,
+            )
 
     def enable_torque(self, motors=None) -> None:
         # Lock=1 also protects the EEPROM from accidental writes while the arm runs.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from robotlearn.errors import CalibrationError, DeviceError, DeviceNotConnectedError
 
 
-class MotorNormMode(str, enum.Enum):
+class MotorNormMode(str, enum.Enum):  # noqa: UP042  (str() of a member keeps the Enum form)
     """How a position register is presented above the bus.
 
     DEGREES: 0 at the middle of the calibrated range, 360 per turn (4095 ticks).

@@ -20,5 +20,7 @@ def find_removed_port(before: list[str], after: list[str]) -> str:
     if len(removed) == 1:
         return removed[0]
     if not removed:
-        raise DeviceError("no serial port disappeared. Unplug the arm's USB cable from the computer (not only its power), then try again.")
+        raise DeviceError(
+            "no serial port disappeared. Unplug the arm's USB cable from the computer (not only its power), then try again."
+        )
     raise DeviceError(f"several ports disappeared ({', '.join(removed)}); unplug only one arm and try again.")

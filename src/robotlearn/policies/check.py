@@ -34,8 +34,11 @@ def random_batch(policy: Policy, batch_size: int, fps: int, generator: torch.Gen
 
 def random_observation(policy: Policy, batch_size: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
     """One step of observations as `select_action` gets them: (B, *shape) per input feature."""
-    return {key: torch.rand([batch_size] + list(ft["shape"]), generator=generator)
-            for key, ft in policy.config.features.items() if key != ACTION_KEY}
+    return {
+        key: torch.rand([batch_size] + list(ft["shape"]), generator=generator)
+        for key, ft in policy.config.features.items()
+        if key != ACTION_KEY
+    }
 
 
 def check_policy(policy: Policy, batch_size: int = 2, fps: int = 10, n_select: int = 2, seed: int = 0) -> None:
@@ -52,21 +55,33 @@ def check_policy(policy: Policy, batch_size: int = 2, fps: int = 10, n_select: i
         checks.done()
     check_registration(checks, policy, POLICIES, "robotlearn.policies.POLICIES")
     features = policy.config.features
-    if not checks.expect(isinstance(features, dict) and ACTION_KEY in features,
-                         f"config.features has no {ACTION_KEY!r} (build the policy with make_policy(dataset.meta))"):
+    if not checks.expect(
+        isinstance(features, dict) and ACTION_KEY in features,
+        f"config.features has no {ACTION_KEY!r} (build the policy with make_policy(dataset.meta))",
+    ):
         checks.done()
     for key, ft in features.items():
-        if not checks.expect(isinstance(ft, dict) and "type" in ft and "shape" in ft, f"config.features[{key!r}] is {ft!r}; expected {{'type', 'shape'}}"):
+        if not checks.expect(
+            isinstance(ft, dict) and "type" in ft and "shape" in ft,
+            f"config.features[{key!r}] is {ft!r}; expected {{'type', 'shape'}}",
+        ):
             continue
         if ft["type"] == VISUAL:
-            checks.expect(len(ft["shape"]) == 3, f"config.features[{key!r}] is VISUAL with shape {ft['shape']}; expected (C, H, W)")
+            checks.expect(
+                len(ft["shape"]) == 3,
+                f"config.features[{key!r}] is VISUAL with shape {ft['shape']}; expected (C, H, W)",
+            )
     checks.expect(any(k != ACTION_KEY for k in features), "config.features has no input feature")
     ok, windows = checks.call(f"delta_timestamps({fps})", lambda: policy.delta_timestamps(fps))
-    if ok and checks.expect(isinstance(windows, dict), f"delta_timestamps() returned {type(windows).__name__}, expected a dict"):
+    if ok and checks.expect(
+        isinstance(windows, dict), f"delta_timestamps() returned {type(windows).__name__}, expected a dict"
+    ):
         for key, offsets in windows.items():
             checks.expect(key in features, f"delta_timestamps() names {key!r}, which is not in config.features")
-            checks.expect(isinstance(offsets, (list, tuple)) and all(isinstance(t, (int, float)) for t in offsets),
-                          f"delta_timestamps()[{key!r}] is {offsets!r}; expected a list of seconds")
+            checks.expect(
+                isinstance(offsets, (list, tuple)) and all(isinstance(t, (int, float)) for t in offsets),
+                f"delta_timestamps()[{key!r}] is {offsets!r}; expected a list of seconds",
+            )
     generator = torch.Generator().manual_seed(seed)
     was_training = policy.training
     action_dim = int(features[ACTION_KEY]["shape"][0])
@@ -81,10 +96,14 @@ def check_policy(policy: Policy, batch_size: int = 2, fps: int = 10, n_select: i
         checks.call("reset()", policy.reset)
         for i in range(n_select):
             observation = random_observation(policy, batch_size, generator)
-            ok, action = checks.call(f"select_action() call {i + 1}", lambda: policy.select_action(observation))
-            if ok and checks.expect(isinstance(action, torch.Tensor), f"select_action() returned {type(action).__name__}, expected a tensor"):
-                checks.expect(tuple(action.shape) == (batch_size, action_dim),
-                              f"select_action() returned shape {tuple(action.shape)}; expected (batch_size, action_dim) = {(batch_size, action_dim)}")
+            ok, action = checks.call(f"select_action() call {i + 1}", lambda obs=observation: policy.select_action(obs))
+            if ok and checks.expect(
+                isinstance(action, torch.Tensor), f"select_action() returned {type(action).__name__}, expected a tensor"
+            ):
+                checks.expect(
+                    tuple(action.shape) == (batch_size, action_dim),
+                    f"select_action() returned shape {tuple(action.shape)}; expected (batch_size, action_dim) = {(batch_size, action_dim)}",
+                )
                 checks.expect(bool(torch.isfinite(action).all()), "select_action() returned non-finite values")
         checks.call("reset()", policy.reset)
     finally:
@@ -96,14 +115,20 @@ def _check_forward(checks: Checklist, policy: Policy, batch: dict[str, torch.Ten
     ok, out = checks.call("forward(batch)", lambda: policy(batch))
     if not ok:
         return
-    if not checks.expect(isinstance(out, tuple) and len(out) == 2, f"forward() returned {type(out).__name__}; expected (loss, info)"):
+    if not checks.expect(
+        isinstance(out, tuple) and len(out) == 2, f"forward() returned {type(out).__name__}; expected (loss, info)"
+    ):
         return
     loss, info = out
     checks.expect(isinstance(info, dict), f"forward()'s info is {type(info).__name__}, expected a dict")
-    if not checks.expect(isinstance(loss, torch.Tensor) and loss.dim() == 0, f"forward()'s loss is {loss!r}; expected a scalar tensor"):
+    if not checks.expect(
+        isinstance(loss, torch.Tensor) and loss.dim() == 0, f"forward()'s loss is {loss!r}; expected a scalar tensor"
+    ):
         return
     checks.expect(bool(torch.isfinite(loss)), f"forward()'s loss is {loss.item()}, not finite")
     if checks.expect(loss.requires_grad, "forward()'s loss does not require grad: it cannot train the policy"):
         checks.call("loss.backward()", loss.backward)
-        checks.expect(any(p.grad is not None for p in policy.parameters()), "loss.backward() gave no parameter a gradient")
+        checks.expect(
+            any(p.grad is not None for p in policy.parameters()), "loss.backward() gave no parameter a gradient"
+        )
         policy.zero_grad(set_to_none=True)

@@ -4,6 +4,7 @@ A policy is an `nn.Module` with five entry points:
 
     loss, info = policy(batch)            # training: batch from a LeRobotDataset DataLoader
     action = policy.select_action(obs)    # inference: obs dict of (B, ...) tensors -> (B, action_dim)
+    chunk = policy.predict_action_chunk(obs)   # the whole planned chunk (B, n, action_dim), no queue
     policy.reset()                        # call at the start of each episode (clears queues/history)
     policy.delta_timestamps(fps)          # which time windows (seconds) the dataset must return
     policy.save_pretrained(dir); Policy.from_pretrained(dir)   # config.json + model.safetensors
@@ -137,8 +138,8 @@ def features_from_dataset(dataset_features: dict, input_features: list[str] | No
 class Policy(nn.Module):
     """Base class: holds the config and the normalizer; subclasses implement the model.
 
-    Subclasses set `config_class` and `name`, and implement `forward`, `select_action`, `reset`,
-    `delta_timestamps`.
+    Subclasses set `config_class` and `name`, and implement `forward`, `select_action`,
+    `predict_action_chunk`, `reset`, `delta_timestamps`.
     """
 
     config_class: type = PolicyConfig
@@ -161,6 +162,15 @@ class Policy(nn.Module):
 
     @torch.no_grad()
     def select_action(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def predict_action_chunk(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
+        """One observation {key: (B, ...)} -> the chunk of actions planned from it, (B, n, action_dim),
+        unnormalized; action 0 is for the observation's own time step, action i for i steps later.
+
+        `select_action` executes the first `n_action_steps` of exactly this chunk. Unlike it, this
+        keeps no action queue, so a caller (the policy server) decides how many actions to execute."""
         raise NotImplementedError
 
     def reset(self) -> None:

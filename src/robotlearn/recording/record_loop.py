@@ -34,13 +34,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from robotlearn.utils.device import module_device
 from robotlearn.recording.features import CAPTURE_TIME_KEY, build_dataset_frame, hw_to_dataset_features
 from robotlearn.robots.sim_robot import SimRobot
+from robotlearn.utils.device import module_device
 
 log = logging.getLogger("robotlearn.recording")
 

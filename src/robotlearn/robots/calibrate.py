@@ -19,9 +19,9 @@ non-interactive steps; this wizard asks the person at each step and says what ha
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 from robotlearn.errors import ConfigError
 from robotlearn.robots.servo_device import ServoBusDevice
@@ -34,8 +34,9 @@ def _ranges_table(mins: dict[str, int], maxes: dict[str, int]) -> str:
     return "\n".join(rows)
 
 
-def calibrate_device(device, ask: Callable[[str], str] = input, say: Callable[[str], None] = print,
-                     poll_s: float = 0.02) -> Path:
+def calibrate_device(
+    device, ask: Callable[[str], str] = input, say: Callable[[str], None] = print, poll_s: float = 0.02
+) -> Path:
     """Calibrate `device` interactively and save its calibration file; returns the file's path.
 
     Args:
@@ -50,7 +51,9 @@ def calibrate_device(device, ask: Callable[[str], str] = input, say: Callable[[s
         (PortNotFoundError, MotorNotFoundError, ...) if the arm cannot be reached.
     """
     if not isinstance(device, ServoBusDevice):
-        raise ConfigError(f"{getattr(device, 'name', type(device).__name__)} needs no calibration: only servo arms are calibrated")
+        raise ConfigError(
+            f"{getattr(device, 'name', type(device).__name__)} needs no calibration: only servo arms are calibrated"
+        )
     opened_here = not device.is_connected
     if opened_here:
         device.connect(calibrate=False)
@@ -64,7 +67,9 @@ def calibrate_device(device, ask: Callable[[str], str] = input, say: Callable[[s
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="calibration-ranges") as pool:
             recording = pool.submit(device.record_ranges, stop.is_set, poll_s)
             try:
-                ask(f"Now move each joint{free} through its entire range of motion. Recording positions; press ENTER to stop...")
+                ask(
+                    f"Now move each joint{free} through its entire range of motion. Recording positions; press ENTER to stop..."
+                )
             finally:
                 stop.set()
             mins, maxes = recording.result()

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from robotlearn.errors import DeviceNotConnectedError
+from robotlearn.robots import ROBOTS
 from robotlearn.robots.robot import Robot
 from robotlearn.robots.sim_robot import SimRobot
-from robotlearn.robots import ROBOTS
 from robotlearn.utils.checks import Checklist, check_features, check_registration, check_values
 
 
@@ -39,24 +39,33 @@ def _check_sim_hooks(checks: Checklist, robot: SimRobot) -> None:
     if not ok or not checks.expect(isinstance(extra_features, dict), "extra_dataset_features is not a dict"):
         return
     for key, spec in extra_features.items():
-        checks.expect(isinstance(spec, dict) and {"dtype", "shape"} <= set(spec),
-                      f"extra_dataset_features[{key!r}] is {spec!r}; expected a dataset feature {{'dtype', 'shape', 'names'}}")
+        checks.expect(
+            isinstance(spec, dict) and {"dtype", "shape"} <= set(spec),
+            f"extra_dataset_features[{key!r}] is {spec!r}; expected a dataset feature {{'dtype', 'shape', 'names'}}",
+        )
     ok, extra = checks.call("get_extra_observation()", robot.get_extra_observation)
     if not ok or not checks.expect(isinstance(extra, dict), "get_extra_observation() did not return a dict"):
         return
-    checks.expect(set(extra) == set(extra_features),
-                  f"get_extra_observation() keys {sorted(extra)} differ from extra_dataset_features {sorted(extra_features)}")
+    checks.expect(
+        set(extra) == set(extra_features),
+        f"get_extra_observation() keys {sorted(extra)} differ from extra_dataset_features {sorted(extra_features)}",
+    )
     for key, spec in extra_features.items():
         if key in extra and isinstance(spec, dict) and "shape" in spec:
             shape = tuple(getattr(extra[key], "shape", ()))
-            checks.expect(shape == tuple(spec["shape"]), f"get_extra_observation()[{key!r}] has shape {shape}; the feature says {tuple(spec['shape'])}")
+            checks.expect(
+                shape == tuple(spec["shape"]),
+                f"get_extra_observation()[{key!r}] has shape {shape}; the feature says {tuple(spec['shape'])}",
+            )
     if robot.can_reset_to_state and "observation.environment_state" in extra:
         state = extra["observation.environment_state"]
         if checks.call("reset_to_state(the current environment state)", lambda: robot.reset_to_state(state))[0]:
             ok, again = checks.call("get_extra_observation() after reset_to_state", robot.get_extra_observation)
             if ok:
-                checks.expect(np.array_equal(np.asarray(again["observation.environment_state"]), np.asarray(state)),
-                              "reset_to_state(state) then get_extra_observation() does not give back the same state")
+                checks.expect(
+                    np.array_equal(np.asarray(again["observation.environment_state"]), np.asarray(state)),
+                    "reset_to_state(state) then get_extra_observation() does not give back the same state",
+                )
 
 
 def check_robot(robot: Robot, n_steps: int = 2) -> None:
@@ -93,8 +102,10 @@ def check_robot(robot: Robot, n_steps: int = 2) -> None:
                 check_values(checks, obs, observation_features, "get_observation()")
             if not act_ok:
                 break
-            ok, sent = checks.call("send_action(an action with every action_features key)",
-                                   lambda: robot.send_action(safe_action(action_features, obs if ok else None)))
+            action = safe_action(action_features, obs if ok else None)
+            ok, sent = checks.call(
+                "send_action(an action with every action_features key)", lambda a=action: robot.send_action(a)
+            )
             if ok:
                 check_values(checks, sent, action_features, "send_action()'s return value")
         checks.call("disconnect()", robot.disconnect)

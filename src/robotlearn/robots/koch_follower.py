@@ -1,7 +1,7 @@
 """Koch v1.1 follower arm (`--robot.type=koch_follower`): Dynamixel XL430 + XL330 servos, Protocol 2.0.
 
-    from robotlearn.robots.koch_follower import KochFollower, KochFollowerConfig
-    robot = KochFollower(KochFollowerConfig(port="/dev/ttyACM0", id="my_koch"))
+from robotlearn.robots.koch_follower import KochFollower, KochFollowerConfig
+robot = KochFollower(KochFollowerConfig(port="/dev/ttyACM0", id="my_koch"))
 """
 
 from __future__ import annotations

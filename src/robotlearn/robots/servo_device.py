@@ -19,8 +19,9 @@ Subclasses set `bus_class`, `motor_specs`, `full_turn_motors`, `calibration_kind
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from robotlearn.errors import CalibrationError, ConfigError, DeviceNotConnectedError
 from robotlearn.motors import (
@@ -39,7 +40,9 @@ logger = logging.getLogger(__name__)
 def joint_motors(specs: dict[str, tuple[int, str]], use_degrees: bool) -> dict[str, Motor]:
     """name -> (id, model) into Motors; the gripper is 0..100, other joints -100..100 or degrees."""
     body = MotorNormMode.DEGREES if use_degrees else MotorNormMode.RANGE_M100_100
-    return {n: Motor(i, model, MotorNormMode.RANGE_0_100 if n == "gripper" else body) for n, (i, model) in specs.items()}
+    return {
+        n: Motor(i, model, MotorNormMode.RANGE_0_100 if n == "gripper" else body) for n, (i, model) in specs.items()
+    }
 
 
 class ServoBusDevice:
@@ -87,7 +90,9 @@ class ServoBusDevice:
         MotorNotFoundError) if it cannot be reached, then CalibrationError if the file is missing.
         """
         if not self.config.port:
-            raise ConfigError(f"{self.name}: no port given. Set --{self.flag_prefix}.port (run `robotlearn find-port` to find it).")
+            raise ConfigError(
+                f"{self.name}: no port given. Set --{self.flag_prefix}.port (run `robotlearn find-port` to find it)."
+            )
         self.bus.connect()  # first: a wrong port or a missing motor is the first thing to fix
         try:
             if self.bus.calibration is None:
@@ -96,9 +101,11 @@ class ServoBusDevice:
                         f"{self.name} {self.config.id or 'default'!r}: no calibration file at {self.calibration_fpath}. "
                         f"Calibrate this arm first: {self.calibrate_command}"
                     )
-                logger.warning("%s: connected without calibration (%s missing)", self, self.calibration_fpath)
+                logger.info("%s: connected without calibration (%s missing)", self, self.calibration_fpath)
             elif not self.bus.motors_match_calibration(self.bus.calibration):
-                logger.info("%s: motors differ from %s; writing the file's calibration to them", self, self.calibration_fpath)
+                logger.info(
+                    "%s: motors differ from %s; writing the file's calibration to them", self, self.calibration_fpath
+                )
                 self.bus.disable_torque()
                 self.bus.write_calibration(self.bus.calibration)
         except BaseException:
@@ -108,7 +115,9 @@ class ServoBusDevice:
     @property
     def is_calibrated(self) -> bool:
         """True if a calibration is loaded and (when connected) the motors hold it."""
-        return self.bus.calibration is not None and (not self.bus.is_connected or self.bus.motors_match_calibration(self.bus.calibration))
+        return self.bus.calibration is not None and (
+            not self.bus.is_connected or self.bus.motors_match_calibration(self.bus.calibration)
+        )
 
     def configure(self) -> None:
         """Motor settings applied at every connect (operating mode, PID, torque). Subclasses override."""
@@ -139,11 +148,20 @@ class ServoBusDevice:
         `ranged_motors`, polled every `poll_s` seconds until `done()`."""
         return self.bus.record_ranges_of_motion(self.ranged_motors, done=done, poll_s=poll_s)
 
-    def finish_calibration(self, offsets: dict[str, int], mins: dict[str, int], maxes: dict[str, int]) -> dict[str, Any]:
+    def finish_calibration(
+        self, offsets: dict[str, int], mins: dict[str, int], maxes: dict[str, int]
+    ) -> dict[str, Any]:
         """Step 4: build the calibration, write it to the motors and to `calibration_fpath`, and
         configure the motors for use again. CalibrationError if a joint never moved."""
-        calibration = calibration_from_ranges(self.bus.motors, offsets, mins, maxes, self.full_turn_motors,
-                                              self.bus.resolution, source=f"{self.name} on {self.bus.port}")
+        calibration = calibration_from_ranges(
+            self.bus.motors,
+            offsets,
+            mins,
+            maxes,
+            self.full_turn_motors,
+            self.bus.resolution,
+            source=f"{self.name} on {self.bus.port}",
+        )
         self.bus.write_calibration(calibration)
         save_calibration(self.calibration_fpath, calibration)
         self.configure()

@@ -56,7 +56,9 @@ class SimArm(SimRobot):
     def __init__(self, config: SimArmConfig | None = None):
         super().__init__(config or SimArmConfig())
         if len(self.config.link_lengths) != len(self.config.joints):
-            raise ConfigError(f"SimArmConfig: {len(self.config.joints)} joints but {len(self.config.link_lengths)} link_lengths")
+            raise ConfigError(
+                f"SimArmConfig: {len(self.config.joints)} joints but {len(self.config.link_lengths)} link_lengths"
+            )
         from robotlearn.cameras import make_cameras_from_configs
 
         self.cameras = make_cameras_from_configs(self.config.cameras)
@@ -151,5 +153,3 @@ class SimArm(SimRobot):
         for cam in self.cameras.values():
             cam.disconnect()
         self.q = None
-
-

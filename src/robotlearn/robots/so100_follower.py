@@ -1,7 +1,7 @@
 """SO-100 follower arm (`--robot.type=so100_follower`); implementation in `so_follower.py`.
 
-    from robotlearn.robots.so100_follower import SO100Follower, SO100FollowerConfig
-    robot = SO100Follower(SO100FollowerConfig(port="/dev/ttyACM0", id="my_arm", cameras={...}))
+from robotlearn.robots.so100_follower import SO100Follower, SO100FollowerConfig
+robot = SO100Follower(SO100FollowerConfig(port="/dev/ttyACM0", id="my_arm", cameras={...}))
 """
 
 from dataclasses import dataclass

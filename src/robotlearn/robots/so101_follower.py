@@ -1,7 +1,7 @@
 """SO-101 follower arm (`--robot.type=so101_follower`); implementation in `so_follower.py`.
 
-    from robotlearn.robots.so101_follower import SO101Follower, SO101FollowerConfig
-    robot = SO101Follower(SO101FollowerConfig(port="/dev/ttyACM0", id="my_arm", cameras={...}))
+from robotlearn.robots.so101_follower import SO101Follower, SO101FollowerConfig
+robot = SO101Follower(SO101FollowerConfig(port="/dev/ttyACM0", id="my_arm", cameras={...}))
 """
 
 from dataclasses import dataclass

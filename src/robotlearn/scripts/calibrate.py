@@ -37,8 +37,10 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parse_config(CalibrateConfig, argv, prog="robotlearn calibrate", description=__doc__)
     if args.robot is None and args.teleop is None:
-        raise ConfigError("give the arm to calibrate: --robot.type=NAME --robot.port=PORT --robot.id=ID "
-                          "(or --teleop.type=... for a leader arm); e.g. --robot.type=so100_follower")
+        raise ConfigError(
+            "give the arm to calibrate: --robot.type=NAME --robot.port=PORT --robot.id=ID "
+            "(or --teleop.type=... for a leader arm); e.g. --robot.type=so100_follower"
+        )
     if args.robot is not None:
         calibrate_device(make_robot_from_config(args.robot))
     if args.teleop is not None:

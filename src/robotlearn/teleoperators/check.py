@@ -11,8 +11,8 @@ connected robot before the check.
 from __future__ import annotations
 
 from robotlearn.errors import DeviceNotConnectedError
-from robotlearn.teleoperators.teleoperator import Teleoperator
 from robotlearn.teleoperators import TELEOPERATORS
+from robotlearn.teleoperators.teleoperator import Teleoperator
 from robotlearn.utils.checks import Checklist, check_features, check_registration, check_values
 
 
@@ -26,7 +26,9 @@ def check_teleoperator(teleop: Teleoperator, n_steps: int = 2) -> None:
     DeviceAlreadyConnectedError; `get_action()` matches `action_features` (keys, finite
     scalars); `reset()` and `send_feedback({})` work; after `disconnect()` it reads as not connected.
     """
-    checks = Checklist(f"teleoperator {getattr(getattr(teleop, 'config', None), 'type', '?')!r} ({type(teleop).__name__})")
+    checks = Checklist(
+        f"teleoperator {getattr(getattr(teleop, 'config', None), 'type', '?')!r} ({type(teleop).__name__})"
+    )
     if not checks.expect(isinstance(teleop, Teleoperator), "is not a robotlearn.teleoperators.Teleoperator subclass"):
         checks.done()
     check_registration(checks, teleop, TELEOPERATORS, "robotlearn.teleoperators.TELEOPERATORS")

@@ -90,8 +90,9 @@ class KeyboardTeleop(Teleoperator):
     def press(self, key: str) -> None:
         if key in DIRECTIONS:
             with self._lock:
-                self.target = np.clip(self.target + np.array(DIRECTIONS[key]) * self.config.step,
-                                      self.config.low, self.config.high)
+                self.target = np.clip(
+                    self.target + np.array(DIRECTIONS[key]) * self.config.step, self.config.low, self.config.high
+                )
 
     def get_action(self) -> dict[str, Any]:
         if not self._connected:

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from robotlearn.motors.dynamixel import DynamixelMotorsBus
 from robotlearn.teleoperators.motor_arm_leader import MotorArmLeader, MotorArmLeaderConfig
 
-KOCH_LEADER_MOTORS = {name: (i, "xl330-m077") for i, name in enumerate(["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"], start=1)}
+KOCH_LEADER_MOTORS = {
+    name: (i, "xl330-m077")
+    for i, name in enumerate(
+        ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"], start=1
+    )
+}
 
 
 @dataclass

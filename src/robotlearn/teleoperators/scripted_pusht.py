@@ -20,8 +20,6 @@ from robotlearn.envs.pusht_expert import PushTExpert, PushTExpertConfig
 from robotlearn.errors import ConfigError, DeviceAlreadyConnectedError, DeviceNotConnectedError
 from robotlearn.teleoperators.teleoperator import Teleoperator, TeleoperatorConfig
 
-__all__ = ["PushTExpert", "ScriptedPushT", "ScriptedPushTConfig"]  # PushTExpert: re-exported from its older home
-
 
 @dataclass
 class ScriptedPushTConfig(PushTExpertConfig, TeleoperatorConfig):

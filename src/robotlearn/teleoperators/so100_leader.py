@@ -1,7 +1,7 @@
 """SO-100 leader arm (`--teleop.type=so100_leader`); implementation in `so_leader.py`.
 
-    from robotlearn.teleoperators.so100_leader import SO100Leader, SO100LeaderConfig
-    teleop = SO100Leader(SO100LeaderConfig(port="/dev/ttyACM1", id="my_leader"))
+from robotlearn.teleoperators.so100_leader import SO100Leader, SO100LeaderConfig
+teleop = SO100Leader(SO100LeaderConfig(port="/dev/ttyACM1", id="my_leader"))
 """
 
 from dataclasses import dataclass

@@ -1,7 +1,7 @@
 """SO-101 leader arm (`--teleop.type=so101_leader`); implementation in `so_leader.py`.
 
-    from robotlearn.teleoperators.so101_leader import SO101Leader, SO101LeaderConfig
-    teleop = SO101Leader(SO101LeaderConfig(port="/dev/ttyACM1", id="my_leader"))
+from robotlearn.teleoperators.so101_leader import SO101Leader, SO101LeaderConfig
+teleop = SO101Leader(SO101LeaderConfig(port="/dev/ttyACM1", id="my_leader"))
 """
 
 from dataclasses import dataclass

@@ -66,10 +66,10 @@ class Teleoperator(abc.ABC):
     def get_action(self) -> dict[str, Any]:
         """The current action, keyed as `action_features`."""
 
-    def send_feedback(self, feedback: dict[str, Any]) -> None:
+    def send_feedback(self, feedback: dict[str, Any]) -> None:  # noqa: B027  (optional hook, no-op by default)
         """Receive feedback from the robot (ignored by teleoperators without actuators)."""
 
-    def reset(self) -> None:
+    def reset(self) -> None:  # noqa: B027  (optional hook, no-op by default)
         """Start afresh for a new episode (`record_loop` calls it before each recorded episode):
         scripted teleoperators restart their plan or trajectory. Default: nothing."""
 

@@ -21,8 +21,6 @@ leaves a half-written checkpoint behind `last`.
 
 from __future__ import annotations
 
-from robotlearn.errors import TrainingError
-
 import json
 import os
 import random
@@ -32,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
+
+from robotlearn.errors import TrainingError
 
 PRETRAINED_DIR = "pretrained_model"
 STATE_DIR = "training_state"

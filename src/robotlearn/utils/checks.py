@@ -9,7 +9,8 @@ Each interface ships a checker a plugin author runs on an instance, as gymnasium
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -29,9 +30,9 @@ class ConformanceError(RobotlearnError):
 class Checklist:
     """Collects problems while a checker walks a contract; `done()` raises them together.
 
-        checks = Checklist("robot 'my_arm' (MyArm)")
-        checks.expect(isinstance(x, dict), "observation_features is not a dict")
-        checks.done()   # ConformanceError listing every failed expectation, if any
+    checks = Checklist("robot 'my_arm' (MyArm)")
+    checks.expect(isinstance(x, dict), "observation_features is not a dict")
+    checks.done()   # ConformanceError listing every failed expectation, if any
     """
 
     def __init__(self, subject: str):
@@ -67,8 +68,9 @@ class Checklist:
             return
         self.fail(f"{what} did not raise; expected robotlearn.errors.{error.__name__}")
 
-    def expect_connection_errors(self, device: Any, use: Callable[[], Any], use_name: str,
-                                 connect: Callable[[], Any] | None = None) -> None:
+    def expect_connection_errors(
+        self, device: Any, use: Callable[[], Any], use_name: str, connect: Callable[[], Any] | None = None
+    ) -> None:
         """The not-connected / already-connected contract of a device that is not connected now:
         `use()` and `disconnect()` raise DeviceNotConnectedError; after `connect()` a second
         `connect()` raises DeviceAlreadyConnectedError. Leaves the device connected if it could."""
@@ -94,33 +96,48 @@ def check_registration(checks: Checklist, obj: Any, registry: Any, registry_name
     `type` is the name; `obj.name`, where the class has one, is the name too."""
     type_name = getattr(getattr(obj, "config", None), "type", None)
     group = f" or an entry point in the group {registry.entry_point_group!r}" if registry.entry_point_group else ""
-    if not checks.expect(isinstance(type_name, str) and type_name in registry,
-                         f"config.type {type_name!r} is not registered in {registry_name} (add a line there{group})"):
+    if not checks.expect(
+        isinstance(type_name, str) and type_name in registry,
+        f"config.type {type_name!r} is not registered in {registry_name} (add a line there{group})",
+    ):
         return
     ok, cls = checks.call(f"{registry_name}.get({type_name!r})", lambda: registry.get(type_name))
     if not ok:
         return
-    checks.expect(isinstance(obj, cls), f"{registry_name}[{type_name!r}] is {cls.__name__}, but this is a {type(obj).__name__}")
+    checks.expect(
+        isinstance(obj, cls), f"{registry_name}[{type_name!r}] is {cls.__name__}, but this is a {type(obj).__name__}"
+    )
     config_cls = getattr(cls, "config_class", None)
     if not checks.expect(isinstance(config_cls, type), f"{cls.__name__} has no config_class"):
         return
-    checks.expect(isinstance(obj.config, config_cls), f"config is a {type(obj.config).__name__}, not {cls.__name__}.config_class ({config_cls.__name__})")
+    checks.expect(
+        isinstance(obj.config, config_cls),
+        f"config is a {type(obj.config).__name__}, not {cls.__name__}.config_class ({config_cls.__name__})",
+    )
     ok, default = checks.call(f"{config_cls.__name__}()", config_cls)
     if ok:
-        checks.expect(getattr(default, "type", None) == type_name,
-                      f"{config_cls.__name__}().type is {getattr(default, 'type', None)!r}; redeclare `type: str = {type_name!r}` in it")
+        checks.expect(
+            getattr(default, "type", None) == type_name,
+            f"{config_cls.__name__}().type is {getattr(default, 'type', None)!r}; redeclare `type: str = {type_name!r}` in it",
+        )
     name = getattr(type(obj), "name", None)
     checks.expect(name is None or name == type_name, f"name is {name!r}; expected the registered type {type_name!r}")
 
 
 def is_image_shape(kind: Any) -> bool:
     """True for an image feature: a tuple (height, width, channels) of positive ints."""
-    return isinstance(kind, tuple) and len(kind) == 3 and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in kind)
+    return (
+        isinstance(kind, tuple)
+        and len(kind) == 3
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in kind)
+    )
 
 
 def check_features(checks: Checklist, features: Any, what: str, images: bool = True) -> bool:
     """Hardware features (`name -> float` or, with `images`, `name -> (H, W, C)`) are well formed."""
-    if not checks.expect(isinstance(features, dict) and len(features) > 0, f"{what} must be a non-empty dict, got {features!r}"):
+    if not checks.expect(
+        isinstance(features, dict) and len(features) > 0, f"{what} must be a non-empty dict, got {features!r}"
+    ):
         return False
     ok = True
     for name, kind in features.items():
@@ -151,9 +168,15 @@ def check_values(checks: Checklist, values: Any, features: dict, what: str) -> N
         value = values[name]
         if kind in (float, int, bool):
             scalar = isinstance(value, (int, float, np.integer, np.floating, np.bool_)) or (
-                isinstance(value, np.ndarray) and value.shape == ())
-            checks.expect(scalar and bool(np.isfinite(float(value))), f"{what}[{name!r}] is {value!r}; expected a finite scalar")
+                isinstance(value, np.ndarray) and value.shape == ()
+            )
+            checks.expect(
+                scalar and bool(np.isfinite(float(value))), f"{what}[{name!r}] is {value!r}; expected a finite scalar"
+            )
         elif is_image_shape(kind):
-            if checks.expect(isinstance(value, np.ndarray), f"{what}[{name!r}] is {type(value).__name__}; expected an np.ndarray {kind}"):
+            if checks.expect(
+                isinstance(value, np.ndarray),
+                f"{what}[{name!r}] is {type(value).__name__}; expected an np.ndarray {kind}",
+            ):
                 checks.expect(value.shape == kind, f"{what}[{name!r}] has shape {value.shape}; the features say {kind}")
                 checks.expect(value.dtype == np.uint8, f"{what}[{name!r}] has dtype {value.dtype}; expected uint8")

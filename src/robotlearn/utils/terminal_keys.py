@@ -18,7 +18,7 @@ import os
 import select
 import sys
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 ESCAPE_SEQUENCES = {
     b"\x1b[A": "up", b"\x1b[B": "down", b"\x1b[C": "right", b"\x1b[D": "left",
@@ -30,7 +30,7 @@ ESCAPE_WAIT_S = 0.05  # a lone ESC is the escape key if no sequence follows with
 class TerminalKeys:
     """The process-wide stdin key reader (use `TerminalKeys.get()`)."""
 
-    _instance: "TerminalKeys | None" = None
+    _instance: TerminalKeys | None = None
     _lock = threading.Lock()
 
     def __init__(self, fd: int | None = None):
@@ -41,7 +41,7 @@ class TerminalKeys:
         self.saved_mode = None
 
     @classmethod
-    def get(cls) -> "TerminalKeys":
+    def get(cls) -> TerminalKeys:
         with cls._lock:
             if cls._instance is None:
                 cls._instance = cls()

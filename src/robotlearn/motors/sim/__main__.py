@@ -56,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
             os.unlink(args.link)
         os.symlink(sim.port, args.link)
     print(sim.port, flush=True)
-    print(f"simulating {args.protocol} motors {args.ids} ({model}) on {sim.port}; Ctrl-C to stop", file=sys.stderr, flush=True)
+    print(
+        f"simulating {args.protocol} motors {args.ids} ({model}) on {sim.port}; Ctrl-C to stop",
+        file=sys.stderr,
+        flush=True,
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:

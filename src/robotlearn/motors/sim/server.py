@@ -21,6 +21,7 @@ import threading
 import time
 import tty
 
+from robotlearn.errors import RobotlearnError
 from robotlearn.motors.bus import PING, READ, SYNC_READ, SYNC_WRITE, WRITE, ChecksumError
 from robotlearn.motors.dynamixel import DynamixelCodec
 from robotlearn.motors.feetech import FeetechCodec
@@ -30,8 +31,8 @@ CODECS = {"feetech": FeetechCodec, "dynamixel": DynamixelCodec}
 INSTRUCTION_ERROR = {"feetech": 0x40, "dynamixel": 2}
 
 
-class _Stopped(Exception):
-    pass
+class _Stopped(RobotlearnError):
+    """Internal: the simulator was stopped while its serving thread waited for bytes."""
 
 
 class ServoSimulator:
@@ -162,7 +163,9 @@ class ServoSimulator:
         if instr == SYNC_READ:
             addr, size, ids = self.codec.parse_addr_len(params)
             return [status(i, 0, self.servos[i].read(addr, size)) for i in ids if i in self.servos]
-        targets = list(self.servos.values()) if broadcast else [self.servos[motor_id]] if motor_id in self.servos else []
+        targets = (
+            list(self.servos.values()) if broadcast else [self.servos[motor_id]] if motor_id in self.servos else []
+        )
         replies = []
         for servo in targets:
             if instr == PING:

@@ -9,7 +9,7 @@ with each protocol's convention, so calibration code is exercised for real.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from robotlearn.motors import dynamixel, feetech
 from robotlearn.motors.bus import decode_sign_magnitude, encode_sign_magnitude

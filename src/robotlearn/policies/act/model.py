@@ -250,16 +250,24 @@ class ACTPolicy(Policy):
         return loss, info
 
     @torch.no_grad()
+    def predict_action_chunk(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
+        """One observation {key: (B, ...)} -> the decoded chunk (B, chunk_size, A), unnormalized, with
+        z = 0 (the prior's mean). Deterministic: the same observation gives the same chunk."""
+        self.check_observation(observation)
+        batch = self.prepare_batch(observation)
+        b = next(iter(batch.values())).shape[0]
+        z = torch.zeros(b, self.config.latent_dim, device=self.device)
+        return self.normalizer.unnormalize(ACTION_KEY, self.predict_chunk(batch, z))
+
+    @torch.no_grad()
     def select_action(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
-        """One observation {key: (B, ...)} -> action (B, A). Uses z = 0 (the prior's mean)."""
+        """One observation {key: (B, ...)} -> action (B, A): the first n_action_steps actions of
+        `predict_action_chunk`, one per call, re-planned when they are used up."""
         self.check_observation(observation)
         if self.config.temporal_ensemble_coeff is not None:
             return self._ensembled_action(observation)
         if not self._action_queue:
-            batch = self.prepare_batch(observation)
-            b = next(iter(batch.values())).shape[0]
-            z = torch.zeros(b, self.config.latent_dim, device=self.device)
-            chunk = self.normalizer.unnormalize(ACTION_KEY, self.predict_chunk(batch, z))
+            chunk = self.predict_action_chunk(observation)
             self._action_queue.extend(chunk[:, : self.config.n_action_steps].unbind(dim=1))
         return self._action_queue.popleft()
 
@@ -267,10 +275,7 @@ class ACTPolicy(Policy):
         """Temporal ensembling (ACT paper, sec. 3.3): every step predicts a new chunk; the action for
         the current step is the average of all predictions made for it, weighted exp(-coeff * i)
         with i = 0 for the oldest prediction. Kept as a running weighted mean."""
-        batch = self.prepare_batch(observation)
-        b = next(iter(batch.values())).shape[0]
-        z = torch.zeros(b, self.config.latent_dim, device=self.device)
-        chunk = self.normalizer.unnormalize(ACTION_KEY, self.predict_chunk(batch, z))  # (B, K, A)
+        chunk = self.predict_action_chunk(observation)  # (B, K, A)
         k = self.config.chunk_size
         weights = torch.exp(-self.config.temporal_ensemble_coeff * torch.arange(k, device=chunk.device))
         cum = weights.cumsum(0)

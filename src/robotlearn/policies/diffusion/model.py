@@ -304,21 +304,56 @@ class DiffusionPolicy(Policy):
             x = self.noise.ddim_step(model_out, t, t_prev, x)
         return x
 
-    @torch.no_grad()
-    def select_action(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
-        """One observation {key: (B, ...)} -> action (B, A), re-planning every n_action_steps calls."""
-        self.check_observation(observation)
-        obs = self.prepare_batch(observation)
+    def _push_observation(self, obs: dict[str, torch.Tensor]) -> None:
+        """Appends one normalized observation step to the history (the first step of an episode is
+        repeated n_obs_steps times)."""
         for key in self.config.features:
             if key == ACTION_KEY:
                 continue
-            if key not in self._obs_queue:  # first step of an episode: repeat the first observation
+            if key not in self._obs_queue:
                 self._obs_queue[key] = deque([obs[key]] * self.config.n_obs_steps, maxlen=self.config.n_obs_steps)
             else:
                 self._obs_queue[key].append(obs[key])
+
+    def _plan(self, history: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Normalized history {key: (B, T_o, ...)} -> unnormalized actions from the current step on,
+        (B, horizon - n_obs_steps + 1, A)."""
+        actions = self.normalizer.unnormalize(ACTION_KEY, self.generate_actions(history))
+        return actions[:, self.config.n_obs_steps - 1 :]  # action 0 is aligned with the current observation
+
+    def _has_time_axis(self, observation: dict[str, torch.Tensor]) -> bool:
+        key = next(k for k in self.config.features if k != ACTION_KEY)
+        return observation[key].ndim == len(self.config.features[key]["shape"]) + 2
+
+    @torch.no_grad()
+    def predict_action_chunk(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Observation -> the denoised actions from the current step on, (B, horizon - n_obs_steps + 1, A).
+
+        `observation` is either one step {key: (B, ...)}, appended to the history kept since the last
+        `reset()` (as `select_action` does), or the whole history {key: (B, n_obs_steps, ...)}, oldest
+        first, which is used as is and leaves the kept history alone (the policy server's way: the
+        robot client sends its last n_obs_steps observations). Samples noise from torch's global RNG."""
+        self.check_observation(observation)
+        obs = self.prepare_batch(observation)
+        if self._has_time_axis(observation):
+            n = self.config.n_obs_steps
+            history = {k: v for k, v in obs.items() if k in self.config.features and k != ACTION_KEY}
+            bad = {k: tuple(v.shape) for k, v in history.items() if v.shape[1] != n}
+            if bad:
+                raise PolicyConfigError(f"observation history must have n_obs_steps={n} steps on axis 1; got {bad}")
+            return self._plan(history)
+        self._push_observation(obs)
+        return self._plan({k: torch.stack(list(q), dim=1) for k, q in self._obs_queue.items()})
+
+    @torch.no_grad()
+    def select_action(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
+        """One observation {key: (B, ...)} -> action (B, A): the first n_action_steps actions of
+        `predict_action_chunk`, one per call, re-planned when they are used up (the history is
+        updated at every call)."""
+        self.check_observation(observation)
         if not self._action_queue:
-            history = {k: torch.stack(list(q), dim=1) for k, q in self._obs_queue.items()}
-            actions = self.normalizer.unnormalize(ACTION_KEY, self.generate_actions(history))
-            start = self.config.n_obs_steps - 1  # the action aligned with the current observation
-            self._action_queue.extend(actions[:, start : start + self.config.n_action_steps].unbind(dim=1))
+            chunk = self.predict_action_chunk(observation)
+            self._action_queue.extend(chunk[:, : self.config.n_action_steps].unbind(dim=1))
+        else:
+            self._push_observation(self.prepare_batch(observation))
         return self._action_queue.popleft()

@@ -1,0 +1,70 @@
+"""The scripted PushT expert as a chunking policy: `predict_action_chunk` plans `chunk_size` actions
+from one observation by rolling a private copy of the simulator forward with the expert.
+
+It observes the simulator's exact state and the agent's velocity (`observation.environment_state`,
+`observation.agent_velocity`), so every chunk is a pure function of its observation: the same
+observation gives the same chunk, whenever and wherever it is computed. A chunk is open-loop:
+executed as planned it reproduces what the closed-loop expert would have done, as long as nothing
+happened in between (the simulator is deterministic).
+"""
+
+from __future__ import annotations
+
+import copy
+from types import SimpleNamespace
+
+import numpy as np
+
+from robotlearn.envs.pusht import ENV_STATE_KEY, PushTEnv
+from robotlearn.envs.pusht_expert import PushTExpert
+
+AGENT_VELOCITY_KEY = "observation.agent_velocity"
+
+
+class PushTExpertChunkPolicy:
+    """The expert planner behind `predict_action_chunk(observation) -> (1, chunk_size, 2)`.
+
+    Between calls it keeps the expert's plan (which push it is executing) as it stood after the
+    first `n_action_steps` actions of the previous chunk, the ones a synchronous caller executes;
+    `reset()` forgets it (call it at each episode start)."""
+
+    def __init__(self, chunk_size: int = 16, n_action_steps: int = 8):
+        import torch
+
+        self.chunk_size = chunk_size
+        self.twin = PushTEnv(max_steps=None)
+        self.config = SimpleNamespace(
+            type="pusht_expert", chunk_size=chunk_size, n_action_steps=n_action_steps,
+            features={ENV_STATE_KEY: {"type": "STATE", "shape": [5]}, AGENT_VELOCITY_KEY: {"type": "STATE", "shape": [2]},
+                      "action": {"type": "ACTION", "shape": [2]}},
+        )
+        self.device = torch.device("cpu")
+        self.reset()
+
+    def eval(self):
+        return self
+
+    def reset(self) -> None:
+        self.expert = PushTExpert()
+
+    def predict_action_chunk(self, observation: dict):
+        """{environment_state (1, 5), agent_velocity (1, 2)} -> targets (1, chunk_size, 2), float32."""
+        import torch
+
+        state = np.asarray(observation[ENV_STATE_KEY][0], dtype=np.float64)
+        velocity = np.asarray(observation[AGENT_VELOCITY_KEY][0], dtype=np.float64)
+        twin = self.twin
+        twin.reset_to_state(state)
+        twin._env.agent.velocity = velocity.tolist()
+        expert = copy.deepcopy(self.expert)
+        actions = []
+        for i in range(self.chunk_size):
+            if i == self.config.n_action_steps:
+                self.expert = copy.deepcopy(expert)  # plan state after the actions a sync caller executes
+            target = np.asarray(expert.act(twin.get_state(), twin.agent_velocity(), twin.coverage()), np.float32)
+            twin.step(target)
+            actions.append(target)
+        return torch.from_numpy(np.stack(actions))[None]
+
+    def close(self) -> None:
+        self.twin.close()
