@@ -19,16 +19,24 @@ from robotlearn.scripts.cli import COMMANDS
 MISSING = "/does/not/exist"
 
 
-def _config(name: str):
-    module = importlib.import_module(COMMANDS[name].module)
-    assert dataclasses.is_dataclass(getattr(module, "CONFIG", None)), f"{COMMANDS[name].module} has no CONFIG dataclass"
+def _commands():
+    """(name, Command) for every command, and "<command> <op>" for each entry of a module's SUBCOMMANDS."""
+    for name, command in COMMANDS.items():
+        yield name, command
+        for op, sub in getattr(importlib.import_module(command.module), "SUBCOMMANDS", {}).items():
+            yield f"{name} {op}", sub
+
+
+def _config(command):
+    module = importlib.import_module(command.module)
+    assert dataclasses.is_dataclass(getattr(module, "CONFIG", None)), f"{command.module} has no CONFIG dataclass"
     return module.CONFIG
 
 
 def _cases():
     """(command, case name, argv, text the message must contain)."""
-    for name, command in COMMANDS.items():
-        cfg = _config(name)
+    for name, command in _commands():
+        cfg = _config(command)
         flags = flag_table(cfg)
         base = list(command.example)
         yield name, "unknown flag", [*base, "--no_such_flag=1"], "unknown flag --no_such_flag"
@@ -46,7 +54,7 @@ def _cases():
         for old in getattr(cfg, "__removed_flags__", {}):
             yield name, f"removed --{old}", [*base, f"--{old}=1"], f"--{old} was removed: use"
         if "dataset" in command.reads:
-            root = "dataset.root" if "dataset.root" in flags else "root"
+            root = next(r for r in ("dataset.root", "root", "roots") if r in flags)
             yield name, "missing dataset", [*base, f"--{root}={MISSING}"], f"No dataset at {MISSING}"
         if "policy" in command.reads:
             yield name, "wrong policy path", [*base, f"--policy.path={MISSING}"], f"--policy.path={MISSING} does not exist"
@@ -57,7 +65,7 @@ CASES = list(_cases())
 
 def test_every_command_has_cases_for_its_inputs():
     names = {case[0] for case in CASES}
-    assert names == set(COMMANDS)
+    assert names == {name for name, _ in _commands()}
     kinds = {case[1] for case in CASES}
     assert {"missing dataset", "wrong policy path", "invalid option", "removed --lr", "unknown robot.type"} <= kinds
 
@@ -66,7 +74,7 @@ def test_every_command_has_cases_for_its_inputs():
 def test_bad_input_gives_one_line_and_exit_2(command, case, argv, expected, tmp_path):
     env = {**os.environ, "ROBOTLEARN_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
     env.pop("ROBOTLEARN_DEBUG", None)
-    proc = subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", command, *argv], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", *command.split(), *argv], capture_output=True,
                           text=True, timeout=120, stdin=subprocess.DEVNULL, cwd=tmp_path, env=env)
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert proc.returncode == 2, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])

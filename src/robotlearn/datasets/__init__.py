@@ -4,12 +4,19 @@
 """
 
 from robotlearn.datasets.errors import DatasetError, DatasetFormatError, FeatureError, FrameTimestampError, VideoDecodeError
-from robotlearn.datasets.lerobot_dataset import LeRobotDataset
-from robotlearn.datasets.metadata import LeRobotDatasetMetadata
 
 
 def __getattr__(name):
-    # Imported lazily: streaming pulls in fsspec machinery that map-style users don't need.
+    # Imported lazily: the readers pull in torch (seconds), which the dataset tools and the
+    # `robotlearn dataset` commands do not need; streaming also pulls in fsspec machinery.
+    if name == "LeRobotDataset":
+        from robotlearn.datasets.lerobot_dataset import LeRobotDataset
+
+        return LeRobotDataset
+    if name == "LeRobotDatasetMetadata":
+        from robotlearn.datasets.metadata import LeRobotDatasetMetadata
+
+        return LeRobotDatasetMetadata
     if name == "StreamingLeRobotDataset":
         from robotlearn.datasets.streaming import StreamingLeRobotDataset
 

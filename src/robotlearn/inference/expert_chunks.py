@@ -21,6 +21,15 @@ from robotlearn.envs.pusht_expert import PushTExpert
 AGENT_VELOCITY_KEY = "observation.agent_velocity"
 
 
+def _plan_of(expert: PushTExpert) -> tuple:
+    """The planner's episode state (its physics copy is stateless between calls)."""
+    return copy.deepcopy((expert.plan, expert.push, expert.done_hold))
+
+
+def _set_plan(expert: PushTExpert, plan: tuple) -> None:
+    expert.plan, expert.push, expert.done_hold = copy.deepcopy(plan)
+
+
 class PushTExpertChunkPolicy:
     """The expert planner behind `predict_action_chunk(observation) -> (1, chunk_size, 2)`.
 
@@ -46,6 +55,7 @@ class PushTExpertChunkPolicy:
 
     def reset(self) -> None:
         self.expert = PushTExpert()
+        self._plan_state = _plan_of(self.expert)
 
     def predict_action_chunk(self, observation: dict):
         """{environment_state (1, 5), agent_velocity (1, 2)} -> targets (1, chunk_size, 2), float32."""
@@ -56,11 +66,12 @@ class PushTExpertChunkPolicy:
         twin = self.twin
         twin.reset_to_state(state)
         twin._env.agent.velocity = velocity.tolist()
-        expert = copy.deepcopy(self.expert)
+        expert = self.expert
+        _set_plan(expert, self._plan_state)
         actions = []
         for i in range(self.chunk_size):
             if i == self.config.n_action_steps:
-                self.expert = copy.deepcopy(expert)  # plan state after the actions a sync caller executes
+                self._plan_state = _plan_of(expert)  # the plan after the actions a sync caller executes
             target = np.asarray(expert.act(twin.get_state(), twin.agent_velocity(), twin.coverage()), np.float32)
             twin.step(target)
             actions.append(target)

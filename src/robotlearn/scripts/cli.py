@@ -45,6 +45,9 @@ COMMANDS: dict[str, Command] = {
     "find-cameras": Command("robotlearn.scripts.find_cameras", "List the cameras OpenCV can open."),
     "train": Command("robotlearn.scripts.train", "Train a policy (ACT, Diffusion) on a dataset.", reads=("dataset",)),
     "eval": Command("robotlearn.scripts.eval", "Evaluate a trained policy in simulation.", reads=("policy",)),
+    "dataset": Command("robotlearn.scripts.dataset", "Dataset tools: validate, repair, merge, split, delete, edit, convert (`robotlearn dataset --help`)."),
+    "serve-policy": Command("robotlearn.scripts.serve_policy", "Serve a policy's action chunks to robots (async inference).", reads=("policy",)),
+    "run-policy": Command("robotlearn.scripts.run_policy", "Run a robot from a policy server: plan ahead, never wait."),
     "dataset-info": Command("robotlearn.scripts.dataset_info", "Print a dataset's summary and validate its files.",
                             reads=("dataset",)),
 }

@@ -18,6 +18,7 @@ import os
 import socket
 import ssl
 import threading
+import time
 from pathlib import Path
 
 from robotlearn.errors import ConfigError
@@ -71,6 +72,7 @@ class Connection:
         self.bytes_sent = 0
         self.bytes_received = 0
         self.last_frame_bytes = 0
+        self.last_decode_s = 0.0  # MAC check + msgpack decode of the last received frame
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
@@ -114,7 +116,10 @@ class Connection:
         payload = self._read_exact(length) if length else b""
         self.bytes_received += wire.HEADER_SIZE + length
         self.last_frame_bytes = wire.HEADER_SIZE + length
-        return wire.decode_payload(header, payload, self.token)
+        t0 = time.perf_counter()
+        message = wire.decode_payload(header, payload, self.token)
+        self.last_decode_s = time.perf_counter() - t0
+        return message
 
     def request(self, message: dict) -> dict:
         """send() then recv(); an `error` reply raises RemoteError."""

@@ -1,0 +1,1 @@
+"""One module per `robotlearn dataset <operation>`: CONFIG (flags) and main(argv)."""

@@ -1,0 +1,45 @@
+"""`robotlearn dataset delete-episodes`: a copy without some episodes; the others' samples unchanged.
+
+    robotlearn dataset delete-episodes --root=data/pusht --episodes=3,7-9 --output=data/pusht_clean
+"""
+
+from __future__ import annotations
+
+import sys
+
+from dataclasses import dataclass
+
+from robotlearn.configs import ConfigError, parse_config
+from robotlearn.datasets.tools.delete import delete_episodes
+from robotlearn.scripts.dataset_ops._print import print_result
+
+
+@dataclass
+class DeleteEpisodesConfig:
+    """`robotlearn dataset delete-episodes`."""
+
+    root: str = ""
+    """Dataset folder to read."""
+    episodes: str = ""
+    """Episodes to delete: indices and ranges, e.g. 3,7-9."""
+    output: str = ""
+    """New dataset folder to write (must not exist)."""
+    in_place: bool = False
+    """Replace the input instead (atomic swap; the old dataset is kept until the new one is complete)."""
+    dry_run: bool = False
+    """Say what would change; write nothing."""
+    json: bool = False
+    """Print the result as JSON."""
+
+
+CONFIG = DeleteEpisodesConfig
+
+
+def main(argv: list[str]) -> int:
+    args = parse_config(DeleteEpisodesConfig, argv, prog="robotlearn dataset delete-episodes", description=__doc__)
+    if not args.root:
+        raise ConfigError("--root is required: the dataset folder")
+    result = delete_episodes(args.root, args.episodes, output=args.output or None, in_place=args.in_place,
+                             dry_run=args.dry_run, progress=not args.json and sys.stderr.isatty())
+    print_result(result, args.json)
+    return 0
