@@ -21,7 +21,10 @@ def _rate(fn, seconds=1.0):
 
 def main() -> None:
     rows = []
-    for protocol, bus_cls, model in (("feetech", FeetechMotorsBus, "sts3215"), ("dynamixel", DynamixelMotorsBus, "xl330-m288")):
+    for protocol, bus_cls, model in (
+        ("feetech", FeetechMotorsBus, "sts3215"),
+        ("dynamixel", DynamixelMotorsBus, "xl330-m288"),
+    ):
         with ServoSimulator(protocol, {i: model for i in range(1, 7)}) as sim:
             for i in range(1, 7):
                 sim.servo(i).motion = lambda t, i=i: 2048 + 300 * math.sin(t + i)

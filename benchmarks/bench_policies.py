@@ -28,12 +28,20 @@ def pusht_meta(with_image: bool) -> SimpleNamespace:
         "observation.environment_state": {"dtype": "float32", "shape": [5], "names": None},
         "action": {"dtype": "float32", "shape": [2], "names": None},
     }
-    stats = {k: {"mean": np.zeros(f["shape"]), "std": np.ones(f["shape"]), "min": -np.ones(f["shape"]),
-                 "max": np.ones(f["shape"])} for k, f in features.items()}
+    stats = {
+        k: {
+            "mean": np.zeros(f["shape"]),
+            "std": np.ones(f["shape"]),
+            "min": -np.ones(f["shape"]),
+            "max": np.ones(f["shape"]),
+        }
+        for k, f in features.items()
+    }
     if with_image:
         features["observation.images.top"] = {"dtype": "video", "shape": [96, 96, 3], "names": None}
-        stats["observation.images.top"] = {s: np.full((3, 1, 1), v) for s, v in
-                                           (("mean", 0.5), ("std", 0.25), ("min", 0.0), ("max", 1.0))}
+        stats["observation.images.top"] = {
+            s: np.full((3, 1, 1), v) for s, v in (("mean", 0.5), ("std", 0.25), ("min", 0.0), ("max", 1.0))
+        }
     return SimpleNamespace(features=features, stats=stats, fps=10)
 
 
@@ -115,8 +123,12 @@ def bench(policy_type: str, with_image: bool, batch_sizes, device, repeats: int,
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="batch 8 only, 2 repeats")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads (default: torch's; 1 avoids oversubscription on a busy machine)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: torch's; 1 avoids oversubscription on a busy machine)",
+    )
     args = parser.parse_args(argv if argv is not None else [])
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -1,6 +1,6 @@
 """Success rate of the scripted PushT expert (gym-pusht success: coverage > 0.95 within 300 steps).
 
-    python benchmarks/bench_scripted_pusht.py --episodes 50 --seed 0
+python benchmarks/bench_scripted_pusht.py --episodes 50 --seed 0
 """
 
 import argparse
@@ -40,14 +40,19 @@ def main():
         ok, steps, best = run_episode(env, expert, args.seed + i)
         results.append((ok, steps, best))
         if args.verbose:
-            print(f"episode {i:3d} seed {args.seed + i:4d}: success={ok} steps={steps} max_coverage={best:.3f}", flush=True)
+            print(
+                f"episode {i:3d} seed {args.seed + i:4d}: success={ok} steps={steps} max_coverage={best:.3f}",
+                flush=True,
+            )
     ok = np.array([r[0] for r in results])
     steps = np.array([r[1] for r in results])
     cov = np.array([r[2] for r in results])
     print("| episodes | success rate | mean steps (successes) | mean max coverage | wall time (s) |")
     print("|---|---|---|---|---|")
     mean_steps = steps[ok].mean() if ok.any() else float("nan")
-    print(f"| {len(results)} | {ok.mean():.0%} | {mean_steps:.0f} | {cov.mean():.3f} | {time.perf_counter() - t0:.0f} |")
+    print(
+        f"| {len(results)} | {ok.mean():.0%} | {mean_steps:.0f} | {cov.mean():.3f} | {time.perf_counter() - t0:.0f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -97,10 +97,19 @@ def speed_table(seed: int, quick: bool) -> None:
     rows = []
     for n_episodes in (100,) if quick else (100, 1000):
         stats = synthetic_stats(rng, n_episodes, 2048)
-        rows.append((f"aggregate_stats {n_episodes} eps x 2048 dims", best_of(lambda: aggregate_stats(stats), 3), 1, "s"))
+        rows.append(
+            (f"aggregate_stats {n_episodes} eps x 2048 dims", best_of(lambda: aggregate_stats(stats), 3), 1, "s")
+        )
     episode = {"x": rng.normal(size=(500, 2048)).astype(np.float32)}
     features = {"x": {"dtype": "float32", "shape": (2048,)}}
-    rows.append(("compute_episode_stats 500 frames x 2048 dims", best_of(lambda: compute_episode_stats(episode, features), 3), 1, "s"))
+    rows.append(
+        (
+            "compute_episode_stats 500 frames x 2048 dims",
+            best_of(lambda: compute_episode_stats(episode, features), 3),
+            1,
+            "s",
+        )
+    )
     frames = rng.integers(0, 256, size=(50, 480, 640, 3), dtype=np.uint8)
     acc = ImageStatsAccumulator()
 

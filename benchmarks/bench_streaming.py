@@ -28,8 +28,16 @@ import torch
 from benchmarks.bench_dataset import BENCH_DATA, build
 from robotlearn.datasets.streaming import StreamingLeRobotDataset
 
-PUSHT_DELTAS = {"observation.images.top": [-0.1, 0.0], "observation.state": [-0.1, 0.0], "action": [k / 10 for k in range(16)]}
-ALOHA_DELTAS = {"observation.images.high": [-0.02, 0.0], "observation.images.left": [0.0], "observation.images.right": [0.0]}
+PUSHT_DELTAS = {
+    "observation.images.top": [-0.1, 0.0],
+    "observation.state": [-0.1, 0.0],
+    "action": [k / 10 for k in range(16)],
+}
+ALOHA_DELTAS = {
+    "observation.images.high": [-0.02, 0.0],
+    "observation.images.left": [0.0],
+    "observation.images.right": [0.0],
+}
 
 
 def serve(root: Path) -> tuple[subprocess.Popen, str]:
@@ -37,8 +45,11 @@ def serve(root: Path) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "robotlearn.datasets.serve", str(root), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "robotlearn.datasets.serve", str(root), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -119,18 +130,35 @@ def main() -> None:
     server, url = serve(BENCH_DATA)
     try:
         rows = [
-            ("pusht-like over HTTP, 2 workers, batch 32", f"{rate(url + '/pusht_like', PUSHT_DELTAS, 6_000):,.0f} samples/s", ">= 1,000"),
-            ("aloha-like over HTTP, 2 workers, batch 8", f"{rate(url + '/aloha_like', ALOHA_DELTAS, 160, batch_size=8):,.0f} samples/s", "-"),
+            (
+                "pusht-like over HTTP, 2 workers, batch 32",
+                f"{rate(url + '/pusht_like', PUSHT_DELTAS, 6_000):,.0f} samples/s",
+                ">= 1,000",
+            ),
+            (
+                "aloha-like over HTTP, 2 workers, batch 8",
+                f"{rate(url + '/aloha_like', ALOHA_DELTAS, 160, batch_size=8):,.0f} samples/s",
+                "-",
+            ),
         ]
         mem = memory(url + "/pusht_like", server.pid)
-        rows.append(("RSS main+workers after 5k / 10k / 20k samples", f"{mem[5_000]:,.0f} / {mem[10_000]:,.0f} / {mem[20_000]:,.0f} MiB "
-                     f"(largest per-process peak {mem['peak']:,.0f} MiB; {mem['rate']:,.0f} samples/s)", "flat"))
+        rows.append(
+            (
+                "RSS main+workers after 5k / 10k / 20k samples",
+                f"{mem[5_000]:,.0f} / {mem[10_000]:,.0f} / {mem[20_000]:,.0f} MiB "
+                f"(largest per-process peak {mem['peak']:,.0f} MiB; {mem['rate']:,.0f} samples/s)",
+                "flat",
+            )
+        )
     finally:
         server.kill()
         server.wait()
     header = ("benchmark", "StreamingLeRobotDataset", "target")
     width = [max(len(str(r[i])) for r in rows + [header]) for i in range(3)]
-    line = lambda r: " | ".join(str(c).ljust(w) for c, w in zip(r, width))
+
+    def line(r):
+        return " | ".join(str(c).ljust(w) for c, w in zip(r, width))
+
     print(line(header))
     print("-+-".join("-" * w for w in width))
     for r in rows:

@@ -30,7 +30,7 @@ def camera_frames(n: int, h: int, w: int, seed: int = 0, noise_level: int = 3):
         for k, colour in enumerate(((220, 40, 40), (30, 200, 60))):
             y = int((h - bh) * (0.5 + 0.4 * np.sin(0.05 * i + 2 * k)))
             x = int((w - bw) * (0.5 + 0.4 * np.cos(0.07 * i + k)))
-            img[y:y + bh, x:x + bw] = colour
+            img[y : y + bh, x : x + bw] = colour
         yield np.clip(img, 0, 255).astype(np.uint8)
 
 
@@ -84,9 +84,15 @@ def bench_recording(frames: list[np.ndarray], out: Path, cameras: int, fps: int,
         t.join()
     close_s = time.perf_counter() - t0
     lat = np.array(latencies) * 1e3
-    return {"p50_ms": np.percentile(lat, 50), "p99_ms": np.percentile(lat, 99), "max_ms": lat.max(),
-            "close_s": close_s, "spilled": sum(e.frames_spilled for e in encoders),
-            "written": sum(e.frames_written for e in encoders), "expected": n * cameras}
+    return {
+        "p50_ms": np.percentile(lat, 50),
+        "p99_ms": np.percentile(lat, 99),
+        "max_ms": lat.max(),
+        "close_s": close_s,
+        "spilled": sum(e.frames_spilled for e in encoders),
+        "written": sum(e.frames_written for e in encoders),
+        "expected": n * cameras,
+    }
 
 
 def main() -> None:
@@ -118,9 +124,11 @@ def main() -> None:
 
         print("\nEncoding 480x640 (one encoder, frames/s; real time for 3 cameras at 30 fps needs 90)")
         print(f"{'codec':<32}{'content':<10}{'frames/s':>10}{'MB/min@30fps':>14}")
-        for name, opts in [("libsvtav1 preset 12 crf 30", {}),
-                           ("libx264 ultrafast crf 23 bf 0", {"vcodec": "h264", "preset": "ultrafast"}),
-                           ("libx264 veryfast crf 23 bf 0", {"vcodec": "h264", "preset": "veryfast"})]:
+        for name, opts in [
+            ("libsvtav1 preset 12 crf 30", {}),
+            ("libx264 ultrafast crf 23 bf 0", {"vcodec": "h264", "preset": "ultrafast"}),
+            ("libx264 veryfast crf 23 bf 0", {"vcodec": "h264", "preset": "veryfast"}),
+        ]:
             for content, frames in (("clean", big), ("noisy", noisy)):
                 path = tmp / "enc.mp4"
                 rate = bench_encode(frames, path, **opts)
@@ -129,14 +137,18 @@ def main() -> None:
 
         print("\nRecording: 3 cameras 480x640 at 30 fps for 5 s, add_frame latency and close()")
         print(f"{'codec':<28}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'close s':>9}{'spilled':>9}{'written':>12}")
-        for name, frames, opts in [("libsvtav1 preset 12, clean", big, {}),
-                                   ("libsvtav1 preset 12, noisy", noisy, {}),
-                                   ("libx264 veryfast, noisy", noisy, {"vcodec": "h264"})]:
+        for name, frames, opts in [
+            ("libsvtav1 preset 12, clean", big, {}),
+            ("libsvtav1 preset 12, noisy", noisy, {}),
+            ("libx264 veryfast, noisy", noisy, {"vcodec": "h264"}),
+        ]:
             out = tmp / name.replace(" ", "_").replace(",", "")
             out.mkdir()
             r = bench_recording(frames, out, cameras=3, fps=30, seconds=5.0, **opts)
-            print(f"{name:<28}{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}{r['max_ms']:>8.2f}{r['close_s']:>9.2f}"
-                  f"{r['spilled']:>9}{r['written']:>7}/{r['expected']}")
+            print(
+                f"{name:<28}{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}{r['max_ms']:>8.2f}{r['close_s']:>9.2f}"
+                f"{r['spilled']:>9}{r['written']:>7}/{r['expected']}"
+            )
 
 
 if __name__ == "__main__":

@@ -25,12 +25,24 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "robotlearn"
 LAYERS: dict[str, int] = {
     "__init__": 0,  # the top-level robotlearn/__init__.py: imports nothing but layer 0
-    "utils": 0, "errors": 0, "configs": 0,
-    "datasets": 1, "motors": 1, "cameras": 1,
-    "envs": 2, "policies": 2,
-    "training": 3, "report": 3, "evaluation": 3,
-    "robots": 4, "teleoperators": 4,
-    "recording": 5, "transport": 5, "inference": 5, "rl": 5, "quickstart": 5,
+    "utils": 0,
+    "errors": 0,
+    "configs": 0,
+    "datasets": 1,
+    "motors": 1,
+    "cameras": 1,
+    "envs": 2,
+    "policies": 2,
+    "training": 3,
+    "report": 3,
+    "evaluation": 3,
+    "robots": 4,
+    "teleoperators": 4,
+    "recording": 5,
+    "transport": 5,
+    "inference": 5,
+    "rl": 5,
+    "quickstart": 5,
     "scripts": 6,
 }
 # Loaded by `import robotlearn` would make every command (and `robotlearn --help`) slow to start.
@@ -86,10 +98,16 @@ def collect_imports(src: Path, package: str = PACKAGE) -> tuple[dict[str, Path],
                 for alias in node.names:
                     sub = f"{base}.{alias.name}"
                     names.append(sub if sub in modules else base)
-            elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-                  and isinstance(node.args[0].value, str)
-                  and ((isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
-                       or (isinstance(node.func, ast.Name) and node.func.id in ("import_module", "__import__")))):
+            elif (
+                isinstance(node, ast.Call)
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and (
+                    (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
+                    or (isinstance(node.func, ast.Name) and node.func.id in ("import_module", "__import__"))
+                )
+            ):
                 names = [node.args[0].value]
             for name in names:
                 if (name == package or name.startswith(package + ".")) and name != importer:
@@ -103,27 +121,34 @@ def area(module: str, package: str = PACKAGE) -> str:
     return parts[1] if len(parts) > 1 else "__init__"
 
 
-def table_violations(modules: dict[str, Path], edges: list[Import], layers: dict[str, int],
-                     package: str = PACKAGE) -> list[str]:
+def table_violations(
+    modules: dict[str, Path], edges: list[Import], layers: dict[str, int], package: str = PACKAGE
+) -> list[str]:
     """Modules whose area is not in the layer table, and imports of modules that do not exist."""
-    out = [f"{m}: module in area {area(m, package)!r}, which is not in the layer table: add the area to "
-           f"LAYERS in tests/test_layers.py (and to the layer list of issue 10)"
-           for m in modules if area(m, package) not in layers]
+    out = [
+        f"{m}: module in area {area(m, package)!r}, which is not in the layer table: add the area to "
+        f"LAYERS in tests/test_layers.py (and to the layer list of issue 10)"
+        for m in modules
+        if area(m, package) not in layers
+    ]
     for e in edges:
         if e.imported not in modules:
             out.append(f"{e.where} {e.importer} -> {e.imported}: no such module in {package}")
     return out
 
 
-def upward_violations(modules: dict[str, Path], edges: list[Import], layers: dict[str, int],
-                      package: str = PACKAGE) -> list[str]:
+def upward_violations(
+    modules: dict[str, Path], edges: list[Import], layers: dict[str, int], package: str = PACKAGE
+) -> list[str]:
     """Imports of a module in a higher layer than the importer's, one line each."""
     out = []
     for e in edges:
         a, b = area(e.importer, package), area(e.imported, package)
         if a in layers and b in layers and layers[b] > layers[a]:
-            out.append(f"{e.where} {e.importer} -> {e.imported}: layer {layers[a]} ({a}) imports "
-                       f"layer {layers[b]} ({b}), an upward import")
+            out.append(
+                f"{e.where} {e.importer} -> {e.imported}: layer {layers[a]} ({a}) imports "
+                f"layer {layers[b]} ({b}), an upward import"
+            )
     return sorted(set(out))
 
 
@@ -188,8 +213,9 @@ def package_graph() -> tuple[dict[str, Path], list[Import]]:
 def test_every_module_is_in_the_layer_table_and_every_import_exists():
     modules, edges = package_graph()
     assert len(modules) > 50 and len(edges) > 100  # the walk found the package
-    fail_listing("modules outside the layer table or imports of missing modules",
-                 table_violations(modules, edges, LAYERS))
+    fail_listing(
+        "modules outside the layer table or imports of missing modules", table_violations(modules, edges, LAYERS)
+    )
 
 
 def test_no_import_goes_up_the_layers():
@@ -204,8 +230,7 @@ def test_no_import_cycles():
 def test_import_robotlearn_loads_nothing_heavy():
     import subprocess
 
-    code = (f"import sys; import {PACKAGE}; "
-            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    code = f"import sys; import {PACKAGE}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", f"`import {PACKAGE}` loads {proc.stdout.strip()}"
@@ -224,19 +249,29 @@ def write_package(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_walker_finds_imports_in_functions_type_checking_and_relative_forms(tmp_path):
-    src = write_package(tmp_path, {
-        "__init__.py": "",
-        "utils/__init__.py": "from . import io\n",  # relative: robotlearn.utils.io
-        "utils/io.py": "import json\n",
-        "datasets/__init__.py": "from robotlearn.utils import io, helper\n",  # submodule / name in __init__
-        "datasets/reader.py": ("from typing import TYPE_CHECKING\n"
-                               "if TYPE_CHECKING:\n    from ..utils.io import load\n"
-                               "def f():\n    import robotlearn.utils.io\n    from . import missing\n"
-                               "def g():\n    importlib.import_module('robotlearn.datasets')\n"),
-    })
+    src = write_package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "utils/__init__.py": "from . import io\n",  # relative: robotlearn.utils.io
+            "utils/io.py": "import json\n",
+            "datasets/__init__.py": "from robotlearn.utils import io, helper\n",  # submodule / name in __init__
+            "datasets/reader.py": (
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n    from ..utils.io import load\n"
+                "def f():\n    import robotlearn.utils.io\n    from . import missing\n"
+                "def g():\n    importlib.import_module('robotlearn.datasets')\n"
+            ),
+        },
+    )
     modules, edges = collect_imports(src)
-    assert sorted(modules) == ["robotlearn", "robotlearn.datasets", "robotlearn.datasets.reader",
-                               "robotlearn.utils", "robotlearn.utils.io"]
+    assert sorted(modules) == [
+        "robotlearn",
+        "robotlearn.datasets",
+        "robotlearn.datasets.reader",
+        "robotlearn.utils",
+        "robotlearn.utils.io",
+    ]
     got = sorted((e.importer, e.imported, e.line) for e in edges)
     assert got == [
         ("robotlearn.datasets", "robotlearn.utils", 1),  # `helper` is a name of robotlearn/utils/__init__
@@ -253,18 +288,23 @@ def test_walker_finds_imports_in_functions_type_checking_and_relative_forms(tmp_
 
 
 def test_walker_reports_upward_imports_cycles_and_modules_outside_the_table(tmp_path):
-    src = write_package(tmp_path, {
-        "__init__.py": "from robotlearn.datasets import reader\n",  # layer 0 importing layer 1
-        "datasets/__init__.py": "",
-        "datasets/reader.py": "def f():\n    from robotlearn.policies.act import Model\n",  # 1 -> 2, lazily
-        "policies/__init__.py": "",
-        "policies/act.py": ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                            "    from robotlearn.policies.bus import Bus\nModel = 1\n"),
-        "policies/bus.py": "from .act import Model\n",  # act <-> bus, one side type-only
-        "motors/a.py": "from robotlearn.cameras import b\n",
-        "cameras/b.py": "from robotlearn.motors.a import x\n",  # same layer, other package: allowed, but a cycle
-        "plugins/thing.py": "from robotlearn.ghost import y\n",  # not in the table; imports a missing module
-    })
+    src = write_package(
+        tmp_path,
+        {
+            "__init__.py": "from robotlearn.datasets import reader\n",  # layer 0 importing layer 1
+            "datasets/__init__.py": "",
+            "datasets/reader.py": "def f():\n    from robotlearn.policies.act import Model\n",  # 1 -> 2, lazily
+            "policies/__init__.py": "",
+            "policies/act.py": (
+                "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                "    from robotlearn.policies.bus import Bus\nModel = 1\n"
+            ),
+            "policies/bus.py": "from .act import Model\n",  # act <-> bus, one side type-only
+            "motors/a.py": "from robotlearn.cameras import b\n",
+            "cameras/b.py": "from robotlearn.motors.a import x\n",  # same layer, other package: allowed, but a cycle
+            "plugins/thing.py": "from robotlearn.ghost import y\n",  # not in the table; imports a missing module
+        },
+    )
     modules, edges = collect_imports(src)
 
     upward = upward_violations(modules, edges, LAYERS)
@@ -277,8 +317,10 @@ def test_walker_reports_upward_imports_cycles_and_modules_outside_the_table(tmp_
     assert upward[1].startswith("robotlearn/datasets/reader.py:2 ")
 
     cycles = [[e.importer for e in c] for c in find_cycles(edges)]
-    assert sorted(cycles) == [["robotlearn.cameras.b", "robotlearn.motors.a"],
-                              ["robotlearn.policies.act", "robotlearn.policies.bus"]]
+    assert sorted(cycles) == [
+        ["robotlearn.cameras.b", "robotlearn.motors.a"],
+        ["robotlearn.policies.act", "robotlearn.policies.bus"],
+    ]
     text = format_cycle(find_cycles(edges)[0])
     assert text.startswith("cycle robotlearn.cameras.b -> robotlearn.motors.a -> robotlearn.cameras.b: ")
     assert "cameras/b.py:1" in text and "motors/a.py:1" in text
@@ -290,14 +332,18 @@ def test_walker_reports_upward_imports_cycles_and_modules_outside_the_table(tmp_
 
 
 def test_a_longer_cycle_is_reported_once_with_its_whole_path(tmp_path):
-    src = write_package(tmp_path, {
-        "__init__.py": "",
-        "utils/__init__.py": "",
-        "utils/a.py": "import robotlearn.utils.b\n",
-        "utils/b.py": "from robotlearn.utils import c\n",
-        "utils/c.py": "from .a import f\n",
-    })
+    src = write_package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "utils/__init__.py": "",
+            "utils/a.py": "import robotlearn.utils.b\n",
+            "utils/b.py": "from robotlearn.utils import c\n",
+            "utils/c.py": "from .a import f\n",
+        },
+    )
     cycles = find_cycles(collect_imports(src)[1])
     assert len(cycles) == 1
     assert format_cycle(cycles[0]).startswith(
-        "cycle robotlearn.utils.a -> robotlearn.utils.b -> robotlearn.utils.c -> robotlearn.utils.a: ")
+        "cycle robotlearn.utils.a -> robotlearn.utils.b -> robotlearn.utils.c -> robotlearn.utils.a: "
+    )

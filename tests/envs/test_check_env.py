@@ -7,6 +7,7 @@ from robotlearn.envs import ENVS, make_env
 from robotlearn.envs.check import check_env
 from robotlearn.utils.checks import ConformanceError
 
+
 @pytest.mark.parametrize("name", ENVS.names())
 def test_every_registered_env_passes_check_env(name):
     if name == "pusht":

@@ -21,16 +21,37 @@ import torch
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
 IMG = 48  # small images keep the ResNet cheap on CPU (feature map 2x2)
 N_TRAIN_STEPS, N_CALLS, BATCH = 3, 5, 3
-TINY_ACT = dict(dim_model=32, n_heads=2, dim_feedforward=64, n_encoder_layers=1, n_vae_encoder_layers=1,
-                latent_dim=4, chunk_size=6, n_action_steps=3, dropout=0.0, backbone_width=16)
-TINY_DIFFUSION = dict(down_dims=(16, 32), diffusion_step_embed_dim=16, horizon=8, n_action_steps=4,
-                      crop_shape=(44, 44), spatial_softmax_num_keypoints=4, num_inference_steps=5, backbone_width=16)
+TINY_ACT = dict(
+    dim_model=32,
+    n_heads=2,
+    dim_feedforward=64,
+    n_encoder_layers=1,
+    n_vae_encoder_layers=1,
+    latent_dim=4,
+    chunk_size=6,
+    n_action_steps=3,
+    dropout=0.0,
+    backbone_width=16,
+)
+TINY_DIFFUSION = dict(
+    down_dims=(16, 32),
+    diffusion_step_embed_dim=16,
+    horizon=8,
+    n_action_steps=4,
+    crop_shape=(44, 44),
+    spatial_softmax_num_keypoints=4,
+    num_inference_steps=5,
+    backbone_width=16,
+)
 # case name -> (policy type, with a camera, config overrides)
 CASES = {
     "act_state": ("act", False, TINY_ACT),
     "act_image": ("act", True, TINY_ACT),
-    "act_no_vae_ensemble": ("act", False, {**TINY_ACT, "use_vae": False, "n_action_steps": 1,
-                                           "temporal_ensemble_coeff": 0.01}),
+    "act_no_vae_ensemble": (
+        "act",
+        False,
+        {**TINY_ACT, "use_vae": False, "n_action_steps": 1, "temporal_ensemble_coeff": 0.01},
+    ),
     "diffusion_state": ("diffusion", False, TINY_DIFFUSION),
     "diffusion_image": ("diffusion", True, TINY_DIFFUSION),
 }
@@ -43,16 +64,31 @@ def tiny_meta(with_image: bool) -> SimpleNamespace:
         "action": {"dtype": "float32", "shape": [2], "names": ["x", "y"]},
     }
     stats = {
-        "observation.state": {"mean": np.array([200.0, 300.0]), "std": np.array([50.0, 80.0]),
-                              "min": np.array([10.0, 20.0]), "max": np.array([500.0, 490.0])},
-        "action": {"mean": np.array([210.0, 290.0]), "std": np.array([60.0, 70.0]),
-                   "min": np.array([0.0, 5.0]), "max": np.array([510.0, 500.0])},
+        "observation.state": {
+            "mean": np.array([200.0, 300.0]),
+            "std": np.array([50.0, 80.0]),
+            "min": np.array([10.0, 20.0]),
+            "max": np.array([500.0, 490.0]),
+        },
+        "action": {
+            "mean": np.array([210.0, 290.0]),
+            "std": np.array([60.0, 70.0]),
+            "min": np.array([0.0, 5.0]),
+            "max": np.array([510.0, 500.0]),
+        },
     }
     if with_image:
-        features["observation.images.top"] = {"dtype": "video", "shape": [IMG, IMG, 3],
-                                              "names": ["height", "width", "channels"]}
-        stats["observation.images.top"] = {"mean": np.full((3, 1, 1), 0.5), "std": np.full((3, 1, 1), 0.25),
-                                           "min": np.zeros((3, 1, 1)), "max": np.ones((3, 1, 1))}
+        features["observation.images.top"] = {
+            "dtype": "video",
+            "shape": [IMG, IMG, 3],
+            "names": ["height", "width", "channels"],
+        }
+        stats["observation.images.top"] = {
+            "mean": np.full((3, 1, 1), 0.5),
+            "std": np.full((3, 1, 1), 0.25),
+            "min": np.zeros((3, 1, 1)),
+            "max": np.ones((3, 1, 1)),
+        }
     return SimpleNamespace(features=features, stats=stats, fps=10)
 
 
@@ -119,8 +155,9 @@ def compute(case: str) -> tuple[dict[str, torch.Tensor], list[str]]:
                 out["chunk"] = policy.generate_actions(history)
         policy.reset()
         torch.manual_seed(7)
-        out["actions"] = torch.stack([policy.select_action({k: v[t] for k, v in observations.items()})
-                                      for t in range(N_CALLS)])
+        out["actions"] = torch.stack(
+            [policy.select_action({k: v[t] for k, v in observations.items()}) for t in range(N_CALLS)]
+        )
     finally:
         torch.set_num_threads(threads)
     return {k: v.detach().contiguous() for k, v in out.items()}, names

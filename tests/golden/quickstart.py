@@ -39,17 +39,36 @@ ACTION_SEED = 7  # torch seed set after reset() before the select_action calls (
 
 def quickstart_argv(policy_type: str, output_dir: Path) -> list[str]:
     """`robotlearn quickstart` flags of the golden run (fast, single-threaded, CPU, no videos)."""
-    return [f"--policy.type={policy_type}", "--episodes=3", "--episode_time_s=5", "--steps=50", "--batch_size=16",
-            "--num_workers=0", "--num_threads=1", "--eval.n_episodes=2", f"--eval.seed={EVAL_SEED}",
-            f"--eval.max_steps={EVAL_MAX_STEPS}", "--eval.n_videos=0", "--device=cpu", "--progress=false",
-            "--seed=0", f"--output_dir={output_dir}"]
+    return [
+        f"--policy.type={policy_type}",
+        "--episodes=3",
+        "--episode_time_s=5",
+        "--steps=50",
+        "--batch_size=16",
+        "--num_workers=0",
+        "--num_threads=1",
+        "--eval.n_episodes=2",
+        f"--eval.seed={EVAL_SEED}",
+        f"--eval.max_steps={EVAL_MAX_STEPS}",
+        "--eval.n_videos=0",
+        "--device=cpu",
+        "--progress=false",
+        "--seed=0",
+        f"--output_dir={output_dir}",
+    ]
 
 
 def run_quickstart(policy_type: str, output_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """Runs the golden quickstart as a subprocess (`python -m robotlearn.scripts.cli quickstart ...`)."""
     cmd = [sys.executable, "-m", "robotlearn.scripts.cli", "quickstart", *quickstart_argv(policy_type, output_dir)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"},
+    )
     if proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -110,8 +129,12 @@ def regenerate(policy_type: str, work_dir: Path) -> None:
     outputs = read_outputs(policy_type, out, observations)
     json_path, tensors_path = golden_paths(policy_type)
     GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
-    record = {"argv": quickstart_argv(policy_type, Path("<tmp>")),
-              **{k: v for k, v in outputs.items() if k != "actions"}}
+    record = {
+        "argv": quickstart_argv(policy_type, Path("<tmp>")),
+        **{k: v for k, v in outputs.items() if k != "actions"},
+    }
     json_path.write_text(json.dumps(record, indent=1) + "\n")
-    save_file({**{f"input.{k}": v.contiguous() for k, v in observations.items()},
-               "actions": outputs["actions"].contiguous()}, str(tensors_path))
+    save_file(
+        {**{f"input.{k}": v.contiguous() for k, v in observations.items()}, "actions": outputs["actions"].contiguous()},
+        str(tensors_path),
+    )

@@ -11,7 +11,6 @@ import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
-
 from tests.golden import policies as golden
 
 
@@ -24,8 +23,13 @@ def test_policy_outputs_match_the_golden_file(case):
     actual, names = golden.compute(case)
 
     assert names == expected_names, "the policy's parameters/buffers were renamed, added or removed"
-    torch.testing.assert_close(actual["param_sums"], expected["param_sums"], rtol=1e-6, atol=1e-6,
-                               msg=lambda m: f"initial weights differ (same seed): {m}")
+    torch.testing.assert_close(
+        actual["param_sums"],
+        expected["param_sums"],
+        rtol=1e-6,
+        atol=1e-6,
+        msg=lambda m: f"initial weights differ (same seed): {m}",
+    )
     assert sorted(actual) == sorted(expected)
     for key in sorted(expected):
         if key == "param_sums":

@@ -13,10 +13,26 @@ from robotlearn.policies.resnet import ResNet18, ResNetWeightsError
 
 IMG = 48  # small images keep the ResNet cheap on CPU (feature map 2x2)
 TINY = {
-    "act": dict(dim_model=32, n_heads=2, dim_feedforward=64, n_encoder_layers=1, n_vae_encoder_layers=1,
-                latent_dim=4, chunk_size=6, n_action_steps=3, dropout=0.0),
-    "diffusion": dict(down_dims=(16, 32), diffusion_step_embed_dim=16, horizon=8, n_action_steps=4,
-                      crop_shape=(44, 44), spatial_softmax_num_keypoints=4, num_inference_steps=5),
+    "act": dict(
+        dim_model=32,
+        n_heads=2,
+        dim_feedforward=64,
+        n_encoder_layers=1,
+        n_vae_encoder_layers=1,
+        latent_dim=4,
+        chunk_size=6,
+        n_action_steps=3,
+        dropout=0.0,
+    ),
+    "diffusion": dict(
+        down_dims=(16, 32),
+        diffusion_step_embed_dim=16,
+        horizon=8,
+        n_action_steps=4,
+        crop_shape=(44, 44),
+        spatial_softmax_num_keypoints=4,
+        num_inference_steps=5,
+    ),
 }
 
 
@@ -27,16 +43,31 @@ def fake_meta(with_image: bool):
         "next.reward": {"dtype": "float32", "shape": [1], "names": None},
     }
     stats = {
-        "observation.state": {"mean": np.array([200.0, 300.0]), "std": np.array([50.0, 80.0]),
-                              "min": np.array([10.0, 20.0]), "max": np.array([500.0, 490.0])},
-        "action": {"mean": np.array([210.0, 290.0]), "std": np.array([60.0, 70.0]),
-                   "min": np.array([0.0, 5.0]), "max": np.array([510.0, 500.0])},
+        "observation.state": {
+            "mean": np.array([200.0, 300.0]),
+            "std": np.array([50.0, 80.0]),
+            "min": np.array([10.0, 20.0]),
+            "max": np.array([500.0, 490.0]),
+        },
+        "action": {
+            "mean": np.array([210.0, 290.0]),
+            "std": np.array([60.0, 70.0]),
+            "min": np.array([0.0, 5.0]),
+            "max": np.array([510.0, 500.0]),
+        },
     }
     if with_image:
-        features["observation.images.top"] = {"dtype": "video", "shape": [IMG, IMG, 3],
-                                              "names": ["height", "width", "channels"]}
-        stats["observation.images.top"] = {"mean": np.full((3, 1, 1), 0.5), "std": np.full((3, 1, 1), 0.25),
-                                           "min": np.zeros((3, 1, 1)), "max": np.ones((3, 1, 1))}
+        features["observation.images.top"] = {
+            "dtype": "video",
+            "shape": [IMG, IMG, 3],
+            "names": ["height", "width", "channels"],
+        }
+        stats["observation.images.top"] = {
+            "mean": np.full((3, 1, 1), 0.5),
+            "std": np.full((3, 1, 1), 0.25),
+            "min": np.zeros((3, 1, 1)),
+            "max": np.ones((3, 1, 1)),
+        }
     return SimpleNamespace(features=features, stats=stats, fps=10)
 
 
@@ -180,8 +211,11 @@ def test_ddim_with_an_exact_noise_oracle_recovers_the_clean_actions():
 
 def test_act_temporal_ensembling_is_the_weighted_mean_of_all_predictions_for_a_step():
     coeff, k = 0.5, 4
-    policy = make_policy("act", fake_meta(False), **{**TINY["act"], "chunk_size": k, "n_action_steps": 1,
-                                                     "temporal_ensemble_coeff": coeff}).eval()
+    policy = make_policy(
+        "act",
+        fake_meta(False),
+        **{**TINY["act"], "chunk_size": k, "n_action_steps": 1, "temporal_ensemble_coeff": coeff},
+    ).eval()
     chunks = [torch.randn(1, k, 2) for _ in range(6)]
     policy.normalizer.unnormalize = lambda key, x: x
     it = iter(chunks)
@@ -234,7 +268,9 @@ def test_resnet_loads_torchvision_named_safetensors_into_groupnorm_variant(tmp_p
 
 
 def test_config_errors_name_the_flag():
-    with pytest.raises(ConfigError, match=r"--policy.chunk_sz is not an option of policy type 'act'; did you mean 'chunk_size'"):
+    with pytest.raises(
+        ConfigError, match=r"--policy.chunk_sz is not an option of policy type 'act'; did you mean 'chunk_size'"
+    ):
         make_policy("act", fake_meta(False), chunk_sz=3)
     with pytest.raises(PolicyConfigError, match="horizon"):
         make_policy("diffusion", fake_meta(False), horizon=10, down_dims=(16, 32, 64))
@@ -248,8 +284,12 @@ def test_default_inputs_are_cameras_and_state_or_scene_state_without_cameras():
     from robotlearn.policies.policy import features_from_dataset
 
     vec = lambda n: {"dtype": "float32", "shape": [n], "names": None}  # noqa: E731
-    base = {"observation.state": vec(2), "observation.environment_state": vec(5),
-            "observation.capture_time": vec(1), "action": vec(2)}
+    base = {
+        "observation.state": vec(2),
+        "observation.environment_state": vec(5),
+        "observation.capture_time": vec(1),
+        "action": vec(2),
+    }
     cam = {"observation.images.top": {"dtype": "video", "shape": [96, 96, 3], "names": ["height", "width", "channels"]}}
     assert list(features_from_dataset(base)) == ["observation.state", "observation.environment_state", "action"]
     with_cam = features_from_dataset({**base, **cam})

@@ -27,8 +27,10 @@ def test_sim_pusht_features_equal_the_envs_dataset_features():
     from robotlearn.robots.sim_pusht import PushTRobot
 
     robot = PushTRobot()
-    feats = {**hw_to_dataset_features(robot.observation_features, "observation"),
-             **hw_to_dataset_features(robot.action_features, "action")}
+    feats = {
+        **hw_to_dataset_features(robot.observation_features, "observation"),
+        **hw_to_dataset_features(robot.action_features, "action"),
+    }
     assert feats == pusht_dataset_features()
 
 
@@ -40,8 +42,11 @@ def test_unknown_feature_kinds_and_prefixes_are_refused():
 
 
 def test_build_dataset_frame_orders_values_by_names_and_passes_images():
-    feats = {**hw_to_dataset_features(ARM, "observation"), **hw_to_dataset_features({"elbow.pos": float}, "action"),
-             **capture_time_feature()}
+    feats = {
+        **hw_to_dataset_features(ARM, "observation"),
+        **hw_to_dataset_features({"elbow.pos": float}, "action"),
+        **capture_time_feature(),
+    }
     image = np.full((48, 64, 3), 7, np.uint8)
     values = {"elbow.pos": 2.5, "shoulder.pos": -1.0, "front": image, "wrist": np.zeros((32, 32, 3), np.uint8)}
     frame = build_dataset_frame(feats, values, "observation")

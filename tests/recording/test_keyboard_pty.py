@@ -52,8 +52,9 @@ t.disconnect()
 def spawn_on_pty(code):
     """Run `code` with a pseudo-terminal as stdin; returns (process, master fd)."""
     master, slave = os.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, close_fds=True
+    )
     os.close(slave)
     proc.pending = b""
     return proc, master
@@ -106,8 +107,13 @@ def test_letter_keys_work_and_no_terminal_means_a_silent_no_op_listener():
     finally:
         os.close(master)
         proc.wait(timeout=10)
-    out = subprocess.run([sys.executable, "-c", LISTENER.replace("deadline = time.time() + 20", "deadline = time.time() + 0.2")],
-                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [sys.executable, "-c", LISTENER.replace("deadline = time.time() + 20", "deadline = time.time() + 0.2")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.stdout.splitlines()[0] == "active False"
 
 

@@ -15,8 +15,10 @@ from robotlearn.teleoperators.sim_arm_leader import SimArmLeader, SimArmLeaderCo
 
 
 def make_dataset(robot, root, fps=20):
-    feats = {**hw_to_dataset_features(robot.action_features, "action", use_video=False),
-             **hw_to_dataset_features(robot.observation_features, "observation", use_video=False)}
+    feats = {
+        **hw_to_dataset_features(robot.action_features, "action", use_video=False),
+        **hw_to_dataset_features(robot.observation_features, "observation", use_video=False),
+    }
     return LeRobotDataset.create("t/arm", fps, feats, root=root, robot_type=robot.name, use_videos=False)
 
 
@@ -38,8 +40,9 @@ def test_loop_records_observation_before_action_and_the_action_sent(tmp_path):
     ds = make_dataset(robot, tmp_path / "ds")
     robot.connect()
     leader.connect()
-    stats = record_loop(robot, new_events(), fps=20, teleop=leader, dataset=ds, control_time_s=0.5,
-                        single_task="wave", realtime=False)
+    stats = record_loop(
+        robot, new_events(), fps=20, teleop=leader, dataset=ds, control_time_s=0.5, single_task="wave", realtime=False
+    )
     ds.save_episode()
     assert isinstance(stats, LoopStats) and stats.frames == 10
     assert len(stats.periods_s) == 10 and stats.mean_work_ms > 0
@@ -106,7 +109,10 @@ class LinearPolicy(torch.nn.Module):
 
     def select_action(self, batch):
         self.seen.append({k: (tuple(v.shape), v.dtype) for k, v in batch.items() if torch.is_tensor(v)})
-        return batch["observation.state"] @ self.w.T + torch.tensor([[10.0, 0.0, 0.0]]) * batch["observation.images.top"].mean()
+        return (
+            batch["observation.state"] @ self.w.T
+            + torch.tensor([[10.0, 0.0, 0.0]]) * batch["observation.images.top"].mean()
+        )
 
 
 def test_policy_gets_batched_tensors_and_its_action_is_mapped_by_name(tmp_path):
@@ -114,10 +120,15 @@ def test_policy_gets_batched_tensors_and_its_action_is_mapped_by_name(tmp_path):
     ds = make_dataset(robot, tmp_path / "ds")
     robot.connect()
     policy = LinearPolicy()
-    record_loop(robot, new_events(), fps=10, policy=policy, dataset=ds, control_time_s=0.3, single_task="p", realtime=False)
+    record_loop(
+        robot, new_events(), fps=10, policy=policy, dataset=ds, control_time_s=0.3, single_task="p", realtime=False
+    )
     ds.save_episode()
     assert policy.resets == 1
-    assert policy.seen[0] == {"observation.state": ((1, 3), torch.float32), "observation.images.top": ((1, 3, 16, 16), torch.float32)}
+    assert policy.seen[0] == {
+        "observation.state": ((1, 3), torch.float32),
+        "observation.images.top": ((1, 3, 16, 16), torch.float32),
+    }
     ds = LeRobotDataset("t/arm", root=tmp_path / "ds")
     a = ds[1]["action"].numpy()
     brightness = ds[1]["observation.images.top"].mean().item()
@@ -196,8 +207,11 @@ def test_capture_time_is_stored_when_the_dataset_declares_it(tmp_path, clock):
     from robotlearn.recording import CAPTURE_TIME_KEY, capture_time_feature
 
     robot = SimArm(SimArmConfig(image_size=0))
-    feats = {**hw_to_dataset_features(robot.action_features, "action"),
-             **hw_to_dataset_features(robot.observation_features, "observation"), **capture_time_feature()}
+    feats = {
+        **hw_to_dataset_features(robot.action_features, "action"),
+        **hw_to_dataset_features(robot.observation_features, "observation"),
+        **capture_time_feature(),
+    }
     ds = LeRobotDataset.create("t/arm", 50, feats, root=tmp_path / "ds", use_videos=False)
     robot.connect()
     leader = SimArmLeader()
@@ -217,14 +231,25 @@ def test_end_on_success_stops_a_pusht_episode_at_its_first_successful_frame(tmp_
 
     robot = PushTRobot(PushTRobotConfig(image_size=16, seed=3))
     expert = ScriptedPushT(robot=robot)
-    feats = {**hw_to_dataset_features(robot.action_features, "action", use_video=False),
-             **hw_to_dataset_features(robot.observation_features, "observation", use_video=False),
-             **robot.extra_dataset_features}
+    feats = {
+        **hw_to_dataset_features(robot.action_features, "action", use_video=False),
+        **hw_to_dataset_features(robot.observation_features, "observation", use_video=False),
+        **robot.extra_dataset_features,
+    }
     ds = LeRobotDataset.create("t/pusht", 10, feats, root=tmp_path / "ds", robot_type=robot.name, use_videos=False)
     robot.connect()
     expert.connect()
-    stats = record_loop(robot, new_events(), fps=10, teleop=expert, dataset=ds, control_time_s=40,
-                        single_task="push", realtime=False, end_on_success=True)
+    stats = record_loop(
+        robot,
+        new_events(),
+        fps=10,
+        teleop=expert,
+        dataset=ds,
+        control_time_s=40,
+        single_task="push",
+        realtime=False,
+        end_on_success=True,
+    )
     ds.save_episode()
     assert robot.last_info["is_success"] and stats.frames < 400
     # Replaying the stored actions from the stored first state: success comes exactly at the last one.

@@ -14,13 +14,9 @@ def test_seed_code2_records_a_readable_dataset(tmp_path, monkeypatch):
 
     # ---- Code 2, imports changed ------------------------------------------------------------
     from robotlearn.datasets import LeRobotDataset
-    from robotlearn.recording import hw_to_dataset_features
+    from robotlearn.recording import hw_to_dataset_features, init_keyboard_listener, init_rerun, log_say, record_loop
     from robotlearn.robots.sim_pusht import PushTRobot, PushTRobotConfig
     from robotlearn.teleoperators.scripted_pusht import ScriptedPushT, ScriptedPushTConfig
-    from robotlearn.recording import init_keyboard_listener
-    from robotlearn.recording import log_say
-    from robotlearn.recording import init_rerun
-    from robotlearn.recording import record_loop
 
     NUM_EPISODES = 2
     FPS = 30
@@ -125,8 +121,10 @@ def test_seed_code2_records_a_readable_dataset(tmp_path, monkeypatch):
         image = item["observation.images.top"]
         assert image.shape == (3, 96, 96) and 0.0 <= image.min() and image.max() <= 1.0
         # lossy video: compare to the sim's frame on average
-        stored = (image.permute(1, 2, 0).numpy() * 255.0)
+        stored = image.permute(1, 2, 0).numpy() * 255.0
         assert np.abs(stored - obs["observation.images.top"].astype(np.float32)).mean() < 8.0
         obs, *_ = env.step(item["action"].numpy())
     # The second episode starts from a new initial state.
-    assert not np.array_equal(ds[FPS * EPISODE_TIME_SEC]["observation.state"].numpy(), ds[0]["observation.state"].numpy())
+    assert not np.array_equal(
+        ds[FPS * EPISODE_TIME_SEC]["observation.state"].numpy(), ds[0]["observation.state"].numpy()
+    )

@@ -63,22 +63,44 @@ def test_png_data_uri_round_trips_pixels():
 
 
 def make_data(expert=True) -> ReportData:
-    episodes = [{"seed": 7 + i, "success": i == 0, "sum_reward": 3.0, "max_reward": 0.5 + i / 10, "steps": 30}
-                for i in range(4)]
-    policy = {"per_episode": episodes, "aggregated": {"success_rate": 0.25, "avg_sum_reward": 3.0,
-                                                      "avg_max_reward": 0.65, "n_episodes": 4}}
-    expert_eval = {"per_episode": [{**e, "success": True, "steps": 12} for e in episodes],
-                   "aggregated": {"success_rate": 1.0, "avg_sum_reward": 5.0, "avg_max_reward": 1.0, "n_episodes": 4}}
+    episodes = [
+        {"seed": 7 + i, "success": i == 0, "sum_reward": 3.0, "max_reward": 0.5 + i / 10, "steps": 30} for i in range(4)
+    ]
+    policy = {
+        "per_episode": episodes,
+        "aggregated": {"success_rate": 0.25, "avg_sum_reward": 3.0, "avg_max_reward": 0.65, "n_episodes": 4},
+    }
+    expert_eval = {
+        "per_episode": [{**e, "success": True, "steps": 12} for e in episodes],
+        "aggregated": {"success_rate": 1.0, "avg_sum_reward": 5.0, "avg_max_reward": 1.0, "n_episodes": 4},
+    }
     frame = png_data_uri(np.zeros((4, 4, 3), np.uint8))
     return ReportData(
         title="Run <1>",
-        dataset=DatasetSummary(root="/data/x", repo_id="local/x", episodes=3, frames_total=90, fps=10,
-                               tasks=["push <the> T"], features={"action": "float32 2"},
-                               frames={"observation.images.top": [("ep 0", frame)]}),
-        training=TrainingSummary(policy_type="act", steps=100, batch_size=8, checkpoint="/ckpt",
-                                 metrics=[{"step": s, "loss": 1.0 / s, "lr": 1e-4} for s in range(1, 101)]),
-        evaluation=EvaluationSummary(policy=policy, expert=expert_eval if expert else None, seed=7, max_steps=30,
-                                     videos=[("policy episode 0", "eval/videos/eval_episode_0.mp4")]),
+        dataset=DatasetSummary(
+            root="/data/x",
+            repo_id="local/x",
+            episodes=3,
+            frames_total=90,
+            fps=10,
+            tasks=["push <the> T"],
+            features={"action": "float32 2"},
+            frames={"observation.images.top": [("ep 0", frame)]},
+        ),
+        training=TrainingSummary(
+            policy_type="act",
+            steps=100,
+            batch_size=8,
+            checkpoint="/ckpt",
+            metrics=[{"step": s, "loss": 1.0 / s, "lr": 1e-4} for s in range(1, 101)],
+        ),
+        evaluation=EvaluationSummary(
+            policy=policy,
+            expert=expert_eval if expert else None,
+            seed=7,
+            max_steps=30,
+            videos=[("policy episode 0", "eval/videos/eval_episode_0.mp4")],
+        ),
         commands={"Train": "robotlearn train --a='b c'"},
     )
 

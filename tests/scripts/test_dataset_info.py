@@ -7,7 +7,9 @@ from tests.conftest import FIXTURES
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", "dataset-info", *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "robotlearn.scripts.cli", "dataset-info", *args], capture_output=True, text=True
+    )
 
 
 def test_dataset_info_summarizes_and_validates_a_fixture():

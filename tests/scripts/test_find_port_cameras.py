@@ -11,7 +11,9 @@ from robotlearn.motors.ports import find_removed_port
 
 
 def run(*args, stdin=""):
-    return subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", *args], input=stdin, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "robotlearn.scripts.cli", *args], input=stdin, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_help_explains_flags():
@@ -47,6 +49,6 @@ def test_find_cameras_lists_a_video_source_and_saves_a_frame(tmp_path):
     writer.release()
     out = run("find-cameras", "--max_index=0", f"--paths={video}", f"--output_dir={tmp_path / 'shots'}")
     assert out.returncode == 0, out.stderr
-    line = next(l for l in out.stdout.splitlines() if "cam.mp4" in l)
+    line = next(row for row in out.stdout.splitlines() if "cam.mp4" in row)
     assert line.split()[1:4] == ["40", "30", "15.0"]
     assert cv2.imread(str(tmp_path / "shots" / "cam.mp4.png")).shape == (30, 40, 3)

@@ -127,7 +127,7 @@ PLUGIN = textwrap.dedent('''
             return action
 ''')
 
-PYPROJECT = textwrap.dedent('''
+PYPROJECT = textwrap.dedent("""
     [build-system]
     requires = ["setuptools>=61"]
     build-backend = "setuptools.build_meta"
@@ -141,7 +141,7 @@ PYPROJECT = textwrap.dedent('''
 
     [project.entry-points."robotlearn.teleoperators"]
     toy_wave = "toy_arm_plugin:ToyWave"
-''')
+""")
 
 
 @pytest.fixture(scope="module")
@@ -152,16 +152,38 @@ def plugin_site(tmp_path_factory):
     (root / "src" / "toy_arm_plugin" / "__init__.py").write_text(PLUGIN)
     (root / "pyproject.toml").write_text(PYPROJECT)
     site = root / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(site), str(root)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(site),
+            str(root),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     assert list(site.glob("toy_arm_plugin-0.1.0.dist-info/entry_points.txt"))
     return site
 
 
 def robotlearn(site: Path, *args, timeout=180):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "robotlearn.scripts.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
 
 
 def test_plugin_robot_passes_check_robot(plugin_site, monkeypatch):
@@ -198,10 +220,22 @@ def test_record_three_episodes_with_the_plugin_robot(plugin_site, tmp_path):
     from robotlearn.datasets import LeRobotDataset
 
     root = tmp_path / "toy"
-    proc = robotlearn(plugin_site, "record", "--robot.type=toy_arm", "--robot.gain=0.25", "--teleop.type=toy_wave",
-                      "--teleop.amplitude=2.0", f"--dataset.root={root}", "--dataset.num_episodes=3",
-                      "--dataset.episode_time_s=1", "--dataset.fps=10", "--dataset.reset_time_s=0",
-                      "--dataset.realtime=false", "--dataset.single_task=wave the arm", "--play_sounds=false")
+    proc = robotlearn(
+        plugin_site,
+        "record",
+        "--robot.type=toy_arm",
+        "--robot.gain=0.25",
+        "--teleop.type=toy_wave",
+        "--teleop.amplitude=2.0",
+        f"--dataset.root={root}",
+        "--dataset.num_episodes=3",
+        "--dataset.episode_time_s=1",
+        "--dataset.fps=10",
+        "--dataset.reset_time_s=0",
+        "--dataset.realtime=false",
+        "--dataset.single_task=wave the arm",
+        "--play_sounds=false",
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     ds = LeRobotDataset("local/recording", root=root)
     assert ds.meta.total_episodes == 3 and len(ds) == 30

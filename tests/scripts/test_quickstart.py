@@ -13,22 +13,40 @@ import pytest
 
 pytest.importorskip("gym_pusht")
 
-from robotlearn.configs import ConfigError  # noqa: E402
-from robotlearn.quickstart import MARKER, prepare_output_dir  # noqa: E402
+from robotlearn.configs import ConfigError
+from robotlearn.quickstart import MARKER, prepare_output_dir
 
 CHROMIUM = os.environ.get("ROBOTLEARN_CHROMIUM") or next(
-    (path for path in ("/usr/bin/chromium", *map(shutil.which, ("chromium", "chromium-browser", "google-chrome")))
-     if path and Path(path).exists()), "/usr/bin/chromium")
+    (
+        path
+        for path in ("/usr/bin/chromium", *map(shutil.which, ("chromium", "chromium-browser", "google-chrome")))
+        if path and Path(path).exists()
+    ),
+    "/usr/bin/chromium",
+)
 # Seeds 100002/100003: the expert succeeds in 64 steps on the first and needs 88 on the second,
 # so with 70 steps the table shows one expert success and one failure.
 EVAL_SEED, MAX_STEPS = 100_002, 70
-TINY_ACT = ["--policy.type=act", "--policy.dim_model=16", "--policy.n_heads=2", "--policy.dim_feedforward=32",
-            "--policy.n_encoder_layers=1", "--policy.chunk_size=4", "--policy.n_action_steps=2"]
+TINY_ACT = [
+    "--policy.type=act",
+    "--policy.dim_model=16",
+    "--policy.n_heads=2",
+    "--policy.dim_feedforward=32",
+    "--policy.n_encoder_layers=1",
+    "--policy.chunk_size=4",
+    "--policy.n_action_steps=2",
+]
 
 
 def robotlearn(*args, timeout=180):
-    proc = subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "robotlearn.scripts.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert proc.returncode == 0, f"robotlearn {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc
 
@@ -37,10 +55,22 @@ def robotlearn(*args, timeout=180):
 def run(tmp_path_factory):
     """One tiny quickstart: 2 episodes of 3 s, 5 training steps of a tiny ACT, 2 eval episodes."""
     out = tmp_path_factory.mktemp("quickstart") / "out"
-    proc = robotlearn("quickstart", "--episodes=2", "--episode_time_s=3", "--steps=5", "--batch_size=8",
-                      "--num_workers=0", "--eval.n_episodes=2", f"--eval.seed={EVAL_SEED}",
-                      f"--eval.max_steps={MAX_STEPS}", "--eval.n_videos=1", "--device=cpu", "--progress=false",
-                      f"--output_dir={out}", *TINY_ACT)
+    proc = robotlearn(
+        "quickstart",
+        "--episodes=2",
+        "--episode_time_s=3",
+        "--steps=5",
+        "--batch_size=8",
+        "--num_workers=0",
+        "--eval.n_episodes=2",
+        f"--eval.seed={EVAL_SEED}",
+        f"--eval.max_steps={MAX_STEPS}",
+        "--eval.n_videos=1",
+        "--device=cpu",
+        "--progress=false",
+        f"--output_dir={out}",
+        *TINY_ACT,
+    )
     return out, proc.stdout
 
 
@@ -62,9 +92,18 @@ def test_quickstart_prints_one_line_per_phase_and_the_report_path(run):
 def test_report_success_rate_is_what_robotlearn_eval_gives_for_the_checkpoint(run, tmp_path):
     out, _ = run
     summary = json.loads((out / MARKER).read_text())
-    proc = robotlearn("eval", f"--policy.path={summary['checkpoint']}", "--env.type=pusht", "--eval.n_episodes=2",
-                      f"--eval.seed={EVAL_SEED}", f"--eval.max_steps={MAX_STEPS}", "--eval.n_videos=0",
-                      "--device=cpu", "--progress=false", f"--output_dir={tmp_path / 'eval'}")
+    proc = robotlearn(
+        "eval",
+        f"--policy.path={summary['checkpoint']}",
+        "--env.type=pusht",
+        "--eval.n_episodes=2",
+        f"--eval.seed={EVAL_SEED}",
+        f"--eval.max_steps={MAX_STEPS}",
+        "--eval.n_videos=0",
+        "--device=cpu",
+        "--progress=false",
+        f"--output_dir={tmp_path / 'eval'}",
+    )
     cli = json.loads((tmp_path / "eval" / "eval_info.json").read_text())
     quick = json.loads((out / "eval" / "eval_info.json").read_text())
     assert [e["seed"] for e in cli["per_episode"]] == [EVAL_SEED, EVAL_SEED + 1]
@@ -122,8 +161,9 @@ def test_report_lists_commands_that_reproduce_each_phase(run, tmp_path):
     # the report shows the same commands, one flag per line
     import html as html_lib
 
-    blocks = [html_lib.unescape(b).replace(" \\\n    ", " ")
-              for b in re.findall(r"<pre><code>(.*?)</code></pre>", html, re.S)]
+    blocks = [
+        html_lib.unescape(b).replace(" \\\n    ", " ") for b in re.findall(r"<pre><code>(.*?)</code></pre>", html, re.S)
+    ]
     for phase in ("record", "train", "eval"):
         assert summary["commands"][phase] in blocks
     assert "<h2>What next</h2>" in html and "well below the expert (0% vs 50%)" in html
@@ -146,15 +186,29 @@ for (const v of document.querySelectorAll('video')) {
 
 def test_report_renders_in_chromium_with_rates_plots_and_playing_videos(run, tmp_path):
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium) or set "
-                    "ROBOTLEARN_CHROMIUM; this test opens the report in a real browser")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium) or set "
+            "ROBOTLEARN_CHROMIUM; this test opens the report in a real browser"
+        )
     out, _ = run
     probe = out / "report_probe.html"  # next to the report so the relative video paths resolve
     probe.write_text((out / "report.html").read_text().replace("</body>", PROBE))
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={tmp_path / 'chromium'}", "--autoplay-policy=no-user-gesture-required",
-           "--virtual-time-budget=5000", "--dump-dom", probe.resolve().as_uri()]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+        "--autoplay-policy=no-user-gesture-required",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        probe.resolve().as_uri(),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0 and "<html" in proc.stdout, proc.stderr[-2000:]
     dom = proc.stdout
@@ -192,8 +246,16 @@ def test_output_dir_is_only_replaced_when_the_quickstart_made_it(tmp_path):
 def test_demo_and_quickstart_help_explain_every_flag():
     for cmd in ("quickstart", "demo"):
         text = robotlearn(cmd, "--help", timeout=60).stdout
-        for flag in ("--episodes", "--steps", "--policy.type", "--batch_size", "--eval.n_episodes", "--output_dir",
-                     "--seed", "--device"):
+        for flag in (
+            "--episodes",
+            "--steps",
+            "--policy.type",
+            "--batch_size",
+            "--eval.n_episodes",
+            "--output_dir",
+            "--seed",
+            "--device",
+        ):
             assert flag in text, (cmd, flag)
         assert f"robotlearn {cmd}" in text
 
@@ -205,8 +267,9 @@ def test_planned_train_command_parses_and_users_policy_flags_win(tmp_path, polic
     from robotlearn.scripts.quickstart import parse_args
     from robotlearn.training import TrainConfig
 
-    args = parse_args([f"--policy.type={policy_type}", "--policy.lr=5e-4", "--policy.n_action_steps=1",
-                       f"--output_dir={tmp_path}"])
+    args = parse_args(
+        [f"--policy.type={policy_type}", "--policy.lr=5e-4", "--policy.n_action_steps=1", f"--output_dir={tmp_path}"]
+    )
     plan = make_plan(args)
     for train_args in (plan.train, parse_config(TrainConfig, plan.commands()["train"])):  # object and command agree
         assert train_args.policy.type == policy_type

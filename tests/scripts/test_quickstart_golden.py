@@ -24,7 +24,7 @@ import torch
 
 pytest.importorskip("gym_pusht")
 
-from tests.golden import quickstart as golden  # noqa: E402
+from tests.golden import quickstart as golden
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -55,8 +55,9 @@ def test_short_quickstart_matches_the_recorded_losses_evaluations_and_actions(tm
     actual = golden.read_outputs(policy_type, out, observations)
 
     assert_rows_close(actual["train_metrics"], expected["train_metrics"], "train_metrics.jsonl")
-    assert_rows_close(actual["eval_expert_per_episode"], expected["eval_expert_per_episode"],
-                      "eval_expert/eval_info.json per_episode")
+    assert_rows_close(
+        actual["eval_expert_per_episode"], expected["eval_expert_per_episode"], "eval_expert/eval_info.json per_episode"
+    )
     assert [e["success"] for e in actual["eval_expert_per_episode"]] == [True, False]  # 64 of 70 steps; > 70
     if expected["eval_per_episode"] is not None:
         assert_rows_close(actual["eval_per_episode"], expected["eval_per_episode"], "eval/eval_info.json per_episode")

@@ -9,19 +9,31 @@ import pytest
 
 pytest.importorskip("gym_pusht")
 
-from robotlearn.datasets import LeRobotDataset  # noqa: E402
+from robotlearn.datasets import LeRobotDataset
 
 PUSHT = [
-    "--robot.type=sim_pusht", "--robot.seed=0", "--teleop.type=scripted_pusht",
-    "--dataset.episode_time_s=5", "--dataset.reset_time_s=0", "--dataset.fps=10",
-    "--dataset.single_task=push the T", "--dataset.realtime=false", "--play_sounds=false",
+    "--robot.type=sim_pusht",
+    "--robot.seed=0",
+    "--teleop.type=scripted_pusht",
+    "--dataset.episode_time_s=5",
+    "--dataset.reset_time_s=0",
+    "--dataset.fps=10",
+    "--dataset.single_task=push the T",
+    "--dataset.realtime=false",
+    "--play_sounds=false",
 ]
 
 
 def robotlearn(*args, check=True, timeout=120):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-m", "robotlearn.scripts.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"robotlearn {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -52,8 +64,14 @@ def test_record_writes_three_episodes_then_replay_reproduces_one_exactly(tmp_pat
     times = np.array([float(ds[i]["observation.capture_time"]) for i in range(50, 100)])
     assert times[0] == pytest.approx(0.0, abs=0.5) and np.all(np.diff(times) > 0)
 
-    proc = robotlearn("replay", "--robot.type=sim_pusht", f"--dataset.root={root}", "--dataset.episode=2",
-                      "--dataset.realtime=false", "--play_sounds=false")
+    proc = robotlearn(
+        "replay",
+        "--robot.type=sim_pusht",
+        f"--dataset.root={root}",
+        "--dataset.episode=2",
+        "--dataset.realtime=false",
+        "--play_sounds=false",
+    )
     assert "replayed 50 actions" in proc.stdout
     assert "max |observation.state error| = 0," in proc.stdout  # PushT is deterministic: exact replay
     assert "max |environment_state error| = 0" in proc.stdout
@@ -75,9 +93,19 @@ def test_resume_appends_episodes_and_refusing_to_overwrite_without_it(tmp_path):
 
 def test_record_sim_arm_with_scripted_leader_stores_joint_space_data(tmp_path):
     root = tmp_path / "arm"
-    robotlearn("record", "--robot.type=sim_arm", "--teleop.type=sim_arm_leader", f"--dataset.root={root}",
-               "--dataset.num_episodes=1", "--dataset.episode_time_s=1", "--dataset.fps=20", "--dataset.video=false",
-               "--dataset.single_task=wave", "--dataset.realtime=false", "--play_sounds=false")
+    robotlearn(
+        "record",
+        "--robot.type=sim_arm",
+        "--teleop.type=sim_arm_leader",
+        f"--dataset.root={root}",
+        "--dataset.num_episodes=1",
+        "--dataset.episode_time_s=1",
+        "--dataset.fps=20",
+        "--dataset.video=false",
+        "--dataset.single_task=wave",
+        "--dataset.realtime=false",
+        "--play_sounds=false",
+    )
     ds = LeRobotDataset("local/recording", root=root)
     assert len(ds) == 20
     names = ["shoulder.pos", "elbow.pos", "wrist.pos"]
@@ -90,29 +118,61 @@ def test_record_sim_arm_with_scripted_leader_stores_joint_space_data(tmp_path):
 
 
 def test_teleoperate_runs_for_its_duration_and_prints_timing():
-    proc = robotlearn("teleoperate", "--robot.type=sim_arm", "--teleop.type=sim_arm_leader", "--fps=50",
-                      "--duration_s=0.4", "--realtime=false")
+    proc = robotlearn(
+        "teleoperate",
+        "--robot.type=sim_arm",
+        "--teleop.type=sim_arm_leader",
+        "--fps=50",
+        "--duration_s=0.4",
+        "--realtime=false",
+    )
     assert "teleoperate: 20 frames" in proc.stdout
 
 
 def test_help_explains_every_flag():
     out = robotlearn("record", "--help").stdout
-    for flag in ("--robot.type", "--teleop.type", "--dataset.root", "--dataset.num_episodes", "--dataset.episode_time_s",
-                 "--dataset.reset_time_s", "--dataset.fps", "--dataset.single_task", "--dataset.video",
-                 "--dataset.vcodec", "--dataset.realtime", "--resume", "--display_data", "--play_sounds", "--policy.path"):
+    for flag in (
+        "--robot.type",
+        "--teleop.type",
+        "--dataset.root",
+        "--dataset.num_episodes",
+        "--dataset.episode_time_s",
+        "--dataset.reset_time_s",
+        "--dataset.fps",
+        "--dataset.single_task",
+        "--dataset.video",
+        "--dataset.vcodec",
+        "--dataset.realtime",
+        "--resume",
+        "--display_data",
+        "--play_sounds",
+        "--policy.path",
+    ):
         assert flag in out
     assert "--dataset.episode" in robotlearn("replay", "--help").stdout
     assert "--duration_s" in robotlearn("teleoperate", "--help").stdout
 
 
 def test_bad_flags_fail_with_a_message_naming_the_fix(tmp_path):
-    proc = robotlearn("record", "--robot.type=sim_pusht", "--teleop.type=scripted_pusht", f"--dataset.root={tmp_path}/x",
-                      "--play_sounds=false", check=False)
+    proc = robotlearn(
+        "record",
+        "--robot.type=sim_pusht",
+        "--teleop.type=scripted_pusht",
+        f"--dataset.root={tmp_path}/x",
+        "--play_sounds=false",
+        check=False,
+    )
     assert proc.returncode != 0 and "--dataset.single_task" in proc.stderr
     proc = robotlearn("record", "--robot.type=no_such_robot", "--dataset.single_task=x", check=False)
     assert proc.returncode != 0 and "sim_pusht" in proc.stderr  # lists the known types
-    proc = robotlearn("record", "--robot.type=sim_pusht", "--robot.port=/dev/ttyUSB0", "--teleop.type=scripted_pusht",
-                      "--dataset.single_task=x", check=False)
+    proc = robotlearn(
+        "record",
+        "--robot.type=sim_pusht",
+        "--robot.port=/dev/ttyUSB0",
+        "--teleop.type=scripted_pusht",
+        "--dataset.single_task=x",
+        check=False,
+    )
     assert proc.returncode != 0 and "--robot.port" in proc.stderr
 
 
@@ -125,11 +185,26 @@ def test_keys_in_a_real_terminal_end_rerecord_and_stop_episodes(tmp_path):
     root = tmp_path / "keys"
     master, slave = os.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "robotlearn.scripts.cli", "record", "--robot.type=sim_pusht", "--robot.seed=0",
-         "--teleop.type=scripted_pusht", f"--dataset.root={root}", "--dataset.num_episodes=5",
-         "--dataset.episode_time_s=60", "--dataset.reset_time_s=0", "--dataset.fps=10",
-         "--dataset.single_task=push the T", "--play_sounds=false"],
-        stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [
+            sys.executable,
+            "-m",
+            "robotlearn.scripts.cli",
+            "record",
+            "--robot.type=sim_pusht",
+            "--robot.seed=0",
+            "--teleop.type=scripted_pusht",
+            f"--dataset.root={root}",
+            "--dataset.num_episodes=5",
+            "--dataset.episode_time_s=60",
+            "--dataset.reset_time_s=0",
+            "--dataset.fps=10",
+            "--dataset.single_task=push the T",
+            "--play_sounds=false",
+        ],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     os.close(slave)
     out = b""
@@ -164,4 +239,3 @@ def test_keys_in_a_real_terminal_end_rerecord_and_stop_episodes(tmp_path):
     ds = LeRobotDataset("local/recording", root=root)
     lengths = [e["length"] for e in ds.meta.episodes]
     assert len(lengths) == 2 and all(2 <= n < 100 for n in lengths), lengths
-

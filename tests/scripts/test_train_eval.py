@@ -10,32 +10,60 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
+from tests.conftest import FIXTURES
 
 from robotlearn.configs import ConfigError
 from robotlearn.policies import make_policy_from_pretrained
 from robotlearn.scripts.train import parse_args as parse_train_args
 from robotlearn.training import train
 from robotlearn.training.checkpoint import CheckpointError
-from tests.conftest import FIXTURES
 
 FIXTURE = str(FIXTURES / "pusht")  # written by the reference lerobot 0.6.1
 
 TINY = {
-    "act": ["--policy.dim_model=32", "--policy.n_heads=2", "--policy.dim_feedforward=64",
-            "--policy.n_encoder_layers=1", "--policy.n_vae_encoder_layers=1", "--policy.latent_dim=4",
-            "--policy.chunk_size=6", "--policy.n_action_steps=3", "--policy.lr=1e-3"],
-    "diffusion": ["--policy.down_dims=[16,32]", "--policy.diffusion_step_embed_dim=16", "--policy.horizon=8",
-                  "--policy.n_action_steps=4", "--policy.spatial_softmax_num_keypoints=4",
-                  "--policy.num_inference_steps=4", "--policy.warmup_steps=2", "--policy.lr=1e-3"],
+    "act": [
+        "--policy.dim_model=32",
+        "--policy.n_heads=2",
+        "--policy.dim_feedforward=64",
+        "--policy.n_encoder_layers=1",
+        "--policy.n_vae_encoder_layers=1",
+        "--policy.latent_dim=4",
+        "--policy.chunk_size=6",
+        "--policy.n_action_steps=3",
+        "--policy.lr=1e-3",
+    ],
+    "diffusion": [
+        "--policy.down_dims=[16,32]",
+        "--policy.diffusion_step_embed_dim=16",
+        "--policy.horizon=8",
+        "--policy.n_action_steps=4",
+        "--policy.spatial_softmax_num_keypoints=4",
+        "--policy.num_inference_steps=4",
+        "--policy.warmup_steps=2",
+        "--policy.lr=1e-3",
+    ],
 }
 
 
 def train_argv(policy_type, out, steps, with_image, extra=()):
     inputs = '["observation.state","observation.image"]' if with_image else '["observation.state"]'
-    return [f"--policy.type={policy_type}", f"--dataset.root={FIXTURE}", "--dataset.repo_id=lerobot/pusht",
-            f"--steps={steps}", "--batch_size=4", "--num_workers=0", f"--output_dir={out}", "--save_freq=3",
-            "--log_freq=1", "--seed=7", "--device=cpu", "--progress=false", f"--policy.input_features={inputs}",
-            *TINY[policy_type], *extra]
+    return [
+        f"--policy.type={policy_type}",
+        f"--dataset.root={FIXTURE}",
+        "--dataset.repo_id=lerobot/pusht",
+        f"--steps={steps}",
+        "--batch_size=4",
+        "--num_workers=0",
+        f"--output_dir={out}",
+        "--save_freq=3",
+        "--log_freq=1",
+        "--seed=7",
+        "--device=cpu",
+        "--progress=false",
+        f"--policy.input_features={inputs}",
+        *TINY[policy_type],
+        *extra,
+    ]
 
 
 def observation(with_image):
@@ -46,8 +74,9 @@ def observation(with_image):
     return obs
 
 
-@pytest.mark.parametrize("policy_type,with_image", [("act", False), ("act", True), ("diffusion", False),
-                                                    ("diffusion", True)])
+@pytest.mark.parametrize(
+    "policy_type,with_image", [("act", False), ("act", True), ("diffusion", False), ("diffusion", True)]
+)
 def test_train_saves_a_checkpoint_that_reloads_with_identical_actions(tmp_path, policy_type, with_image):
     steps = 2 if with_image else 3  # the ResNet-18 makes image steps (and checkpoints) costly on CPU
     result = train(parse_train_args(train_argv(policy_type, tmp_path / "run", steps, with_image)))
@@ -61,8 +90,10 @@ def test_train_saves_a_checkpoint_that_reloads_with_identical_actions(tmp_path, 
     weights = load_file(str(ckpt / "pretrained_model" / "model.safetensors"))
     stats = json.loads((Path(FIXTURE) / "meta" / "stats.json").read_text())
     stat = "min" if policy_type == "diffusion" else "mean"
-    torch.testing.assert_close(weights[f"normalizer.observation_state__{stat}"],
-                               torch.tensor(stats["observation.state"][stat], dtype=torch.float32))
+    torch.testing.assert_close(
+        weights[f"normalizer.observation_state__{stat}"],
+        torch.tensor(stats["observation.state"][stat], dtype=torch.float32),
+    )
     assert any(k.startswith("normalizer.observation_image") for k in weights) == with_image
 
     reloaded = make_policy_from_pretrained(tmp_path / "run")
@@ -127,10 +158,21 @@ def test_eval_cli_reports_success_rate_and_writes_browser_playable_videos(tmp_pa
     import av
 
     train(parse_train_args(train_argv("diffusion", tmp_path / "run", 1, with_image=True)))
-    cmd = [sys.executable, "-m", "robotlearn.scripts.cli", "eval",
-           f"--policy.path={tmp_path / 'run/checkpoints/last/pretrained_model'}", "--env.type=pusht",
-           "--eval.n_episodes=2", "--eval.seed=5", "--eval.max_steps=8", "--eval.n_videos=1",
-           f"--output_dir={tmp_path / 'eval'}", "--device=cpu", "--progress=false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "robotlearn.scripts.cli",
+        "eval",
+        f"--policy.path={tmp_path / 'run/checkpoints/last/pretrained_model'}",
+        "--env.type=pusht",
+        "--eval.n_episodes=2",
+        "--eval.seed=5",
+        "--eval.max_steps=8",
+        "--eval.n_videos=1",
+        f"--output_dir={tmp_path / 'eval'}",
+        "--device=cpu",
+        "--progress=false",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": "0"})
     assert proc.returncode == 0, proc.stderr
     assert "success rate" in proc.stdout

@@ -50,10 +50,15 @@ def main(shared_fixtures: str) -> int:
         query = json.loads((src / f"{name}.expected.json").read_text())
         keep = kept_indices(query["indices"], episode_bounds(src / name))
         tensors = load_file(str(src / f"{name}.expected.safetensors"))
-        save_file({k: v for k, v in tensors.items() if int(k.split("/", 1)[0]) in keep},
-                  str(DEST / f"{name}.expected.safetensors"))
-        query.update(indices=keep, tasks={str(i): query["tasks"][str(i)] for i in keep},
-                     trimmed_from=f"{len(query['tasks'])} indices by tests/tools/copy_reference_fixtures.py")
+        save_file(
+            {k: v for k, v in tensors.items() if int(k.split("/", 1)[0]) in keep},
+            str(DEST / f"{name}.expected.safetensors"),
+        )
+        query.update(
+            indices=keep,
+            tasks={str(i): query["tasks"][str(i)] for i in keep},
+            trimmed_from=f"{len(query['tasks'])} indices by tests/tools/copy_reference_fixtures.py",
+        )
         (DEST / f"{name}.expected.json").write_text(json.dumps(query, indent=1) + "\n")
         print(f"{name}: dataset copied, expected samples kept for {len(keep)} indices: {keep}")
     return 0

@@ -73,8 +73,13 @@ def _docstrings(cls) -> dict[str, str]:
             continue
         body = ast.parse(source).body[0].body
         for node, nxt in zip(body, body[1:]):
-            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(nxt, ast.Expr)
-                    and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str)):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(nxt, ast.Expr)
+                and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)
+            ):
                 docs[node.target.id] = " ".join(nxt.value.value.split())
     return docs
 
@@ -220,8 +225,9 @@ def config_from_dict(cls, data: dict, where: str = "config", default=None):
         key = unknown[0]
         close = difflib.get_close_matches(key, list(fields), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"{where}.{key} is not an option of {_describe(cls)}{hint} "
-                          f"(its options: {', '.join(fields)})")
+        raise ConfigError(
+            f"{where}.{key} is not an option of {_describe(cls)}{hint} (its options: {', '.join(fields)})"
+        )
     kwargs = {}
     for name, value in data.items():
         f = fields[name]
@@ -317,8 +323,9 @@ def _check_removed(cls, key: str) -> None:
             raise ConfigError(f"--{key} was removed: use {replacement}")
 
 
-def parse_config(cls, argv: list[str] | None = None, prog: str = "robotlearn", description: str = "",
-                 defaults: dict | None = None):
+def parse_config(
+    cls, argv: list[str] | None = None, prog: str = "robotlearn", description: str = "", defaults: dict | None = None
+):
     """Build `cls` from its defaults (or `defaults`, e.g. a saved config dict) overridden by `argv`.
 
     Prints help and raises SystemExit(0) on --help/-h; raises ConfigError on a bad flag or value.
@@ -375,8 +382,9 @@ def format_help(cls, prog: str, description: str = "", data: dict | None = None)
         help_text = field_help(owner, f)
         if f.name == "type" and registry_of(owner) is not None:
             registry = registry_of(owner)
-            help_text = (f"{help_text} One of: {', '.join(registry.names())}. "
-                         f"`--{path}=NAME --help` shows NAME's flags.").strip()
+            help_text = (
+                f"{help_text} One of: {', '.join(registry.names())}. `--{path}=NAME --help` shows NAME's flags."
+            ).strip()
         lines.append(f"  --{path}={'[true|false]' if tp is bool else _type_name(tp).upper()}")
         detail = help_text + (f" (default: {json.dumps(value)})" if value is not _MISSING else "")
         if detail:
@@ -411,8 +419,9 @@ def config_to_flags(cfg, default=None, prefix: str = "") -> list[str]:
                 # always name a choice's type: the command then reads the same whatever the defaults
                 sub = [f"--{path}.type={value.type}"] + [s for s in sub if not s.startswith(f"--{path}.type=")]
             flags += sub
-        elif value != base and not (name == "type" and registry_of(type(cfg)) is not None and prefix and
-                                    type(default) is type(cfg)):
+        elif value != base and not (
+            name == "type" and registry_of(type(cfg)) is not None and prefix and type(default) is type(cfg)
+        ):
             flags.append(f"--{path}={_flag_text(config_to_dict_value(value))}")
     return flags
 

@@ -156,7 +156,7 @@ def validate_info(info: dict, path: Path) -> dict:
     if not version.startswith("v3"):
         raise DatasetFormatError(
             f"{path}: codebase_version is {version!r}; robotlearn reads LeRobotDataset v3.x. "
-            f"Convert older datasets with lerobot's convert_dataset_v21_to_v30 first."
+            f"Convert it: robotlearn dataset convert --root={os.path.dirname(os.path.dirname(str(path)))} --output=<new folder>"
         )
     fps = info.get("fps")
     if isinstance(fps, float) and fps.is_integer():

@@ -23,8 +23,9 @@ from robotlearn.envs.pusht import (
 )
 from robotlearn.utils.registry import Registry
 
-ENVS = Registry("env", {"pusht": "robotlearn.envs.pusht:PushTEnv"}, entry_point_group="robotlearn.envs",
-                extras={"pusht": "sim"})
+ENVS = Registry(
+    "env", {"pusht": "robotlearn.envs.pusht:PushTEnv"}, entry_point_group="robotlearn.envs", extras={"pusht": "sim"}
+)
 
 
 def make_env(config: EnvConfig | str, max_steps: int | None = 300, **options: Any):

@@ -48,9 +48,7 @@ def _import_gym_pusht():
         import gym_pusht  # noqa: F401  (registers gym_pusht/PushT-v0)
         import gymnasium as gym
     except ImportError as e:
-        raise ImportError(
-            f"The PushT simulator needs the 'sim' extra: pip install 'robotlearn[sim]' ({e})"
-        ) from e
+        raise ImportError(f"The PushT simulator needs the 'sim' extra: pip install 'robotlearn[sim]' ({e})") from e
     return gym
 
 
@@ -72,8 +70,9 @@ class PushTEnv:
         """The env `config` describes (see `robotlearn.envs.make_env`)."""
         return cls(image_size=config.image_size, max_steps=max_steps, render_size=config.render_size)
 
-    def __init__(self, image_size: int = 96, max_steps: int | None = 300, seed: int | None = None,
-                 render_size: int = 384):
+    def __init__(
+        self, image_size: int = 96, max_steps: int | None = 300, seed: int | None = None, render_size: int = 384
+    ):
         gym = _import_gym_pusht()
         env = gym.make(
             "gym_pusht/PushT-v0",

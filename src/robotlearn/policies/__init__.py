@@ -10,5 +10,15 @@ from robotlearn.policies.factory import (
 )
 from robotlearn.policies.policy import Policy, PolicyConfig, PolicyConfigError, PolicyNotFoundError
 
-__all__ = ["POLICIES", "Policy", "PolicyConfig", "PolicyConfigError", "PolicyNotFoundError", "find_pretrained",
-           "make_config", "make_policy", "make_policy_from_config", "make_policy_from_pretrained"]
+__all__ = [
+    "POLICIES",
+    "Policy",
+    "PolicyConfig",
+    "PolicyConfigError",
+    "PolicyNotFoundError",
+    "find_pretrained",
+    "make_config",
+    "make_policy",
+    "make_policy_from_config",
+    "make_policy_from_pretrained",
+]

@@ -22,10 +22,14 @@ from robotlearn.policies.policy import (
 )
 from robotlearn.utils.registry import Registry
 
-POLICIES = Registry("policy", {
-    "act": "robotlearn.policies.act.model:ACTPolicy",
-    "diffusion": "robotlearn.policies.diffusion.model:DiffusionPolicy",
-}, entry_point_group="robotlearn.policies")
+POLICIES = Registry(
+    "policy",
+    {
+        "act": "robotlearn.policies.act.model:ACTPolicy",
+        "diffusion": "robotlearn.policies.diffusion.model:DiffusionPolicy",
+    },
+    entry_point_group="robotlearn.policies",
+)
 
 
 def make_config(policy_type: str, **overrides) -> PolicyConfig:
@@ -62,8 +66,10 @@ def find_pretrained(path: str | Path) -> Path:
         if (candidate / "config.json").is_file():
             return candidate
     what = "does not exist" if not path.exists() else "holds no config.json"
-    raise PolicyNotFoundError(f"--policy.path={path} {what}: pass the pretrained_model directory of a checkpoint "
-                              "(e.g. outputs/train/checkpoints/last/pretrained_model)")
+    raise PolicyNotFoundError(
+        f"--policy.path={path} {what}: pass the pretrained_model directory of a checkpoint "
+        "(e.g. outputs/train/checkpoints/last/pretrained_model)"
+    )
 
 
 def make_policy_from_pretrained(path: str | Path, device: str = "cpu") -> Policy:

@@ -41,8 +41,9 @@ class Normalizer(nn.Module):
         eps: added to the denominator so constant features do not divide by zero.
     """
 
-    def __init__(self, shapes: dict[str, tuple[int, ...]], modes: dict[str, str], stats: dict | None = None,
-                 eps: float = 1e-8):
+    def __init__(
+        self, shapes: dict[str, tuple[int, ...]], modes: dict[str, str], stats: dict | None = None, eps: float = 1e-8
+    ):
         super().__init__()
         self.modes = dict(modes)
         self.eps = eps

@@ -25,8 +25,9 @@ def _to_tensor(value, is_image: bool):
     return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32).reshape(-1))
 
 
-def observation_to_batch(observation: dict[str, Any], features: dict[str, dict] | None = None, device=None,
-                         task: str | None = None) -> dict[str, Any]:
+def observation_to_batch(
+    observation: dict[str, Any], features: dict[str, dict] | None = None, device=None, task: str | None = None
+) -> dict[str, Any]:
     """Unbatched observation -> a batch of one for `select_action`.
 
     Args:

@@ -19,8 +19,10 @@ def apply_inference_overrides(policy, overrides: dict) -> None:
     for key in overrides:
         if key not in INFERENCE_SETTINGS or not hasattr(config, key):
             allowed = [k for k in INFERENCE_SETTINGS if hasattr(config, k)]
-            raise PolicyConfigError(f"--policy.overrides: {key!r} cannot be changed at evaluation for a {config.type} "
-                                    f"policy; allowed: {allowed}")
+            raise PolicyConfigError(
+                f"--policy.overrides: {key!r} cannot be changed at evaluation for a {config.type} "
+                f"policy; allowed: {allowed}"
+            )
     try:
         dataclasses.replace(config, **overrides)  # validates the combination before anything changes
     except ValueError as e:

@@ -78,8 +78,9 @@ class ResNet18(nn.Module):
         widths, in_ch = (width, 2 * width, 4 * width, 8 * width), width
         for i, stage_width in enumerate(widths):
             stride = 1 if i == 0 else 2
-            layer = nn.Sequential(BasicBlock(in_ch, stage_width, stride, norm),
-                                  BasicBlock(stage_width, stage_width, 1, norm))
+            layer = nn.Sequential(
+                BasicBlock(in_ch, stage_width, stride, norm), BasicBlock(stage_width, stage_width, 1, norm)
+            )
             setattr(self, f"layer{i + 1}", layer)
             in_ch = stage_width
         for m in self.modules():

@@ -37,11 +37,15 @@ def prepare_output_dir(out: Path, overwrite: bool) -> None:
     when an earlier quickstart made it (holds quickstart.json). Raises ConfigError otherwise."""
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise ConfigError(f"--output_dir={out} is not empty: pass --overwrite to replace an earlier quickstart's "
-                              "results, or choose another --output_dir")
+            raise ConfigError(
+                f"--output_dir={out} is not empty: pass --overwrite to replace an earlier quickstart's "
+                "results, or choose another --output_dir"
+            )
         if not (out / MARKER).is_file():
-            raise ConfigError(f"--output_dir={out} is not empty and was not made by the quickstart (no {MARKER}): "
-                              "refusing to delete it; choose another --output_dir")
+            raise ConfigError(
+                f"--output_dir={out} is not empty and was not made by the quickstart (no {MARKER}): "
+                "refusing to delete it; choose another --output_dir"
+            )
         shutil.rmtree(out)
     (out / "logs").mkdir(parents=True, exist_ok=True)
 
@@ -73,8 +77,9 @@ def run_train(plan: Plan, progress: bool) -> tuple[list[dict], int, float]:
     t0 = time.perf_counter()
     try:
         with _stdout_to(plan.out / "logs" / "train.log"):
-            result = train(dataclasses.replace(plan.train, policy=dataclasses.replace(plan.train.policy),
-                                               progress=progress))
+            result = train(
+                dataclasses.replace(plan.train, policy=dataclasses.replace(plan.train.policy), progress=progress)
+            )
     finally:
         torch.set_num_threads(threads)
     seconds = time.perf_counter() - t0
@@ -99,9 +104,16 @@ def run_expert_eval(plan: Plan, args: QuickstartConfig) -> dict:
 
     expert = PushTExpertPolicy()
     try:
-        results = evaluate_policy(expert, args.eval.n_episodes, args.eval.seed, max_steps=args.eval.max_steps,
-                                  n_videos=1, video_dir=plan.expert_dir / "videos", device="cpu",
-                                  progress=args.progress)
+        results = evaluate_policy(
+            expert,
+            args.eval.n_episodes,
+            args.eval.seed,
+            max_steps=args.eval.max_steps,
+            n_videos=1,
+            video_dir=plan.expert_dir / "videos",
+            device="cpu",
+            progress=args.progress,
+        )
     finally:
         expert.close()
     results["policy_path"] = "scripted_pusht expert"
@@ -123,22 +135,31 @@ def quickstart(args: QuickstartConfig) -> dict:
     marker.write_text(json.dumps(summary, indent=2))
     timings: dict[str, float] = {}
 
-    print(f"[1/4] record: {args.episodes} scripted-expert demonstrations of {args.episode_time_s:g} s "
-          f"-> {plan.dataset}", flush=True)
+    print(
+        f"[1/4] record: {args.episodes} scripted-expert demonstrations of {args.episode_time_s:g} s -> {plan.dataset}",
+        flush=True,
+    )
     timings["record"] = run_record(plan)
     meta = LeRobotDatasetMetadata(REPO_ID, root=plan.dataset)
-    print(f"      recorded {meta.total_episodes} episodes, {meta.total_frames} frames at {meta.fps} fps "
-          f"in {duration(timings['record'])}", flush=True)
+    print(
+        f"      recorded {meta.total_episodes} episodes, {meta.total_frames} frames at {meta.fps} fps "
+        f"in {duration(timings['record'])}",
+        flush=True,
+    )
 
-    print(f"[2/4] train: {args.policy.type}, {args.steps} steps, batch {args.batch_size} -> {plan.train_dir}",
-          flush=True)
+    print(
+        f"[2/4] train: {args.policy.type}, {args.steps} steps, batch {args.batch_size} -> {plan.train_dir}", flush=True
+    )
     metrics, n_params, timings["train"] = run_train(plan, args.progress)
     losses = [m["loss"] for m in metrics if "loss" in m]
     loss_text = f"loss {losses[0]:.4g} -> {losses[-1]:.4g}, " if losses else ""
     print(f"      trained {n_params / 1e6:.2f}M parameters: {loss_text}{duration(timings['train'])}", flush=True)
 
-    print(f"[3/4] eval: {args.eval.n_episodes} episodes from reset seeds {args.eval.seed}.. "
-          f"(policy{', then the expert' if args.eval.expert else ''})", flush=True)
+    print(
+        f"[3/4] eval: {args.eval.n_episodes} episodes from reset seeds {args.eval.seed}.. "
+        f"(policy{', then the expert' if args.eval.expert else ''})",
+        flush=True,
+    )
     t0 = time.perf_counter()
     policy_eval = run_policy_eval(plan, args.progress)
     expert_eval = run_expert_eval(plan, args) if args.eval.expert else None
@@ -150,11 +171,16 @@ def quickstart(args: QuickstartConfig) -> dict:
     t0 = time.perf_counter()
     report = build_report(plan, args, commands, metrics, n_params, policy_eval, expert_eval, timings)
     timings["report"] = time.perf_counter() - t0
-    summary.update(status="done", report=str(report), checkpoint=str(plan.checkpoint),
-                   policy_success_rate=rate,
-                   expert_success_rate=expert_eval["aggregated"]["success_rate"] if expert_eval else None,
-                   timings_s=timings, total_s=sum(timings.values()),
-                   commands={name: command_line(name, flags) for name, flags in commands.items()})
+    summary.update(
+        status="done",
+        report=str(report),
+        checkpoint=str(plan.checkpoint),
+        policy_success_rate=rate,
+        expert_success_rate=expert_eval["aggregated"]["success_rate"] if expert_eval else None,
+        timings_s=timings,
+        total_s=sum(timings.values()),
+        commands={name: command_line(name, flags) for name, flags in commands.items()},
+    )
     marker.write_text(json.dumps(summary, indent=2))
     print(f"[4/4] report: {report}  (total {duration(summary['total_s'])})", flush=True)
     return summary

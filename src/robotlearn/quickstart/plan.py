@@ -30,11 +30,27 @@ STATE_INPUTS = ["observation.state", "observation.environment_state"]
 # (5 of 10 chunk steps executed; temporal ensembling made it stall) in 8/50.
 # docs/training.md has the measurements.
 SMALL_POLICIES: dict[str, dict] = {
-    "act": {"type": "act", "input_features": STATE_INPUTS, "dim_model": 128, "n_heads": 4, "dim_feedforward": 512,
-            "n_encoder_layers": 2, "use_vae": False, "dropout": 0.0, "chunk_size": 10, "n_action_steps": 5,
-            "lr": 1e-3},
-    "diffusion": {"type": "diffusion", "input_features": STATE_INPUTS, "down_dims": [32, 64, 128], "horizon": 8,
-                  "n_action_steps": 2, "lr": 1e-3},
+    "act": {
+        "type": "act",
+        "input_features": STATE_INPUTS,
+        "dim_model": 128,
+        "n_heads": 4,
+        "dim_feedforward": 512,
+        "n_encoder_layers": 2,
+        "use_vae": False,
+        "dropout": 0.0,
+        "chunk_size": 10,
+        "n_action_steps": 5,
+        "lr": 1e-3,
+    },
+    "diffusion": {
+        "type": "diffusion",
+        "input_features": STATE_INPUTS,
+        "down_dims": [32, 64, 128],
+        "horizon": 8,
+        "n_action_steps": 2,
+        "lr": 1e-3,
+    },
 }
 
 
@@ -77,8 +93,9 @@ class QuickstartConfig:
     """Training steps."""
     batch_size: int = 256
     """Training batch size."""
-    policy: PolicyConfig = field(default_factory=lambda: config_from_dict(PolicyConfig,
-                                                                          small_policy_defaults("diffusion")))
+    policy: PolicyConfig = field(
+        default_factory=lambda: config_from_dict(PolicyConfig, small_policy_defaults("diffusion"))
+    )
     eval: QuickstartEvalConfig = field(default_factory=QuickstartEvalConfig)
     output_dir: str = "outputs/quickstart"
     """Where everything is written."""
@@ -133,14 +150,21 @@ class Plan:
 
     def commands(self) -> dict[str, list[str]]:
         """Each phase as `robotlearn <phase>` flags (what a user runs to repeat it)."""
-        return {"record": config_to_flags(self.record), "train": config_to_flags(self.train),
-                "eval": config_to_flags(self.eval)}
+        return {
+            "record": config_to_flags(self.record),
+            "train": config_to_flags(self.train),
+            "eval": config_to_flags(self.eval),
+        }
 
 
 def make_plan(args: QuickstartConfig) -> Plan:
     """The record, train and eval configs of a quickstart. Raises ConfigError for bad sizes."""
-    for name, value in (("--episodes", args.episodes), ("--steps", args.steps), ("--batch_size", args.batch_size),
-                        ("--eval.n_episodes", args.eval.n_episodes)):
+    for name, value in (
+        ("--episodes", args.episodes),
+        ("--steps", args.steps),
+        ("--batch_size", args.batch_size),
+        ("--eval.n_episodes", args.eval.n_episodes),
+    ):
         if value < 1:
             raise ConfigError(f"{name}={value} must be at least 1")
     if args.policy.type not in SMALL_POLICIES:
@@ -148,21 +172,45 @@ def make_plan(args: QuickstartConfig) -> Plan:
     out = Path(args.output_dir)
     dataset = out / "dataset"
     record_cfg = RecordConfig(
-        robot=PushTRobotConfig(seed=args.seed), teleop=ScriptedPushTConfig(),
-        dataset=RecordDatasetConfig(repo_id=REPO_ID, root=str(dataset), num_episodes=args.episodes,
-                                    episode_time_s=args.episode_time_s, reset_time_s=0, fps=FPS, single_task=TASK,
-                                    realtime=False),
-        play_sounds=False)
+        robot=PushTRobotConfig(seed=args.seed),
+        teleop=ScriptedPushTConfig(),
+        dataset=RecordDatasetConfig(
+            repo_id=REPO_ID,
+            root=str(dataset),
+            num_episodes=args.episodes,
+            episode_time_s=args.episode_time_s,
+            reset_time_s=0,
+            fps=FPS,
+            single_task=TASK,
+            realtime=False,
+        ),
+        play_sounds=False,
+    )
     threads = args.num_threads if args.num_threads > 0 else None
     train_cfg = TrainConfig(
-        dataset=DatasetConfig(repo_id=REPO_ID, root=str(dataset)), policy=dataclasses.replace(args.policy),
-        steps=args.steps, batch_size=args.batch_size, num_workers=args.num_workers,
+        dataset=DatasetConfig(repo_id=REPO_ID, root=str(dataset)),
+        policy=dataclasses.replace(args.policy),
+        steps=args.steps,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
         log_freq=max(1, args.steps // 200),  # about 200 points on the loss curve
-        save_freq=args.steps, seed=args.seed, device=args.device, output_dir=str(out / "train"), num_threads=threads)
+        save_freq=args.steps,
+        seed=args.seed,
+        device=args.device,
+        output_dir=str(out / "train"),
+        num_threads=threads,
+    )
     eval_cfg = EvalConfig(
         policy=PretrainedPolicyConfig(path=str(out / "train" / "checkpoints" / "last" / "pretrained_model")),
         env=PushTEnvConfig(),
-        eval=EpisodesConfig(n_episodes=args.eval.n_episodes, seed=args.eval.seed, max_steps=args.eval.max_steps,
-                            n_videos=args.eval.n_videos),
-        device=args.device, output_dir=str(out / "eval"), num_threads=threads)
+        eval=EpisodesConfig(
+            n_episodes=args.eval.n_episodes,
+            seed=args.eval.seed,
+            max_steps=args.eval.max_steps,
+            n_videos=args.eval.n_videos,
+        ),
+        device=args.device,
+        output_dir=str(out / "eval"),
+        num_threads=threads,
+    )
     return Plan(out, record_cfg, train_cfg, eval_cfg)

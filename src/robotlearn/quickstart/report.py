@@ -37,13 +37,28 @@ def dataset_summary(plan: Plan, frames_per_camera: int = 6):
             image = (item[key].permute(1, 2, 0).clamp(0, 1).numpy() * 255).round().astype(np.uint8)
             caption = f"episode {episode_index}, t = {frame_index / meta.fps:.1f} s"
             frames[key].append((caption, png_data_uri(image, scale=2)))
-    return DatasetSummary(root=str(plan.dataset), repo_id=REPO_ID, episodes=meta.total_episodes,
-                          frames_total=meta.total_frames, fps=meta.fps, tasks=list(meta.tasks), features=features,
-                          frames=frames)
+    return DatasetSummary(
+        root=str(plan.dataset),
+        repo_id=REPO_ID,
+        episodes=meta.total_episodes,
+        frames_total=meta.total_frames,
+        fps=meta.fps,
+        tasks=list(meta.tasks),
+        features=features,
+        frames=frames,
+    )
 
 
-def build_report(plan: Plan, args: QuickstartConfig, commands: dict[str, list[str]], metrics: list[dict],
-                 n_params: int | None, policy_eval: dict, expert_eval: dict | None, timings: dict[str, float]) -> Path:
+def build_report(
+    plan: Plan,
+    args: QuickstartConfig,
+    commands: dict[str, list[str]],
+    metrics: list[dict],
+    n_params: int | None,
+    policy_eval: dict,
+    expert_eval: dict | None,
+    timings: dict[str, float],
+) -> Path:
     """Writes <output_dir>/report.html from the phases' results; returns its path."""
     import os
 
@@ -52,30 +67,61 @@ def build_report(plan: Plan, args: QuickstartConfig, commands: dict[str, list[st
     report_path = plan.out / "report.html"
     dataset = dataset_summary(plan)
     dataset.wall_time_s = timings.get("record")
-    details = {"Inputs": "agent position + block pose (observation.state, observation.environment_state)",
-               "Policy flags": " ".join(f for f in commands["train"] if f.startswith("--policy.")),
-               "Seed": str(args.seed)}
-    training = TrainingSummary(policy_type=args.policy.type, steps=args.steps, batch_size=args.batch_size,
-                               checkpoint=str(plan.checkpoint), metrics=metrics, n_params=n_params,
-                               wall_time_s=timings.get("train"), details=details)
-    videos = [(f"policy, episode {i} (seed {args.eval.seed + i}): "
-               f"{'success' if policy_eval['per_episode'][i]['success'] else 'fail'}",
-               os.path.relpath(path, report_path.parent))
-              for i, path in enumerate(policy_eval.get("video_paths", []))]
+    details = {
+        "Inputs": "agent position + block pose (observation.state, observation.environment_state)",
+        "Policy flags": " ".join(f for f in commands["train"] if f.startswith("--policy.")),
+        "Seed": str(args.seed),
+    }
+    training = TrainingSummary(
+        policy_type=args.policy.type,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        checkpoint=str(plan.checkpoint),
+        metrics=metrics,
+        n_params=n_params,
+        wall_time_s=timings.get("train"),
+        details=details,
+    )
+    videos = [
+        (
+            f"policy, episode {i} (seed {args.eval.seed + i}): "
+            f"{'success' if policy_eval['per_episode'][i]['success'] else 'fail'}",
+            os.path.relpath(path, report_path.parent),
+        )
+        for i, path in enumerate(policy_eval.get("video_paths", []))
+    ]
     if expert_eval is not None:
-        videos += [(f"expert, episode {i} (seed {args.eval.seed + i}): "
-                    f"{'success' if expert_eval['per_episode'][i]['success'] else 'fail'}",
-                    os.path.relpath(path, report_path.parent))
-                   for i, path in enumerate(expert_eval.get("video_paths", []))]
-    evaluation = EvaluationSummary(policy=policy_eval, expert=expert_eval, seed=args.eval.seed,
-                                   max_steps=args.eval.max_steps, videos=videos, wall_time_s=timings.get("eval"))
-    shown = {"1. Record demonstrations": command_line("record", commands["record"], multiline=True),
-             "2. Train": command_line("train", commands["train"], multiline=True),
-             "3. Evaluate": command_line("eval", commands["eval"], multiline=True),
-             "All of it": command_line("quickstart", config_to_flags(args), multiline=True)}
-    data = ReportData(title="robotlearn quickstart: PushT", dataset=dataset, training=training,
-                      evaluation=evaluation, commands=shown, total_time_s=sum(timings.values()),
-                      next_steps=next_steps(args, policy_eval, expert_eval))
+        videos += [
+            (
+                f"expert, episode {i} (seed {args.eval.seed + i}): "
+                f"{'success' if expert_eval['per_episode'][i]['success'] else 'fail'}",
+                os.path.relpath(path, report_path.parent),
+            )
+            for i, path in enumerate(expert_eval.get("video_paths", []))
+        ]
+    evaluation = EvaluationSummary(
+        policy=policy_eval,
+        expert=expert_eval,
+        seed=args.eval.seed,
+        max_steps=args.eval.max_steps,
+        videos=videos,
+        wall_time_s=timings.get("eval"),
+    )
+    shown = {
+        "1. Record demonstrations": command_line("record", commands["record"], multiline=True),
+        "2. Train": command_line("train", commands["train"], multiline=True),
+        "3. Evaluate": command_line("eval", commands["eval"], multiline=True),
+        "All of it": command_line("quickstart", config_to_flags(args), multiline=True),
+    }
+    data = ReportData(
+        title="robotlearn quickstart: PushT",
+        dataset=dataset,
+        training=training,
+        evaluation=evaluation,
+        commands=shown,
+        total_time_s=sum(timings.values()),
+        next_steps=next_steps(args, policy_eval, expert_eval),
+    )
     return write_report(report_path, data)
 
 
@@ -92,14 +138,18 @@ def next_steps(args: QuickstartConfig, policy_eval: dict, expert_eval: dict | No
             f"more demonstrations (<code>--episodes={2 * args.episodes}</code>) and more training "
             f"(<code>--steps={4 * args.steps}</code>); the loss curve above shows whether training had levelled off."
         )
-    items.append("Watch the videos: a policy that stalls next to the block has learned to stay where it is "
-                 "(most recorded actions are close to the current position); one that pushes in the wrong "
-                 "direction needs more data. Re-planning more often is free to try: <code>robotlearn eval ... "
-                 "--policy.overrides='{\"n_action_steps\": 1}'</code>.")
-    items.append("Learn from the camera instead of the simulator state: the train command above with "
-                 "<code>--policy.input_features='[\"observation.images.top\",\"observation.state\"]'</code> "
-                 "and without the size flags (the policies' full sizes); this wants a GPU "
-                 "(<code>--device=cuda</code>) and many more steps.")
+    items.append(
+        "Watch the videos: a policy that stalls next to the block has learned to stay where it is "
+        "(most recorded actions are close to the current position); one that pushes in the wrong "
+        "direction needs more data. Re-planning more often is free to try: <code>robotlearn eval ... "
+        "--policy.overrides='{\"n_action_steps\": 1}'</code>."
+    )
+    items.append(
+        "Learn from the camera instead of the simulator state: the train command above with "
+        '<code>--policy.input_features=\'["observation.images.top","observation.state"]\'</code> '
+        "and without the size flags (the policies' full sizes); this wants a GPU "
+        "(<code>--device=cuda</code>) and many more steps."
+    )
     checkpoint = Path(args.output_dir) / "train" / "checkpoints" / "last" / "pretrained_model"
     again = command_line("eval", [f"--policy.path={checkpoint}", "--eval.n_episodes=200"])
     items.append(f"A tighter estimate of the success rate: <code>{escape(again)}</code>.")

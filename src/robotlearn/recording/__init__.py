@@ -1,7 +1,7 @@
 """Recording: the control loop, dataset features from robot features, and operator feedback.
 
-    from robotlearn.recording import (hw_to_dataset_features, build_dataset_frame, record_loop,
-                                      init_keyboard_listener, log_say, init_rerun)
+from robotlearn.recording import (hw_to_dataset_features, build_dataset_frame, record_loop,
+                                  init_keyboard_listener, log_say, init_rerun)
 """
 
 from robotlearn.recording.features import (

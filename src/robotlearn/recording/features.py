@@ -88,8 +88,10 @@ def build_dataset_frame(ds_features: dict[str, dict], values: dict[str, Any], pr
                     f"{sorted(values)}; check that the dataset features match the robot's features"
                 ) from None
         elif key.startswith(f"{prefix}.images."):
-            name = key[len(f"{prefix}.images."):]
+            name = key[len(f"{prefix}.images.") :]
             if name not in values:
-                raise KeyError(f"build_dataset_frame: camera {name!r} ({key}) missing from the observation {sorted(values)}")
+                raise KeyError(
+                    f"build_dataset_frame: camera {name!r} ({key}) missing from the observation {sorted(values)}"
+                )
             frame[key] = values[name]
     return frame

@@ -57,8 +57,10 @@ def init_rerun(session_name: str = "recording", spawn: bool = True) -> bool:
         import rerun as rr
     except ImportError:
         if not _rerun_warned:
-            print("init_rerun: rerun is not installed (pip install 'robotlearn[viz]'); continuing without display",
-                  file=sys.stderr)
+            print(
+                "init_rerun: rerun is not installed (pip install 'robotlearn[viz]'); continuing without display",
+                file=sys.stderr,
+            )
             _rerun_warned = True
         return False
     rr.init(session_name, spawn=spawn)
@@ -76,5 +78,9 @@ def log_rerun_data(observation: dict[str, Any], action: dict[str, Any]) -> None:
             if isinstance(value, np.ndarray) and value.ndim == 3:
                 rr.log(f"{prefix}.{name}", rr.Image(value))
             elif np.isscalar(value) or (isinstance(value, np.ndarray) and value.size == 1):
-                rr.log(f"{prefix}.{name}", rr.Scalars(float(np.asarray(value).reshape(-1)[0]))
-                       if hasattr(rr, "Scalars") else rr.Scalar(float(np.asarray(value).reshape(-1)[0])))
+                rr.log(
+                    f"{prefix}.{name}",
+                    rr.Scalars(float(np.asarray(value).reshape(-1)[0]))
+                    if hasattr(rr, "Scalars")
+                    else rr.Scalar(float(np.asarray(value).reshape(-1)[0])),
+                )

@@ -79,8 +79,10 @@ class LoopStats:
     def summary(self) -> str:
         """One line: frames, measured rate, period error, p99 jitter, overruns."""
         if not self.realtime:
-            return (f"{self.frames} frames in {self.duration_s:.2f}s (as fast as possible, not real time): "
-                    f"{self.measured_fps:.1f} frames/s, work {self.mean_work_ms:.1f} ms/cycle")
+            return (
+                f"{self.frames} frames in {self.duration_s:.2f}s (as fast as possible, not real time): "
+                f"{self.measured_fps:.1f} frames/s, work {self.mean_work_ms:.1f} ms/cycle"
+            )
         return (
             f"{self.frames} frames in {self.duration_s:.2f}s: {self.measured_fps:.2f} Hz (target {self.fps:g}), "
             f"period error {self.mean_period_error_ms:+.3f} ms, p99 jitter {self.p99_jitter_ms:.3f} ms, "
@@ -112,7 +114,9 @@ def policy_action_to_dict(action, names: list[str]) -> dict[str, float]:
     values = np.asarray(action.detach().cpu().numpy() if hasattr(action, "detach") else action, dtype=np.float64)
     values = values.reshape(-1)
     if values.size != len(names):
-        raise ValueError(f"policy returned {values.size} action values but the robot's action has {len(names)}: {names}")
+        raise ValueError(
+            f"policy returned {values.size} action values but the robot's action has {len(names)}: {names}"
+        )
     return {name: float(v) for name, v in zip(names, values)}
 
 
@@ -160,12 +164,16 @@ def record_loop(
     if dataset is not None:
         features = dataset.meta.features
     else:
-        features = {**hw_to_dataset_features(robot.action_features, "action"),
-                    **hw_to_dataset_features(robot.observation_features, "observation")}
+        features = {
+            **hw_to_dataset_features(robot.action_features, "action"),
+            **hw_to_dataset_features(robot.observation_features, "observation"),
+        }
     action_names = features["action"]["names"] if "action" in features else list(robot.action_features)
     # Extras the robot can provide and the dataset declares (e.g. observation.environment_state).
     sim = robot if isinstance(robot, SimRobot) else None
-    extra_keys = [k for k in sim.extra_dataset_features if k in features] if sim is not None and dataset is not None else []
+    extra_keys = (
+        [k for k in sim.extra_dataset_features if k in features] if sim is not None and dataset is not None else []
+    )
     want_capture_time = dataset is not None and CAPTURE_TIME_KEY in features
 
     if dataset is not None:
@@ -242,7 +250,9 @@ def record_loop(
     if realtime and stats.frames > 10 and stats.measured_fps < 0.95 * fps:
         log.warning(
             "record_loop ran at %.1f Hz, below the requested %g fps: dataset timestamps are nominal (frame_index/fps); "
-            "declare observation.capture_time to keep the measured times", stats.measured_fps, fps,
+            "declare observation.capture_time to keep the measured times",
+            stats.measured_fps,
+            fps,
         )
     log.info("record_loop: %s", stats.summary())
     return stats

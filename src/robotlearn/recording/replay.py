@@ -101,7 +101,9 @@ def replay(args: ReplayConfig) -> ReplayReport:
     robot.connect()
     try:
         if action_names != list(robot.action_features):
-            raise ConfigError(f"the dataset's actions are {action_names} but robot {robot.name} takes {list(robot.action_features)}")
+            raise ConfigError(
+                f"the dataset's actions are {action_names} but robot {robot.name} takes {list(robot.action_features)}"
+            )
         is_sim = isinstance(robot, SimRobot)
         can_set = is_sim and robot.can_reset_to_state and ENV_STATE_KEY in cols
         if can_set:

@@ -118,12 +118,18 @@ def _open_dataset(args: RecordConfig, robot, features: dict):
     ds_args = args.dataset
     root = Path(ds_args.root) if ds_args.root else default_root(ds_args.repo_id)
     if args.resume:
-        dataset = LeRobotDataset.resume(ds_args.repo_id, root, vcodec=ds_args.vcodec, image_writer_threads=ds_args.image_writer_threads)
+        dataset = LeRobotDataset.resume(
+            ds_args.repo_id, root, vcodec=ds_args.vcodec, image_writer_threads=ds_args.image_writer_threads
+        )
         missing = {k: v for k, v in features.items() if k not in dataset.meta.features}
         mismatched = [
-            k for k, v in features.items()
-            if k in dataset.meta.features and (list(dataset.meta.features[k]["shape"]) != list(v["shape"])
-                                               or dataset.meta.features[k].get("names") != v.get("names"))
+            k
+            for k, v in features.items()
+            if k in dataset.meta.features
+            and (
+                list(dataset.meta.features[k]["shape"]) != list(v["shape"])
+                or dataset.meta.features[k].get("names") != v.get("names")
+            )
         ]
         if mismatched or any(k in ("action", "observation.state") or ".images." in k for k in missing):
             raise ConfigError(
@@ -132,13 +138,21 @@ def _open_dataset(args: RecordConfig, robot, features: dict):
                 f"Record into a new --dataset.root."
             )
         if dataset.meta.fps != ds_args.fps:
-            raise ConfigError(f"--resume: the dataset at {root} has fps={dataset.meta.fps}; pass --dataset.fps={dataset.meta.fps}")
+            raise ConfigError(
+                f"--resume: the dataset at {root} has fps={dataset.meta.fps}; pass --dataset.fps={dataset.meta.fps}"
+            )
         return dataset
     if root.exists() and any(root.iterdir()):
         raise ConfigError(f"{root} already exists: pass --resume to append episodes, or choose another --dataset.root")
     return LeRobotDataset.create(
-        ds_args.repo_id, ds_args.fps, features, root=root, robot_type=robot.name, use_videos=ds_args.video,
-        image_writer_threads=ds_args.image_writer_threads, vcodec=ds_args.vcodec,
+        ds_args.repo_id,
+        ds_args.fps,
+        features,
+        root=root,
+        robot_type=robot.name,
+        use_videos=ds_args.video,
+        image_writer_threads=ds_args.image_writer_threads,
+        vcodec=ds_args.vcodec,
     )
 
 
@@ -165,26 +179,40 @@ def record(args: RecordConfig):
 
     ds_args = args.dataset
     if not ds_args.single_task:
-        raise ConfigError('--dataset.single_task is required: describe the task, e.g. --dataset.single_task="push the T"')
+        raise ConfigError(
+            '--dataset.single_task is required: describe the task, e.g. --dataset.single_task="push the T"'
+        )
     robot = make_robot_from_config(args.robot)
     policy = _load_policy(args.policy) if args.policy.path else None
     teleop = None
     if policy is None and args.teleop is not None:
         teleop = make_teleoperator_from_config(args.teleop, robot=robot)
     if policy is None and teleop is None:
-        raise ConfigError("give a teleoperator (--teleop.type=..., e.g. scripted_pusht for sim_pusht) or a policy (--policy.path=...)")
+        raise ConfigError(
+            "give a teleoperator (--teleop.type=..., e.g. scripted_pusht for sim_pusht) or a policy (--policy.path=...)"
+        )
     features = dataset_features(robot, ds_args)
     dataset = _open_dataset(args, robot, features)
     if args.resume and getattr(robot.config, "seed", None) is not None and dataset.meta.total_episodes:
         # A resumed session must not replay the first session's initial states.
         robot.config.seed += dataset.meta.total_episodes
-        print(f"--resume: simulator seed offset by {dataset.meta.total_episodes} existing episodes -> {robot.config.seed}")
+        print(
+            f"--resume: simulator seed offset by {dataset.meta.total_episodes} existing episodes -> {robot.config.seed}"
+        )
     listener, events = init_keyboard_listener(use_arrows=(args.teleop is None or args.teleop.type != "keyboard"))
     if args.display_data:
         init_rerun(session_name="recording")
     say = lambda text: log_say(text, args.play_sounds)  # noqa: E731
-    loop = dict(robot=robot, events=events, fps=ds_args.fps, teleop=teleop, policy=policy,
-                single_task=ds_args.single_task, display_data=args.display_data, realtime=ds_args.realtime)
+    loop = dict(
+        robot=robot,
+        events=events,
+        fps=ds_args.fps,
+        teleop=teleop,
+        policy=policy,
+        single_task=ds_args.single_task,
+        display_data=args.display_data,
+        realtime=ds_args.realtime,
+    )
 
     robot.connect()
     try:
@@ -196,10 +224,20 @@ def record(args: RecordConfig):
         while recorded < ds_args.num_episodes and not events["stop_recording"]:
             index = first + recorded
             say(f"Recording episode {index}")
-            bar = tqdm(total=n_frames, desc=f"episode {index} ({recorded + 1}/{ds_args.num_episodes})",
-                       unit="frame", leave=False, dynamic_ncols=True)
-            stats = record_loop(dataset=dataset, control_time_s=ds_args.episode_time_s, on_step=bar.update,
-                                end_on_success=ds_args.end_on_success, **loop)
+            bar = tqdm(
+                total=n_frames,
+                desc=f"episode {index} ({recorded + 1}/{ds_args.num_episodes})",
+                unit="frame",
+                leave=False,
+                dynamic_ncols=True,
+            )
+            stats = record_loop(
+                dataset=dataset,
+                control_time_s=ds_args.episode_time_s,
+                on_step=bar.update,
+                end_on_success=ds_args.end_on_success,
+                **loop,
+            )
             bar.close()
             result = _sim_result(robot)
             if events["rerecord_episode"]:

@@ -46,8 +46,15 @@ def teleoperate(args: TeleoperateConfig):
     robot.connect()
     try:
         teleop.connect()
-        stats = record_loop(robot, events, fps=args.fps, teleop=teleop, control_time_s=args.duration_s,
-                            display_data=args.display_data, realtime=args.realtime)
+        stats = record_loop(
+            robot,
+            events,
+            fps=args.fps,
+            teleop=teleop,
+            control_time_s=args.duration_s,
+            display_data=args.display_data,
+            realtime=args.realtime,
+        )
     except KeyboardInterrupt:
         stats = None
     finally:

@@ -1,6 +1,6 @@
 """HTML reports: a run's dataset, training curves, evaluation and videos on one page.
 
-    from robotlearn.report import ReportData, write_report, line_chart
+from robotlearn.report import ReportData, write_report, line_chart
 """
 
 from robotlearn.report.html import (

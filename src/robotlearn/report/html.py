@@ -17,7 +17,7 @@ import base64
 import io
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
@@ -144,23 +144,30 @@ def _headline(ev: EvaluationSummary) -> str:
             f'<div class="muted">{wins} of {n} episodes succeeded</div></div>'
         )
     n = len(ev.policy["per_episode"])
-    return (f'<div class="headline">{"".join(cards)}</div><p class="muted">Success: the T covers more than 95% '
-            f"of its target within {ev.max_steps} steps. Both were evaluated on the same {n} initial states "
-            f"(reset seeds {ev.seed} to {ev.seed + n - 1}).</p>")
+    return (
+        f'<div class="headline">{"".join(cards)}</div><p class="muted">Success: the T covers more than 95% '
+        f"of its target within {ev.max_steps} steps. Both were evaluated on the same {n} initial states "
+        f"(reset seeds {ev.seed} to {ev.seed + n - 1}).</p>"
+    )
 
 
 def _dataset_section(ds: DatasetSummary) -> str:
-    rows = [("Folder", f"<code>{escape(ds.root)}</code>"), ("Episodes", str(ds.episodes)),
-            ("Frames", f"{ds.frames_total} ({ds.frames_total / max(ds.fps, 1):.0f} s at {ds.fps} fps)"),
-            ("Tasks", "<br>".join(escape(t) for t in ds.tasks)),
-            ("Features", "<br>".join(f"<code>{escape(k)}</code>: {escape(v)}" for k, v in ds.features.items()))]
+    rows = [
+        ("Folder", f"<code>{escape(ds.root)}</code>"),
+        ("Episodes", str(ds.episodes)),
+        ("Frames", f"{ds.frames_total} ({ds.frames_total / max(ds.fps, 1):.0f} s at {ds.fps} fps)"),
+        ("Tasks", "<br>".join(escape(t) for t in ds.tasks)),
+        ("Features", "<br>".join(f"<code>{escape(k)}</code>: {escape(v)}" for k, v in ds.features.items())),
+    ]
     if ds.wall_time_s is not None:
         rows.append(("Recording time", _duration(ds.wall_time_s)))
     html = ["<h2>1. Demonstrations</h2><dl>", *(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows), "</dl>"]
     for camera, frames in ds.frames.items():
         html.append(f"<h3><code>{escape(camera)}</code></h3><div class='frames'>")
-        html += [f"<figure><img src='{uri}' alt='{escape(caption)}'><figcaption>{escape(caption)}</figcaption></figure>"
-                 for caption, uri in frames]
+        html += [
+            f"<figure><img src='{uri}' alt='{escape(caption)}'><figcaption>{escape(caption)}</figcaption></figure>"
+            for caption, uri in frames
+        ]
         html.append("</div>")
     return "".join(html)
 
@@ -177,13 +184,26 @@ def _training_section(tr: TrainingSummary) -> str:
     steps = [m["step"] for m in tr.metrics if "loss" in m]
     losses = [m["loss"] for m in tr.metrics if "loss" in m]
     if losses:
-        html.append(line_chart({"training loss": (steps, losses)}, title="Training loss", x_label="step",
-                               y_label="loss", log_y=min(losses) > 0))
+        html.append(
+            line_chart(
+                {"training loss": (steps, losses)},
+                title="Training loss",
+                x_label="step",
+                y_label="loss",
+                log_y=min(losses) > 0,
+            )
+        )
         html.append(f"<p class='muted'>First logged loss {losses[0]:.4g}, last {losses[-1]:.4g}.</p>")
         lrs = [(m["step"], m["lr"]) for m in tr.metrics if "lr" in m]
         if len({v for _, v in lrs}) > 1:  # a constant learning rate needs no chart
-            html.append(line_chart({"learning rate": ([s for s, _ in lrs], [v for _, v in lrs])},
-                                   title="Learning rate", x_label="step", height=200))
+            html.append(
+                line_chart(
+                    {"learning rate": ([s for s, _ in lrs], [v for _, v in lrs])},
+                    title="Learning rate",
+                    x_label="step",
+                    height=200,
+                )
+            )
     else:
         html.append("<p>No training metrics were logged.</p>")
     return "".join(html)
@@ -210,20 +230,25 @@ def _verdict(success: bool) -> str:
 def _evaluation_section(ev: EvaluationSummary) -> str:
     html = ["<h2>3. Evaluation in simulation</h2>"]
     agg = ev.policy["aggregated"]
-    html.append(f"<p>Policy: mean max reward {agg['avg_max_reward']:.3f}, mean sum of rewards "
-                f"{agg['avg_sum_reward']:.2f} over {agg['n_episodes']} episodes.")
+    html.append(
+        f"<p>Policy: mean max reward {agg['avg_max_reward']:.3f}, mean sum of rewards "
+        f"{agg['avg_sum_reward']:.2f} over {agg['n_episodes']} episodes."
+    )
     if ev.expert is not None:
         ex = ev.expert["aggregated"]
-        html.append(f" Expert: mean max reward {ex['avg_max_reward']:.3f}, mean sum of rewards "
-                    f"{ex['avg_sum_reward']:.2f}.")
+        html.append(
+            f" Expert: mean max reward {ex['avg_max_reward']:.3f}, mean sum of rewards {ex['avg_sum_reward']:.2f}."
+        )
     if ev.wall_time_s is not None:
         html.append(f" <span class='muted'>(evaluation took {_duration(ev.wall_time_s)})</span>")
     html.append("</p>")
     if ev.videos:
         html.append("<h3>Rollouts</h3><div class='videos'>")
-        html += [f"<figure><video controls muted autoplay loop playsinline preload='auto' "
-                 f"src='{escape(path, quote=True)}'></video><figcaption>{escape(caption)}</figcaption></figure>"
-                 for caption, path in ev.videos]
+        html += [
+            f"<figure><video controls muted autoplay loop playsinline preload='auto' "
+            f"src='{escape(path, quote=True)}'></video><figcaption>{escape(caption)}</figcaption></figure>"
+            for caption, path in ev.videos
+        ]
         html.append("</div>")
     html.append("<h3>Per episode</h3>")
     html.append(_episode_table(ev))
@@ -233,8 +258,10 @@ def _evaluation_section(ev: EvaluationSummary) -> str:
 def _commands_section(commands: dict[str, str]) -> str:
     if not commands:
         return ""
-    html = ["<h2>4. Reproduce each phase</h2><p>The same steps as separate commands "
-            "(the quickstart ran exactly these, with the same seeds):</p>"]
+    html = [
+        "<h2>4. Reproduce each phase</h2><p>The same steps as separate commands "
+        "(the quickstart ran exactly these, with the same seeds):</p>"
+    ]
     for phase, command in commands.items():
         html.append(f"<h3>{escape(phase)}</h3><pre><code>{escape(command)}</code></pre>")
     return "".join(html)
@@ -249,23 +276,25 @@ def _next_steps_section(items: list[str]) -> str:
 def render_report(data: ReportData) -> str:
     """The report as an HTML string."""
     ev = data.evaluation
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     total = f" in {_duration(data.total_time_s)}" if data.total_time_s is not None else ""
-    return "".join([
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(data.title)}</title>",
-        f"<style>{CSS}</style></head><body>",
-        f"<h1>{escape(data.title)}</h1><p class='muted'>Generated {when}{total}: recorded {data.dataset.episodes} "
-        f"demonstrations, trained a policy ({escape(data.training.policy_type)}) for {data.training.steps} steps, "
-        f"evaluated it on {len(ev.policy['per_episode'])} episodes.</p>",
-        _headline(ev),
-        _dataset_section(data.dataset),
-        _training_section(data.training),
-        _evaluation_section(ev),
-        _commands_section(data.commands),
-        _next_steps_section(data.next_steps),
-        "</body></html>\n",
-    ])
+    return "".join(
+        [
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(data.title)}</title>",
+            f"<style>{CSS}</style></head><body>",
+            f"<h1>{escape(data.title)}</h1><p class='muted'>Generated {when}{total}: recorded {data.dataset.episodes} "
+            f"demonstrations, trained a policy ({escape(data.training.policy_type)}) for {data.training.steps} steps, "
+            f"evaluated it on {len(ev.policy['per_episode'])} episodes.</p>",
+            _headline(ev),
+            _dataset_section(data.dataset),
+            _training_section(data.training),
+            _evaluation_section(ev),
+            _commands_section(data.commands),
+            _next_steps_section(data.next_steps),
+            "</body></html>\n",
+        ]
+    )
 
 
 def write_report(path: str | Path, data: ReportData) -> Path:

@@ -36,8 +36,15 @@ def _format(value: float) -> str:
     return f"{value:.4g}"
 
 
-def line_chart(series: dict[str, tuple[list[float], list[float]]], title: str = "", x_label: str = "",
-               y_label: str = "", width: int = 640, height: int = 300, log_y: bool = False) -> str:
+def line_chart(
+    series: dict[str, tuple[list[float], list[float]]],
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "",
+    width: int = 640,
+    height: int = 300,
+    log_y: bool = False,
+) -> str:
     """An SVG line chart of `series` (name -> (xs, ys)). Returns the `<svg>` markup as a string.
 
     With `log_y`, y is plotted as log10 (ticks at powers of ten); use it for losses that fall by
@@ -45,21 +52,29 @@ def line_chart(series: dict[str, tuple[list[float], list[float]]], title: str = 
     """
     clean: dict[str, list[tuple[float, float]]] = {}
     for name, (xs, ys) in series.items():
-        points = [(float(x), float(y)) for x, y in zip(xs, ys)
-                  if math.isfinite(float(x)) and math.isfinite(float(y)) and (not log_y or float(y) > 0)]
+        points = [
+            (float(x), float(y))
+            for x, y in zip(xs, ys)
+            if math.isfinite(float(x)) and math.isfinite(float(y)) and (not log_y or float(y) > 0)
+        ]
         if points:
             clean[name] = points
     left, right, top, bottom = 64, 16, 28 if title else 12, 44
     plot_w, plot_h = width - left - right, height - top - bottom
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title or y_label)}">',
-             f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#ccc"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title or y_label)}">',
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#ccc"/>',
+    ]
     if title:
-        parts.append(f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="600">'
-                     f'{escape(title)}</text>')
+        parts.append(
+            f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="600">{escape(title)}</text>'
+        )
     if not clean:
-        parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" fill="#888">'
-                     'no data</text></svg>')
+        parts.append(
+            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" fill="#888">'
+            "no data</text></svg>"
+        )
         return "".join(parts)
 
     fy = (lambda y: math.log10(y)) if log_y else (lambda y: y)
@@ -86,28 +101,40 @@ def line_chart(series: dict[str, tuple[list[float], list[float]]], title: str = 
 
     for t in y_ticks:
         label = _format(10**t) if log_y else _format(t)
-        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{py(t):.1f}" y2="{py(t):.1f}" stroke="#eee"/>'
-                     f'<text x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end" font-size="11">{label}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{py(t):.1f}" y2="{py(t):.1f}" stroke="#eee"/>'
+            f'<text x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end" font-size="11">{label}</text>'
+        )
     for t in x_ticks:
-        parts.append(f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top + plot_h}" y2="{top + plot_h + 4}" '
-                     f'stroke="#888"/><text x="{px(t):.1f}" y="{top + plot_h + 17}" text-anchor="middle" '
-                     f'font-size="11">{_format(t)}</text>')
+        parts.append(
+            f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top + plot_h}" y2="{top + plot_h + 4}" '
+            f'stroke="#888"/><text x="{px(t):.1f}" y="{top + plot_h + 17}" text-anchor="middle" '
+            f'font-size="11">{_format(t)}</text>'
+        )
     if x_label:
-        parts.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle" font-size="12">'
-                     f'{escape(x_label)}</text>')
+        parts.append(
+            f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle" font-size="12">'
+            f"{escape(x_label)}</text>"
+        )
     if y_label:
-        parts.append(f'<text x="14" y="{top + plot_h / 2}" text-anchor="middle" font-size="12" '
-                     f'transform="rotate(-90 14 {top + plot_h / 2})">{escape(y_label)}</text>')
+        parts.append(
+            f'<text x="14" y="{top + plot_h / 2}" text-anchor="middle" font-size="12" '
+            f'transform="rotate(-90 14 {top + plot_h / 2})">{escape(y_label)}</text>'
+        )
     for i, (name, points) in enumerate(clean.items()):
         color = COLORS[i % len(COLORS)]
         coords = [(px(x), py(fy(y))) for x, y in points]
         d = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-        parts.append(f'<path class="series" data-name="{escape(name)}" d="{d}" fill="none" stroke="{color}" '
-                     'stroke-width="1.6" stroke-linejoin="round"/>')
+        parts.append(
+            f'<path class="series" data-name="{escape(name)}" d="{d}" fill="none" stroke="{color}" '
+            'stroke-width="1.6" stroke-linejoin="round"/>'
+        )
         if len(coords) == 1:
             parts.append(f'<circle cx="{coords[0][0]:.1f}" cy="{coords[0][1]:.1f}" r="3" fill="{color}"/>')
         lx, ly = left + plot_w - 150, top + 14 + 16 * i
-        parts.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{ly - 4}" y2="{ly - 4}" stroke="{color}" '
-                     f'stroke-width="2"/><text x="{lx + 24}" y="{ly}" font-size="11">{escape(name)}</text>')
+        parts.append(
+            f'<line x1="{lx}" x2="{lx + 18}" y1="{ly - 4}" y2="{ly - 4}" stroke="{color}" '
+            f'stroke-width="2"/><text x="{lx + 24}" y="{ly}" font-size="11">{escape(name)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)

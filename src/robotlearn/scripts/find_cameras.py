@@ -45,7 +45,9 @@ def main(argv: list[str]) -> int:
         return 0
     print(f"{'index_or_path':<24} {'width':>6} {'height':>6} {'fps':>6}  backend")
     for info in found:
-        print(f"{str(info['index_or_path']):<24} {info['width']:>6} {info['height']:>6} {info['fps']:>6.1f}  {info['backend']}")
+        print(
+            f"{str(info['index_or_path']):<24} {info['width']:>6} {info['height']:>6} {info['fps']:>6.1f}  {info['backend']}"
+        )
         if args.output_dir:
             out = Path(args.output_dir)
             out.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from robotlearn.configs import parse_config
 from robotlearn.motors.ports import find_removed_port, list_ports

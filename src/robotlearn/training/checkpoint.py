@@ -90,8 +90,10 @@ def save_rng(directory: Path) -> None:
     save_file(tensors, str(directory / "rng_state.safetensors"))
     py_version, py_state, py_gauss = random.getstate()
     _write_json(
-        {"numpy": {"kind": kind, "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(gauss)},
-         "python": {"version": py_version, "state": list(py_state), "gauss_next": py_gauss}},
+        {
+            "numpy": {"kind": kind, "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(gauss)},
+            "python": {"version": py_version, "state": list(py_state), "gauss_next": py_gauss},
+        },
         directory / "rng_state.json",
     )
 
@@ -104,8 +106,9 @@ def load_rng(directory: Path) -> None:
     if cuda and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda)
     n = meta["numpy"]
-    np.random.set_state((n["kind"], tensors["numpy_keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
-                         n["cached_gaussian"]))
+    np.random.set_state(
+        (n["kind"], tensors["numpy_keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"])
+    )
     p = meta["python"]
     random.setstate((p["version"], tuple(p["state"]), p["gauss_next"]))
 
@@ -113,8 +116,18 @@ def load_rng(directory: Path) -> None:
 # --- whole checkpoint ------------------------------------------------------------------------
 
 
-def save_checkpoint(output_dir: Path, step: int, samples_seen: int, seed: int, policy, train_config: dict,
-                    optimizer, scheduler, ema=None, grad_scaler=None) -> Path:
+def save_checkpoint(
+    output_dir: Path,
+    step: int,
+    samples_seen: int,
+    seed: int,
+    policy,
+    train_config: dict,
+    optimizer,
+    scheduler,
+    ema=None,
+    grad_scaler=None,
+) -> Path:
     """Writes checkpoint `step` and points `checkpoints/last` at it. Returns its directory."""
     root = Path(output_dir) / "checkpoints"
     final = root / f"{step:06d}"

@@ -18,17 +18,20 @@ class Loggers:
 
             self.tb = SummaryWriter(str(output_dir / "tensorboard"))
         except ImportError:
-            warnings.warn("tensorboard is not installed (pip install 'robotlearn[train]'): no TensorBoard logs",
-                          stacklevel=2)
+            warnings.warn(
+                "tensorboard is not installed (pip install 'robotlearn[train]'): no TensorBoard logs", stacklevel=2
+            )
         if args.wandb.enable:
             try:
                 import wandb
             except ImportError:
-                warnings.warn("--wandb.enable=true but wandb is not installed (pip install wandb): skipping wandb",
-                              stacklevel=2)
+                warnings.warn(
+                    "--wandb.enable=true but wandb is not installed (pip install wandb): skipping wandb", stacklevel=2
+                )
             else:
-                self.wandb = wandb.init(project=args.wandb.project, config=config_to_dict(args), dir=str(output_dir),
-                                        resume="allow")
+                self.wandb = wandb.init(
+                    project=args.wandb.project, config=config_to_dict(args), dir=str(output_dir), resume="allow"
+                )
 
     def log(self, step: int, scalars: dict, prefix: str) -> None:
         for key, value in scalars.items():

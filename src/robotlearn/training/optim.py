@@ -10,8 +10,9 @@ SCHEDULES = ("constant", "cosine")
 
 
 def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float, betas=(0.95, 0.999)) -> torch.optim.AdamW:
-    return torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, betas=betas,
-                             weight_decay=weight_decay)
+    return torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=lr, betas=betas, weight_decay=weight_decay
+    )
 
 
 def lr_factor(step: int, schedule: str, warmup_steps: int, total_steps: int) -> float:

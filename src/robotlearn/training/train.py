@@ -186,9 +186,14 @@ def train(args: TrainConfig, on_log: MetricsCallback | None = None) -> TrainResu
     meta = LeRobotDatasetMetadata(repo_id, root=args.dataset.root)
     policy = make_policy_from_config(args.policy, meta).to(device)
     # Decode only the cameras the policy looks at (none for a state-only policy).
-    dataset = LeRobotDataset(repo_id, root=args.dataset.root, episodes=args.dataset.episodes,
-                             delta_timestamps=policy.delta_timestamps(meta.fps), return_uint8=True,
-                             camera_keys=policy.config.image_keys)
+    dataset = LeRobotDataset(
+        repo_id,
+        root=args.dataset.root,
+        episodes=args.dataset.episodes,
+        delta_timestamps=policy.delta_timestamps(meta.fps),
+        return_uint8=True,
+        camera_keys=policy.config.image_keys,
+    )
     cfg = policy.config
     optimizer = make_optimizer(policy, cfg.lr, cfg.weight_decay)
     scheduler = make_scheduler(optimizer, cfg.scheduler, cfg.warmup_steps, args.steps)
@@ -218,8 +223,10 @@ def train(args: TrainConfig, on_log: MetricsCallback | None = None) -> TrainResu
     )
     loggers = Loggers(args, output_dir)
     n_params = sum(p.numel() for p in policy.parameters())
-    print(f"{cfg.type}: {n_params / 1e6:.2f}M parameters, {len(dataset)} frames in {dataset.num_episodes} episodes, "
-          f"device {device}, steps {step}->{args.steps}")
+    print(
+        f"{cfg.type}: {n_params / 1e6:.2f}M parameters, {len(dataset)} frames in {dataset.num_episodes} episodes, "
+        f"device {device}, steps {step}->{args.steps}"
+    )
 
     from tqdm import tqdm
 
@@ -269,18 +276,23 @@ def train(args: TrainConfig, on_log: MetricsCallback | None = None) -> TrainResu
         bar.update(1)
         out_of_time = time.perf_counter() > deadline
         if step % args.save_freq == 0 or step == args.steps or out_of_time:
-            checkpoint_dir = save_checkpoint(output_dir, step, samples_seen, args.seed, policy, train_config,
-                                             optimizer, scheduler, ema, scaler)
+            checkpoint_dir = save_checkpoint(
+                output_dir, step, samples_seen, args.seed, policy, train_config, optimizer, scheduler, ema, scaler
+            )
         if args.eval_freq > 0 and (step % args.eval_freq == 0 or step == args.steps):
             results = _evaluate_during_training(policy, ema, args, device)
             loggers.log(step, results, "eval")
             if on_log is not None:
                 on_log(step, results, "eval")
-            tqdm.write(f"step {step}: eval success rate {results['success_rate']:.2f}, "
-                       f"mean max reward {results['avg_max_reward']:.3f}")
+            tqdm.write(
+                f"step {step}: eval success rate {results['success_rate']:.2f}, "
+                f"mean max reward {results['avg_max_reward']:.3f}"
+            )
         if out_of_time:
-            tqdm.write(f"--time_limit_s={args.time_limit_s:g} reached at step {step}; checkpoint saved "
-                       f"(continue with --resume)")
+            tqdm.write(
+                f"--time_limit_s={args.time_limit_s:g} reached at step {step}; checkpoint saved "
+                f"(continue with --resume)"
+            )
             break
     bar.close()
     loggers.close()
@@ -303,8 +315,15 @@ def _evaluate_during_training(policy, ema, args, device) -> dict:
     policy.eval()
     try:
         env_config = ENVS.config_class(args.eval.env_type, "--eval.env_type")()
-        out = evaluate_policy(policy, args.eval.n_episodes, args.eval.seed, max_steps=args.eval.max_steps,
-                              device=device, env=env_config, progress=False)
+        out = evaluate_policy(
+            policy,
+            args.eval.n_episodes,
+            args.eval.seed,
+            max_steps=args.eval.max_steps,
+            device=device,
+            env=env_config,
+            progress=False,
+        )
     finally:
         torch.set_rng_state(rng[0]), np.random.set_state(rng[1]), random.setstate(rng[2])
         if raw is not None:

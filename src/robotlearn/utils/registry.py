@@ -43,8 +43,13 @@ class Registry:
             message when one is missing.
     """
 
-    def __init__(self, kind: str, entries: dict[str, str], entry_point_group: str | None = None,
-                 extras: dict[str, str] | None = None):
+    def __init__(
+        self,
+        kind: str,
+        entries: dict[str, str],
+        entry_point_group: str | None = None,
+        extras: dict[str, str] | None = None,
+    ):
         for name, target in entries.items():
             if ":" not in target:
                 raise ValueError(f"{kind} registry entry {name!r}: {target!r} is not of the form 'module:Class'")

@@ -21,8 +21,14 @@ import threading
 from collections.abc import Callable
 
 ESCAPE_SEQUENCES = {
-    b"\x1b[A": "up", b"\x1b[B": "down", b"\x1b[C": "right", b"\x1b[D": "left",
-    b"\x1bOA": "up", b"\x1bOB": "down", b"\x1bOC": "right", b"\x1bOD": "left",
+    b"\x1b[A": "up",
+    b"\x1b[B": "down",
+    b"\x1b[C": "right",
+    b"\x1b[D": "left",
+    b"\x1bOA": "up",
+    b"\x1bOB": "down",
+    b"\x1bOC": "right",
+    b"\x1bOD": "left",
 }
 ESCAPE_WAIT_S = 0.05  # a lone ESC is the escape key if no sequence follows within this time
 

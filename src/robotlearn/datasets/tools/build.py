@@ -214,7 +214,9 @@ class DatasetBuilder:
         if len(src_tasks) and (src_tasks.min() < 0 or src_tasks.max() >= len(ep.task_names)):
             raise DatasetFormatError(f"{ep.label}: task_index {int(src_tasks.max())} is not in meta/tasks.parquet "
                                      f"({len(ep.task_names)} tasks)")
-        lut = np.array([self._task_index(t) for t in ep.task_names] or [0], dtype=np.int64)
+        lut = np.zeros(max(len(ep.task_names), 1), dtype=np.int64)
+        for t in dict.fromkeys(src_tasks.tolist()):  # register only the tasks used, in order of first appearance
+            lut[t] = self._task_index(ep.task_names[t])
         new_tasks = lut[src_tasks] if len(src_tasks) else src_tasks.astype(np.int64)
         arrays = []
         for f in self.schema:
@@ -285,8 +287,12 @@ class DatasetBuilder:
         t0, t1 = writer.add(vs.path, vs.from_ts, vs.to_ts, n, label)
         return pos[0], pos[1], t0, t1
 
-    def finish(self, extra_info: dict | None = None) -> dict:
-        """Close files and write meta/: episodes, tasks, info.json, stats.json. Returns the info dict."""
+    def finish(self, extra_info: dict | None = None, probe_video: dict[str, dict] | None = None) -> dict:
+        """Close files and write meta/: episodes, tasks, info.json, stats.json. Returns the info dict.
+
+        `probe_video`: camera -> encoder options; their `info` block is re-read from the first output file
+        (for cameras whose videos were encoded, not copied)."""
+        from robotlearn.datasets.video_encode import video_info
         from robotlearn.datasets.writer import write_tasks
 
         if not self.rows:
@@ -295,6 +301,9 @@ class DatasetBuilder:
             self._data_writer.close()
         for _pos, writer in self._video.values():
             writer.close()
+        for key, options in (probe_video or {}).items():
+            first = self._path(DEFAULT_VIDEO_PATH, video_key=key, chunk_index=0, file_index=0)
+            self.features[key] = {**self.features[key], "info": video_info(first, options)}
         stat_types = {}
         for s in self.episode_stats:
             stat_types.update(stats_lib.stats_column_types(s))

@@ -95,6 +95,10 @@ class DiffusionConfig(PolicyConfig):
         if self.prediction_type not in ("epsilon", "sample"):
             raise PolicyConfigError(f"--policy.prediction_type must be epsilon or sample, got {self.prediction_type!r}")
         if self.beta_schedule not in ("squaredcos_cap_v2", "linear"):
-            raise PolicyConfigError(f"--policy.beta_schedule must be squaredcos_cap_v2 or linear, got {self.beta_schedule!r}")
+            raise PolicyConfigError(
+                f"--policy.beta_schedule must be squaredcos_cap_v2 or linear, got {self.beta_schedule!r}"
+            )
         if any(d % self.n_groups for d in self.down_dims):
-            raise PolicyConfigError(f"--policy.down_dims {self.down_dims} must be multiples of n_groups={self.n_groups}")
+            raise PolicyConfigError(
+                f"--policy.down_dims {self.down_dims} must be multiples of n_groups={self.n_groups}"
+            )
