@@ -85,7 +85,8 @@ def test_registry_finds_types_and_rejects_unknown_types_and_options():
         ConfigError, match=r"robot.port is not an option of robot type 'sim_arm' \(its options: type, id, joints"
     ):
         make_robot("sim_arm", port="/dev/ttyUSB0")
-    assert make_robot("sim_arm", port=None, image_size=0).config.image_size == 0  # unset options are ignored
+    arm = make_robot("sim_arm", seed=None, image_size=0)  # None is a value like any other
+    assert arm.config.image_size == 0 and arm.config.seed is None
 
 
 @pytest.mark.parametrize("name", ROBOTS.names())

@@ -34,7 +34,6 @@ def make_camera_config(type: str, **options: Any) -> CameraConfig:
     ConfigError naming it and listing the valid ones."""
     from robotlearn.configs import config_from_dict
 
-    options = {key: value for key, value in options.items() if value is not None}
     return config_from_dict(CameraConfig, {"type": type, **options}, where="camera")
 
 

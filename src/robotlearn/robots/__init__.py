@@ -41,13 +41,12 @@ def make_robot_from_config(config: RobotConfig) -> Robot:
 def make_robot_config(type_name: str, **options: Any) -> RobotConfig:
     """The config of robot `type_name` from its options as keyword arguments.
 
-    Options set to None keep their defaults; `cameras` may be a dict of camera specs
+    `cameras` may be a dict of camera specs
     `{"name": {"type": "opencv", ...}}`. Raises UnknownTypeError (with the closest name) for an
     unknown type and ConfigError naming an option the config does not have, with the valid ones.
     """
     from robotlearn.configs import config_from_dict
 
-    options = {key: value for key, value in options.items() if value is not None}
     return config_from_dict(RobotConfig, {"type": type_name, **options}, where="robot")
 
 

@@ -31,33 +31,21 @@ SUBCOMMANDS: dict[str, Command] = {
                  example=("--fractions=a=0.5,b=0.5", "--output=out")),
     "merge": _op("merge", "Merge datasets with the same fps, features, codec and robot (no re-encoding).",
                  example=("--output=out",)),
+    "remove-feature": _op("remove_feature", "Write a copy without some features (a camera or columns).",
+                          example=("--features=action", "--output=out")),
+    "rename-feature": _op("rename_feature", "Rename features (columns, video folders, stats).",
+                          example=("--rename=action=act", "--output=out")),
+    "edit-tasks": _op("edit_tasks", "Rename task strings or set the task of episodes.",
+                      example=("--rename=a=b", "--output=out")),
+    "recompute-stats": _op("recompute_stats", "Recompute per-episode and global statistics from the data and frames.",
+                           example=("--output=out",)),
+    "reencode": _op("reencode", "Re-encode camera videos (codec, crf, g, preset, resolution).", example=("--output=out",)),
+    "images-to-video": _op("images_to_video", "Turn image features (PNG in Parquet) into MP4 video features.",
+                           example=("--output=out",)),
+    "convert": _op("convert", "Convert a LeRobotDataset v2.1 folder to v3.0 (no re-encoding).", example=("--output=out",)),
 }
 
 DESCRIPTION = "usage: robotlearn dataset <operation> [flags]   (robotlearn dataset <operation> --help for its flags)"
-
-EXTRA_SUBCOMMANDS = (
-    ("remove-feature", "remove_feature", "Write a copy without some features (a camera or a column)."),
-    ("rename-feature", "rename_feature", "Rename features (columns, video folders, stats)."),
-    ("edit-tasks", "edit_tasks", "Rename task strings or set the task of episodes."),
-    ("recompute-stats", "recompute_stats", "Recompute per-episode and global statistics from the data."),
-    ("reencode", "reencode", "Re-encode the videos (codec, crf, g, resolution)."),
-    ("images-to-video", "images_to_video", "Turn image features (PNG in Parquet) into MP4 video features."),
-    ("convert", "convert", "Convert a LeRobotDataset v2.1 to v3.0."),
-)
-
-
-def _register_extras() -> None:
-    examples = {"remove-feature": ("--features=action", "--output=out"), "rename-feature": ("--rename=action=act", "--output=out"),
-                "edit-tasks": ("--rename=a=b", "--output=out"), "recompute-stats": ("--output=out",),
-                "reencode": ("--output=out",), "images-to-video": ("--output=out",), "convert": ("--output=out",)}
-    for name, module, help in EXTRA_SUBCOMMANDS:
-        if importlib.util.find_spec(f"robotlearn.scripts.dataset_ops.{module}") is not None:
-            SUBCOMMANDS[name] = _op(module, help, example=examples[name])
-
-
-import importlib.util  # noqa: E402
-
-_register_extras()
 
 
 @dataclass

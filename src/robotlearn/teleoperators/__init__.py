@@ -44,7 +44,6 @@ def make_teleoperator_config(type_name: str, **options: Any) -> TeleoperatorConf
     UnknownTypeError for an unknown type, ConfigError naming an unknown option."""
     from robotlearn.configs import config_from_dict
 
-    options = {key: value for key, value in options.items() if value is not None}
     return config_from_dict(TeleoperatorConfig, {"type": type_name, **options}, where="teleop")
 
 

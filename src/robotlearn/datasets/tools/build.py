@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import collections
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -56,7 +56,7 @@ class VideoSlice:
 class SourceEpisode:
     """One episode to write: where its rows and frames are, its stats and task strings."""
 
-    source: "SourceDataset"
+    source: SourceDataset
     index: int
     length: int
     rows: Callable[[], pa.Table]

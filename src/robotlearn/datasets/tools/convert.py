@@ -161,8 +161,8 @@ class V21Dataset:
 
 def _missing_stats(ep: SourceEpisode, features: dict) -> dict:
     """Stats the v2.1 file lacks for this episode, computed from its rows and frames."""
-    from robotlearn.datasets.tools.remux import decode_all
     from robotlearn.datasets.table import column_to_numpy
+    from robotlearn.datasets.tools.remux import decode_all
 
     missing = [k for k, ft in features.items() if k not in ep.stats and ft["dtype"] not in ("string", "language")
                and k not in DEFAULT_FEATURES]

@@ -101,7 +101,7 @@ class AtomicOutput:
         self.path.mkdir()
         self.committed = False
 
-    def __enter__(self) -> "AtomicOutput":
+    def __enter__(self) -> AtomicOutput:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -13,10 +13,10 @@ import os
 from fractions import Fraction
 from pathlib import Path
 
+import av
+
 from robotlearn.datasets.errors import DatasetError, VideoDecodeError
 from robotlearn.datasets.video_encode import MP4_OPTIONS, VideoIncompatibleError, _open_input, _stream_props
-
-import av  # noqa: E402  (video_encode sets SVT_LOG first)
 
 
 def _units(seconds: float, time_base: Fraction) -> int:
@@ -154,7 +154,7 @@ def file_packets(path: str | os.PathLike) -> tuple[dict, list[tuple[float, bool]
     return props, packets
 
 
-def decode_all(path: str | os.PathLike) -> list[tuple[float, "object"]]:
+def decode_all(path: str | os.PathLike) -> list[tuple[float, object]]:
     """Decode every frame of an MP4: [(time s, (H, W, 3) uint8)] in presentation order. Raises VideoDecodeError."""
     path = Path(path)
     out = []

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import sys
-
 from dataclasses import dataclass
 
 from robotlearn.configs import ConfigError, parse_config

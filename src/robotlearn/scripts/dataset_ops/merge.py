@@ -8,7 +8,6 @@ Datasets that differ are refused with one message listing every mismatch.
 from __future__ import annotations
 
 import sys
-
 from dataclasses import dataclass, field
 
 from robotlearn.configs import ConfigError, parse_config

@@ -8,9 +8,8 @@ Writes <output>/<split name> for each split.
 
 from __future__ import annotations
 
-import sys
-
 import json
+import sys
 from dataclasses import dataclass
 
 from robotlearn.configs import ConfigError, parse_config

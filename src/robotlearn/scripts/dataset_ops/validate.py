@@ -7,9 +7,8 @@ Exits 0 when the dataset is intact (after repair, with --repair), 1 when problem
 
 from __future__ import annotations
 
-import sys
-
 import json
+import sys
 from dataclasses import dataclass
 
 from robotlearn.configs import ConfigError, parse_config

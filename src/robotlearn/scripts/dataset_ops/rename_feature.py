@@ -1,0 +1,54 @@
+"""`robotlearn dataset rename-feature`: rename features (data columns, video folders, stats keys).
+
+    robotlearn dataset rename-feature --root=data/pusht --rename=observation.image=observation.images.top --output=data/pusht2
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from robotlearn.configs import ConfigError, parse_config
+from robotlearn.datasets.tools.features import rename_feature
+from robotlearn.scripts.dataset_ops._print import print_result
+
+
+@dataclass
+class RenameFeatureConfig:
+    """`robotlearn dataset rename-feature`."""
+
+    root: str = ""
+    """Dataset folder to read."""
+    rename: str = ""
+    """old=new pairs, comma-separated."""
+    output: str = ""
+    """New dataset folder to write (must not exist)."""
+    in_place: bool = False
+    """Replace the input instead (atomic swap; the old dataset stays until the new one is complete)."""
+    dry_run: bool = False
+    """Say what would change; write nothing."""
+    json: bool = False
+    """Print the result as JSON."""
+
+
+CONFIG = RenameFeatureConfig
+
+
+def _pairs(text: str, flag: str) -> dict[str, str]:
+    out = {}
+    for part in [p for p in text.split(",") if p.strip()]:
+        old, sep, new = part.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise ConfigError(f"{flag}: cannot parse {part!r}; use old=new,...")
+        out[old.strip()] = new.strip()
+    return out
+
+
+def main(argv: list[str]) -> int:
+    args = parse_config(RenameFeatureConfig, argv, prog="robotlearn dataset rename-feature", description=__doc__)
+    if not args.root:
+        raise ConfigError("--root is required: the dataset folder")
+    progress = not args.json and sys.stderr.isatty()
+    result = rename_feature(args.root, _pairs(args.rename, '--rename'), output=args.output or None, in_place=args.in_place, dry_run=args.dry_run, progress=progress)
+    print_result(result, args.json)
+    return 0
