@@ -71,7 +71,7 @@ class ServerProcess:
             if not line:
                 break
             self.lines.append(line)
-            m = re.search(r"serving \S+ on (\S+)", line)
+            m = re.search(r"serving it on (\S+)", line)
             if m:
                 self.address = m.group(1)
                 break

@@ -49,7 +49,7 @@ def test_values_outside_the_allowlist_are_refused_when_sending(value):
 
 def test_no_pickle_or_torch_load_in_the_wire_packages():
     pattern = re.compile(r"^\s*(import|from)\s+(pickle|cPickle|dill|cloudpickle|marshal|shelve)\b|pickle\.(loads?|Unpickler)"
-                         r"|torch\.load|allow_pickle\s*=\s*True|(?<![.\w])(eval|exec)\(")
+                         r"|torch\.load\(|allow_pickle\s*=\s*True|(?<![.\w])(?<!def )(eval|exec)\(")
     hits = [f"{p}:{i}" for pkg in PACKAGES for p in sorted(pkg.rglob("*.py"))
             for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
     assert not hits, hits

@@ -64,7 +64,7 @@ def load_served_policy(cfg: ServedPolicyConfig):
     return make_policy_from_pretrained(cfg.path, device=cfg.device)
 
 
-def make_server(cfg: ServePolicyConfig, policy=None):
+def make_server(cfg: ServePolicyConfig, policy=None, on_session=None):
     """A configured (not started) PolicyServer; loads the policy unless given."""
     from robotlearn.inference.server import PolicyServer
     from robotlearn.transport import resolve_token
@@ -73,12 +73,14 @@ def make_server(cfg: ServePolicyConfig, policy=None):
     policy = policy if policy is not None else load_served_policy(cfg.policy)
     return PolicyServer(policy, host=cfg.host, port=cfg.port, token=token, artificial_delay_s=cfg.artificial_delay_s,
                         max_message_bytes=int(cfg.max_message_mb * 1024 * 1024), tls_cert=cfg.tls_cert,
-                        tls_key=cfg.tls_key, actions_per_chunk=cfg.actions_per_chunk)
+                        tls_key=cfg.tls_key, actions_per_chunk=cfg.actions_per_chunk, on_session=on_session)
 
 
-def serve_policy(cfg: ServePolicyConfig, on_ready=None) -> None:
-    """Loads the policy once, listens, serves until interrupted. `on_ready(server)` is called once
-    listening (the command prints the address)."""
+def serve_policy(cfg: ServePolicyConfig, on_ready=None, on_session=None) -> None:
+    """Loads the policy once, listens, serves until interrupted. `on_ready(server, load_s)` is called
+    once listening (the command prints the address); `on_session(event, session)` per session."""
+    import time
+
     from robotlearn.transport import is_loopback
 
     if not is_loopback(cfg.host):
@@ -88,10 +90,13 @@ def serve_policy(cfg: ServePolicyConfig, on_ready=None) -> None:
             from robotlearn.transport.connection import listen
 
             listen(cfg.host, 0, b"")  # raises the ConfigError naming what to do
-    server = make_server(cfg)
+    t0 = time.perf_counter()
+    policy = load_served_policy(cfg.policy)
+    load_s = time.perf_counter() - t0
+    server = make_server(cfg, policy, on_session)
     server.start()
     if on_ready is not None:
-        on_ready(server)
+        on_ready(server, load_s)
     try:
         server.serve_forever()
     finally:

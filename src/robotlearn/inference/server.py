@@ -90,12 +90,15 @@ class PolicyServer:
         max_message_bytes: size cap per incoming frame.
         tls_cert, tls_key: serve over TLS.
         actions_per_chunk: send at most this many actions per chunk (None: the whole chunk).
+        on_session: optional callback(event, session), event "opened" or "closed".
     """
 
     def __init__(self, policy, host: str = "127.0.0.1", port: int = 8765, token: bytes = b"",
                  artificial_delay_s: float = 0.0, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-                 tls_cert: str | None = None, tls_key: str | None = None, actions_per_chunk: int | None = None):
+                 tls_cert: str | None = None, tls_key: str | None = None, actions_per_chunk: int | None = None,
+                 on_session=None):
         self.policy = policy
+        self.on_session = on_session  # called (event "opened"/"closed", Session) from the session's thread
         self.host, self.port, self.token = host, port, token
         self.artificial_delay_s = artificial_delay_s
         self.max_message_bytes = max_message_bytes
@@ -203,6 +206,8 @@ class PolicyServer:
         finally:
             if session is not None:
                 self.sessions.pop(session.id, None)
+                if self.on_session is not None:
+                    self.on_session("closed", session)
             conn.close()
 
     def _open_session(self, peer: str) -> Session:
@@ -213,6 +218,8 @@ class PolicyServer:
             session = Session(self._next_id, peer, policy)
             self.sessions[session.id] = session
             self.sessions_served += 1
+        if self.on_session is not None:
+            self.on_session("opened", session)
         return session
 
     def _answer_observation(self, conn: Connection, session: Session, message: dict) -> None:

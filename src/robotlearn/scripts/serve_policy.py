@@ -17,5 +17,16 @@ CONFIG = ServePolicyConfig
 
 def main(argv: list[str]) -> int:
     cfg = parse_config(ServePolicyConfig, argv, prog="robotlearn serve-policy", description=__doc__)
-    serve_policy(cfg, on_ready=lambda server: print(f"serving {server.info['type']} on {server.address}", flush=True))
+
+    def ready(server, load_s):
+        print(f"loaded {server.info['type']} policy once in {load_s:.2f} s; serving it on {server.address}", flush=True)
+
+    def session(event, s):
+        extra = f" after {s.chunks} chunks" if event == "closed" else ""
+        print(f"session {s.id} ({s.peer}) {event}{extra}", flush=True)
+
+    try:
+        serve_policy(cfg, on_ready=ready, on_session=session)
+    except KeyboardInterrupt:
+        print("stopped", flush=True)
     return 0
