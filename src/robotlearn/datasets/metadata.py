@@ -248,7 +248,7 @@ def load_episodes_table(root: Path | str, with_stats: bool = False, fs=None, chu
         return None
     try:
         return pa.concat_tables(tables, promote_options="default")
-    except pa.ArrowInvalid as e:
+    except pa.ArrowException as e:
         raise DatasetFormatError(f"{join_root(root, EPISODES_DIR)}: episode files have incompatible columns: {e}") from None
 
 

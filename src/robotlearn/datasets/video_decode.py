@@ -63,7 +63,7 @@ class _OpenVideo:
         self._file = opener() if opener is not None else None
         try:
             self.container = av.open(str(path) if self._file is None else self._file)
-        except av.FFmpegError as exc:
+        except (av.FFmpegError, UnicodeDecodeError) as exc:  # a corrupt header can hold undecodable metadata
             raise VideoDecodeError(f"{path}: cannot open video ({exc}); the file is truncated or not an MP4. "
                                    "Re-download or re-record it.") from exc
         if not self.container.streams.video:

@@ -341,7 +341,7 @@ def _open_input(path: Path):
         raise VideoDecodeError(f"{path}: video file not found")
     try:
         container = av.open(str(path))
-    except av.FFmpegError as exc:
+    except (av.FFmpegError, UnicodeDecodeError) as exc:  # a corrupt header can hold undecodable metadata
         raise VideoDecodeError(f"{path}: cannot open video ({exc}); the file is truncated or not an MP4") from exc
     if not container.streams.video:
         container.close()

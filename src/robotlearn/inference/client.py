@@ -189,11 +189,8 @@ class RobotClient:
 
         obs = self.robot.get_observation()
         frame = build_dataset_frame(features_hw, obs, "observation")
-        if isinstance(self.robot, SimRobot):
-            wanted = [k for k in self.robot.extra_dataset_features if k in self.info["features"]]
-            if wanted:
-                extras = self.robot.get_extra_observation()
-                frame.update({k: extras[k] for k in wanted})
+        if isinstance(self.robot, SimRobot):  # the simulator's state, read before the action changes it
+            frame.update(self.robot.get_extra_observation())
         return frame
 
     def run_episode(self, episode: int, n_actions: int, max_ticks: int | None = None, on_tick=None,

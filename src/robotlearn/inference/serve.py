@@ -43,6 +43,8 @@ class ServePolicyConfig:
     """Send at most this many actions per chunk (default: the policy's whole chunk)."""
     artificial_delay_s: float = 0.0
     """Extra time added after each inference, seconds (to test and benchmark delay; 0 in use)."""
+    artificial_delay_busy: bool = False
+    """Spend --artificial_delay_s busy-waiting (a core saturated, as a heavy policy would) instead of sleeping."""
 
     def __post_init__(self):
         if self.max_message_mb <= 0:
@@ -72,6 +74,7 @@ def make_server(cfg: ServePolicyConfig, policy=None, on_session=None):
     token = resolve_token(cfg.token_file)
     policy = policy if policy is not None else load_served_policy(cfg.policy)
     return PolicyServer(policy, host=cfg.host, port=cfg.port, token=token, artificial_delay_s=cfg.artificial_delay_s,
+                        artificial_delay_busy=cfg.artificial_delay_busy,
                         max_message_bytes=int(cfg.max_message_mb * 1024 * 1024), tls_cert=cfg.tls_cert,
                         tls_key=cfg.tls_key, actions_per_chunk=cfg.actions_per_chunk, on_session=on_session)
 

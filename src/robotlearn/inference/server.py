@@ -87,6 +87,7 @@ class PolicyServer:
         host, port: where to listen (port 0: any free port, see `address`).
         token: shared secret; frames are authenticated with it (required for a non-loopback host).
         artificial_delay_s: extra time added after each inference (benchmarks and tests of delay).
+        artificial_delay_busy: busy-wait that time (a saturated core) instead of sleeping.
         max_message_bytes: size cap per incoming frame.
         tls_cert, tls_key: serve over TLS.
         actions_per_chunk: send at most this many actions per chunk (None: the whole chunk).
@@ -96,11 +97,12 @@ class PolicyServer:
     def __init__(self, policy, host: str = "127.0.0.1", port: int = 8765, token: bytes = b"",
                  artificial_delay_s: float = 0.0, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
                  tls_cert: str | None = None, tls_key: str | None = None, actions_per_chunk: int | None = None,
-                 on_session=None):
+                 on_session=None, artificial_delay_busy: bool = False):
         self.policy = policy
         self.on_session = on_session  # called (event "opened"/"closed", Session) from the session's thread
         self.host, self.port, self.token = host, port, token
         self.artificial_delay_s = artificial_delay_s
+        self.artificial_delay_busy = artificial_delay_busy
         self.max_message_bytes = max_message_bytes
         self.tls_cert, self.tls_key = tls_cert, tls_key
         self.actions_per_chunk = actions_per_chunk
@@ -253,7 +255,11 @@ class PolicyServer:
                 return
             actions = chunk[0].detach().float().cpu().numpy()
             t3 = time.perf_counter()
-            if self.artificial_delay_s > 0:
+            if self.artificial_delay_s > 0 and self.artificial_delay_busy:
+                end = t3 + self.artificial_delay_s
+                while time.perf_counter() < end:  # burn the core, as a heavy policy would
+                    pass
+            elif self.artificial_delay_s > 0:
                 time.sleep(self.artificial_delay_s)
             t4 = time.perf_counter()
         if self.actions_per_chunk:

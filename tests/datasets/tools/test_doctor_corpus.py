@@ -6,7 +6,6 @@ import os
 import shutil
 import signal
 import time
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -34,12 +33,19 @@ def video_file(root):
     return sorted((root / "videos" / TOP).rglob("*.mp4"))[0]
 
 
+class Replace:
+    """Returned by an edit_json function: write this value instead of the edited one."""
+
+    def __init__(self, value):
+        self.value = value
+
+
 def edit_json(rel, fn):
     def mutate(root):
         path = root / rel
         data = json.loads(path.read_text())
         out = fn(data)
-        path.write_text(json.dumps(data if out is None else out))
+        path.write_text(json.dumps(out.value if isinstance(out, Replace) else data))
     return mutate
 
 
@@ -64,7 +70,8 @@ def flip(pick, where):
     def mutate(root):
         p = pick(root)
         b = bytearray(p.read_bytes())
-        at = {"footer": len(b) - 20, "middle": len(b) // 2, "head": 12}[where]
+        footer = len(b) - 8 - int.from_bytes(b[-8:-4], "little")  # Parquet: thrift metadata, its length, PAR1
+        at = {"footer": footer + 2, "middle": len(b) // 2, "head": 12}[where]
         for i in range(at, min(at + 8, len(b) - 4)):
             b[i] ^= 0xFF
         p.write_bytes(bytes(b))
@@ -184,7 +191,7 @@ CASES = {
     "info truncated": truncate(lambda r: r / "meta/info.json"),
     "info garbage": replace_bytes(lambda r: r / "meta/info.json", b"\x00\xffnot json"),
     "info empty": replace_bytes(lambda r: r / "meta/info.json", b""),
-    "info is a list": info(lambda d: [d]),
+    "info is a list": info(lambda d: Replace([d])),
     "info without fps": info(lambda d: d.pop("fps")),
     "fps zero": info(lambda d: setitem(d, ["fps"], 0)),
     "fps a string": info(lambda d: setitem(d, ["fps"], "ten")),
@@ -321,7 +328,3 @@ def test_doctor_names_the_problem_or_repairs_it(case, base, tmp_path):
             _result, after = repair(root)
             assert after.ok, (case, after.lines())
     print(f"{case}: {problems[0] if report is None else report.lines()[0]}")
-
-
-def test_no_case_leaves_an_outside_write(base, tmp_path):
-    assert Path(base).exists()

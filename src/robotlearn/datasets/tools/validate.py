@@ -63,6 +63,7 @@ class Report:
         return not self.problems
 
     def add(self, file, message: str, field: str | None = None, fix: str | None = None) -> None:
+        message = message.removeprefix(f"{file}: ")  # errors raised by the readers already name the file
         self.problems.append(Problem(str(file), message, field, fix))
 
     def to_dict(self) -> dict:
@@ -111,6 +112,16 @@ def _safe_file(report: Report, root: Path, rel: str, what: str, required: bool =
             report.add(path, f"folder {parent} is a symlink leaving the dataset root")
             return None
     return path
+
+
+def _inside(root: Path, rel: str, field: str) -> None:
+    """Refuse a path that leaves the root by its text (absolute, ".."); symlinks are `_safe_file`'s to report."""
+    import posixpath
+
+    norm = posixpath.normpath(rel.replace("\\", "/"))
+    if os.path.isabs(rel) or rel.startswith("~") or norm == ".." or norm.startswith("../"):
+        resolve_in_root(root, rel, field)  # raises the metadata reader's error
+        raise DatasetFormatError(f"field {field!r} gives {rel!r}, outside the dataset root")
 
 
 def _read_json(report: Report, root: Path, rel: str, what: str, required: bool = True):
@@ -163,7 +174,7 @@ def _check_info(report: Report, root: Path) -> dict:
         if template:
             try:
                 sample = template.format(video_key="k", chunk_index=0, file_index=0)
-                resolve_in_root(root, sample, key)
+                _inside(root, sample, key)
             except (KeyError, IndexError, ValueError) as e:
                 report.add(root / INFO_PATH, f"template {template!r} cannot be formatted: {e!r}", key)
                 raise _Stop from None
@@ -232,7 +243,7 @@ def _check_episodes(report: Report, root: Path, info: dict, tasks: list[str] | N
             return None
     try:
         table = pa.concat_tables(tables, promote_options="default")
-    except pa.ArrowInvalid as e:
+    except pa.ArrowException as e:
         report.add(base, f"episode files have incompatible columns: {e}")
         return None
     video_keys = [k for k, ft in info["features"].items() if ft["dtype"] == "video"]
@@ -251,7 +262,7 @@ def _check_episodes(report: Report, root: Path, info: dict, tasks: list[str] | N
             report.add(base, f"column {c!r} must hold numbers: {e}", c)
             return None
         if not np.all(np.isfinite(arr)):
-            report.add(base, f"column {c!r} holds NaN or infinite values", c)
+            report.add(base, f"column {c!r} holds missing (null), NaN or infinite values", c)
             return None
         if kind == "int" and np.any(arr != np.round(arr)):
             report.add(base, f"column {c!r} must hold integers", c)
@@ -337,7 +348,7 @@ def _check_data(report: Report, root: Path, info: dict, eps: dict, deep: bool, p
     for (chunk, file), members in progress(sorted(groups.items()), desc="data files"):
         try:
             rel = info["data_path"].format(chunk_index=chunk, file_index=file)
-            resolve_in_root(root, rel, "data_path")
+            _inside(root, rel, "data_path")
         except (DatasetFormatError, KeyError, ValueError) as e:
             report.add(root / INFO_PATH, f"data file of episodes {members[:5]}: {e}", "data_path")
             continue
@@ -450,7 +461,7 @@ def _check_videos(report: Report, root: Path, info: dict, eps: dict, deep: bool,
         for (chunk, file), members in progress(sorted(groups.items()), desc=f"videos {key}"):
             try:
                 rel = info["video_path"].format(video_key=key, chunk_index=chunk, file_index=file)
-                resolve_in_root(root, rel, "video_path")
+                _inside(root, rel, "video_path")
             except (DatasetFormatError, KeyError, ValueError) as e:
                 report.add(root / INFO_PATH, f"video of {key!r} episodes {members[:5]}: {e}", "video_path")
                 continue
