@@ -38,8 +38,11 @@ def main() -> None:
     rows = []
     try:
         for name in ("a", "b"):
-            t, _ = timed(lambda name=name: write_synthetic_dataset(work / name, num_episodes=args.episodes,
-                                                                   episode_length=args.frames, cameras=CAMERAS))
+            t, _ = timed(
+                lambda name=name: write_synthetic_dataset(
+                    work / name, num_episodes=args.episodes, episode_length=args.frames, cameras=CAMERAS
+                )
+            )
             print(f"recorded {work / name}: {args.episodes} episodes x {args.frames} frames in {t:.1f} s", flush=True)
         frames = 2 * args.episodes * args.frames
         t, _ = timed(lambda: merge_datasets([work / "a", work / "b"], work / "ab"))
@@ -49,7 +52,9 @@ def main() -> None:
         rows.append((f"validate shallow, {2 * args.episodes} episodes", t))
         t, rep = timed(lambda: validate(work / "ab", deep=True))
         assert rep.ok, rep.lines()
-        rows.append((f"validate --deep, {2 * args.episodes} episodes ({rep.checked['frames_decoded']} frames decoded)", t))
+        rows.append(
+            (f"validate --deep, {2 * args.episodes} episodes ({rep.checked['frames_decoded']} frames decoded)", t)
+        )
         t, _ = timed(lambda: split_dataset(work / "ab", work / "split", fractions={"train": 0.9, "val": 0.1}))
         rows.append((f"split 90/10 of {2 * args.episodes} episodes", t))
         t, _ = timed(lambda: delete_episodes(work / "ab", "0-9", output=work / "deleted"))

@@ -28,11 +28,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from robotlearn.inference import ClientOptions, RobotClient  # noqa: E402
-from robotlearn.inference.metrics import episode_metrics  # noqa: E402
-from robotlearn.robots.sim_pusht import PushTRobot, PushTRobotConfig  # noqa: E402
-from robotlearn.transport import connect, wire  # noqa: E402
-from tests.inference.helpers import ServerProcess, pusht_observation  # noqa: E402
+from tests.inference.helpers import ServerProcess, pusht_observation
+
+from robotlearn.inference import ClientOptions, RobotClient
+from robotlearn.inference.metrics import episode_metrics
+from robotlearn.robots.sim_pusht import PushTRobot, PushTRobotConfig
+from robotlearn.transport import connect, wire
 
 FPS = 10
 N_EXEC = 8
@@ -57,21 +58,28 @@ def episode(address: str, n_actions: int, sync: bool) -> dict:
 
 
 def figures_1_2_6(n_actions: int) -> None:
-    print(f"\nFigures 1, 2, 6: sim PushT at {FPS} fps, hold policy, chunk {CHUNK}, n_exec {N_EXEC}, "
-          f"{n_actions} actions per episode")
-    print(f"{'D ms':>5} {'async exec%':>11} {'sync exec%':>10} {'async s':>8} {'sync s':>7} {'speed-up':>8} "
-          f"{'bound':>6} {'vs bound':>8} {'jitter p99 ms':>13} {'bytes/obs':>9}")
+    print(
+        f"\nFigures 1, 2, 6: sim PushT at {FPS} fps, hold policy, chunk {CHUNK}, n_exec {N_EXEC}, "
+        f"{n_actions} actions per episode"
+    )
+    print(
+        f"{'D ms':>5} {'async exec%':>11} {'sync exec%':>10} {'async s':>8} {'sync s':>7} {'speed-up':>8} "
+        f"{'bound':>6} {'vs bound':>8} {'jitter p99 ms':>13} {'bytes/obs':>9}"
+    )
     for delay_ms in (0, 100, 300, 600):
-        with ServerProcess("--policy.builtin=hold", f"--artificial_delay_s={delay_ms / 1000}",
-                           "--artificial_delay_busy=true") as server:
+        with ServerProcess(
+            "--policy.builtin=hold", f"--artificial_delay_s={delay_ms / 1000}", "--artificial_delay_busy=true"
+        ) as server:
             a = episode(server.address, n_actions, sync=False)
             s = episode(server.address, n_actions, sync=True)
         bound = (n_actions / FPS + (n_actions / N_EXEC) * delay_ms / 1000) / (n_actions / FPS)
         speedup = s["wall_after_first_s"] / a["wall_after_first_s"]
-        print(f"{delay_ms:>5} {100 * a['executed_fraction']:>10.2f}% {100 * s['executed_fraction']:>9.2f}% "
-              f"{a['wall_after_first_s']:>8.2f} {s['wall_after_first_s']:>7.2f} {speedup:>7.3f}x {bound:>5.3f}x "
-              f"{100 * (speedup / bound - 1):>+7.1f}% {a['tick_jitter_ms']['p99']:>13.2f} "
-              f"{a['obs_bytes']['p50']:>9.0f}")
+        print(
+            f"{delay_ms:>5} {100 * a['executed_fraction']:>10.2f}% {100 * s['executed_fraction']:>9.2f}% "
+            f"{a['wall_after_first_s']:>8.2f} {s['wall_after_first_s']:>7.2f} {speedup:>7.3f}x {bound:>5.3f}x "
+            f"{100 * (speedup / bound - 1):>+7.1f}% {a['tick_jitter_ms']['p99']:>13.2f} "
+            f"{a['obs_bytes']['p50']:>9.0f}"
+        )
 
 
 def figure_7(n: int) -> None:
@@ -94,8 +102,52 @@ def figure_7(n: int) -> None:
         rate = count / (time.perf_counter() - t0)
         conn.close()
     frame = len(wire.encode({"type": "observation", "tick": 0, "episode": 0, "observation": obs}))
-    print(f"round trip p50 {np.percentile(rtts, 50):.3f} ms, p99 {np.percentile(rtts, 99):.3f} ms; "
-          f"{rate:.0f} observations/s sustained (one client, request->reply); {frame} bytes per observation frame")
+    print(
+        f"round trip p50 {np.percentile(rtts, 50):.3f} ms, p99 {np.percentile(rtts, 99):.3f} ms; "
+        f"{rate:.0f} observations/s sustained (one client, request->reply); {frame} bytes per observation frame"
+    )
+
+
+GRPC_ECHO = """
+import sys, grpc
+from concurrent import futures
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+handler = grpc.method_handlers_generic_handler("bench.Echo", {"Call": grpc.unary_unary_rpc_method_handler(lambda req, ctx: req[:400])})
+server.add_generic_rpc_handlers((handler,))
+port = server.add_insecure_port("127.0.0.1:0")
+server.start(); print(port, flush=True); server.wait_for_termination()
+"""
+
+
+def grpc_comparison(n: int) -> None:
+    """The same PushT-size frame as unary gRPC bytes echoed by a server process (400-byte reply): the
+    transport alone, without any of our decoding or policy call."""
+    try:
+        import grpc
+    except ImportError:
+        print("(grpcio not installed: gRPC comparison skipped)")
+        return
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-c", GRPC_ECHO], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        call = channel.unary_unary("/bench.Echo/Call")
+        frame = wire.encode({"type": "observation", "tick": 0, "episode": 0, "observation": pusht_observation(0)})
+        rtts = []
+        for _ in range(n + 20):
+            t0 = time.perf_counter()
+            call(frame)
+            rtts.append((time.perf_counter() - t0) * 1e3)
+        rtts = np.asarray(rtts[20:])
+        print(
+            f"gRPC unary echo of the same {len(frame)}-byte frame (transport only): p50 "
+            f"{np.percentile(rtts, 50):.3f} ms, p99 {np.percentile(rtts, 99):.3f} ms"
+        )
+        channel.close()
+    finally:
+        proc.kill()
 
 
 def figure_8(n: int) -> None:
@@ -119,14 +171,17 @@ def figure_8(n: int) -> None:
             elif kind == 3:
                 frame = valid[: int(rng.integers(1, len(valid)))]
             else:
-                payload = bytearray(valid[wire.HEADER_SIZE:] if kind == 1 else rng.bytes(int(rng.integers(1, 400))))
+                payload = bytearray(valid[wire.HEADER_SIZE :] if kind == 1 else rng.bytes(int(rng.integers(1, 400))))
                 for pos in rng.integers(0, len(payload), 3):
                     payload[pos] ^= 0xFF
                 head = valid[:8] + struct.pack("<I", len(payload))
                 frame = head + wire.mac_of(token, head, bytes(payload)) + bytes(payload)
             with socket.create_connection((host, int(port)), timeout=10) as sock:
-                sock.sendall(frame)
-                sock.shutdown(socket.SHUT_WR)
+                try:  # the server may close first (it rejects from the header alone)
+                    sock.sendall(frame)
+                    sock.shutdown(socket.SHUT_WR)  # a short frame ends here
+                except OSError:
+                    pass
                 from robotlearn.transport import Connection
 
                 try:
@@ -135,17 +190,19 @@ def figure_8(n: int) -> None:
                         errors += 1
                     else:
                         accepted += 1
-                except Exception:  # noqa: BLE001
+                except Exception:
                     closed += 1
         elapsed = time.perf_counter() - t0
         rss1 = server.rss_mb()
         after = good.request({**ok, "tick": 1})
         good.close()
         alive = server.proc.poll() is None
-    print(f"{errors} error replies, {closed} closed without reply, {accepted} accepted; {elapsed:.1f} s; "
-          f"server RSS {rss0:.0f} -> {rss1:.0f} MB ({rss1 - rss0:+.1f}); good session answered: "
-          f"{after['type'] == 'actions'}; server alive: {alive}; tracebacks in output: "
-          f"{'Traceback' in server.output()}")
+    print(
+        f"{errors} error replies, {closed} closed without reply, {accepted} accepted; {elapsed:.1f} s; "
+        f"server RSS {rss0:.0f} -> {rss1:.0f} MB ({rss1 - rss0:+.1f}); good session answered: "
+        f"{after['type'] == 'actions'}; server alive: {alive}; tracebacks in output: "
+        f"{'Traceback' in server.output()}"
+    )
 
 
 def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int) -> None:
@@ -157,19 +214,28 @@ def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int) 
     env = PushTEnv(max_steps=None)
     policy = PushTExpertChunkPolicy(CHUNK, N_EXEC)
     seeds = range(100_000, 100_000 + n_seeds)
-    print(f"\nParity (3): scripted expert as a chunking policy (chunk {CHUNK}, n_exec {N_EXEC}), simulated clock, "
-          f"D = {delay_ticks} ticks, {n_seeds} paired seeds, 300 actions max")
+    print(
+        f"\nParity (3): scripted expert as a chunking policy (chunk {CHUNK}, n_exec {N_EXEC}), simulated clock, "
+        f"D = {delay_ticks} ticks, {n_seeds} paired seeds, 300 actions max"
+    )
     rows = {}
-    for name, kw in (("sync", dict(mode="sync")), ("async", dict(mode="async")),
-                     ("async, no stale dropping", dict(mode="async", drop_stale=False))):
+    for name, kw in (
+        ("sync", dict(mode="sync")),
+        ("async", dict(mode="async")),
+        ("async, no stale dropping", dict(mode="async", drop_stale=False)),
+    ):
         t0 = time.perf_counter()
         traces = [simulate_episode(policy, env, s, delay_ticks, N_EXEC, **kw) for s in seeds]
         rows[name] = traces
         ok = [t for t in traces if t.success]
-        print(f"{name:>26}: success {100 * len(ok) / len(traces):.1f}%, mean steps to success "
-              f"{np.mean([t.steps for t in ok]) if ok else float('nan'):.1f}, idle ticks {sum(t.idle_ticks for t in traces)}"
-              f" ({time.perf_counter() - t0:.0f} s)")
-    print(f"\nSeams (5): p99 max|Δaction| at chunk switches vs within chunks, D = {delay_ticks} ticks, {seam_seeds} seeds")
+        print(
+            f"{name:>26}: success {100 * len(ok) / len(traces):.1f}%, mean steps to success "
+            f"{np.mean([t.steps for t in ok]) if ok else float('nan'):.1f}, idle ticks {sum(t.idle_ticks for t in traces)}"
+            f" ({time.perf_counter() - t0:.0f} s)"
+        )
+    print(
+        f"\nSeams (5): p99 max|Δaction| at chunk switches vs within chunks, D = {delay_ticks} ticks, {seam_seeds} seeds"
+    )
     seam_rows = []
     for merge in MERGES:
         traces = [simulate_episode(policy, env, s, delay_ticks, N_EXEC, merge=merge) for s in seeds[:seam_seeds]]
@@ -177,8 +243,10 @@ def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int) 
         p_seam, p_within = np.percentile(seam, 99), np.percentile(within, 99)
         success = np.mean([t.success for t in traces])
         seam_rows.append((merge, p_seam, p_within, success))
-        print(f"{merge:>17}: seam p99 {p_seam:6.1f} px, within p99 {p_within:6.1f} px, ratio {p_seam / p_within:.2f}, "
-              f"success {100 * success:.0f}%")
+        print(
+            f"{merge:>17}: seam p99 {p_seam:6.1f} px, within p99 {p_within:6.1f} px, ratio {p_seam / p_within:.2f}, "
+            f"success {100 * success:.0f}%"
+        )
     if report:
         write_report(report, rows, seam_rows, delay_ticks)
         print(f"report: {report}")
@@ -187,22 +255,39 @@ def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int) 
 def write_report(path: str, rows: dict, seam_rows: list, delay_ticks: int) -> None:
     from robotlearn.report.svg import line_chart
 
-    parts = [f"<h1>Async inference: simulated clock, D = {delay_ticks} ticks</h1>", "<h2>Success parity</h2><table>",
-             "<tr><th>mode</th><th>success</th><th>mean steps</th></tr>"]
+    parts = [
+        f"<h1>Async inference: simulated clock, D = {delay_ticks} ticks</h1>",
+        "<h2>Success parity</h2><table>",
+        "<tr><th>mode</th><th>success</th><th>mean steps</th></tr>",
+    ]
     for name, traces in rows.items():
         ok = [t.steps for t in traces if t.success]
-        parts.append(f"<tr><td>{name}</td><td>{100 * len(ok) / len(traces):.1f}%</td>"
-                     f"<td>{np.mean(ok) if ok else float('nan'):.1f}</td></tr>")
-    parts.append("</table><h2>Merges side by side (p99 |Δaction|, px)</h2><table>"
-                 "<tr><th>merge</th><th>seam</th><th>within</th><th>ratio</th><th>success</th></tr>")
+        parts.append(
+            f"<tr><td>{name}</td><td>{100 * len(ok) / len(traces):.1f}%</td>"
+            f"<td>{np.mean(ok) if ok else float('nan'):.1f}</td></tr>"
+        )
+    parts.append(
+        "</table><h2>Merges side by side (p99 |Δaction|, px)</h2><table>"
+        "<tr><th>merge</th><th>seam</th><th>within</th><th>ratio</th><th>success</th></tr>"
+    )
     for merge, s, w, succ in seam_rows:
-        parts.append(f"<tr><td>{merge}</td><td>{s:.1f}</td><td>{w:.1f}</td><td>{s / w:.2f}</td><td>{100 * succ:.0f}%</td></tr>")
+        parts.append(
+            f"<tr><td>{merge}</td><td>{s:.1f}</td><td>{w:.1f}</td><td>{s / w:.2f}</td><td>{100 * succ:.0f}%</td></tr>"
+        )
     parts.append("</table>")
     trace = rows["async"][0]
     xs = list(range(len(trace.actions)))
-    parts.append(line_chart({"target x": (xs, [float(a[0]) for a in trace.actions]),
-                             "target y": (xs, [float(a[1]) for a in trace.actions])},
-                            title="executed actions, async, first seed", x_label="step", y_label="px"))
+    parts.append(
+        line_chart(
+            {
+                "target x": (xs, [float(a[0]) for a in trace.actions]),
+                "target y": (xs, [float(a[1]) for a in trace.actions]),
+            },
+            title="executed actions, async, first seed",
+            x_label="step",
+            y_label="px",
+        )
+    )
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text("<!doctype html><meta charset=utf-8><title>async inference</title>" + "".join(parts))
 
@@ -223,6 +308,7 @@ def main() -> None:
         figures_1_2_6(args.actions)
     if args.only in (None, "overhead"):
         figure_7(args.round_trips)
+        grpc_comparison(args.round_trips)
     if args.only in (None, "fuzz"):
         figure_8(args.fuzz)
     if args.only == "parity":

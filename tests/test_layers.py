@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "policies": 2,
     "training": 3,
     "report": 3,
+    "viewer": 3,
     "evaluation": 3,
     "robots": 4,
     "teleoperators": 4,

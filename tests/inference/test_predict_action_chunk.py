@@ -2,9 +2,9 @@
 
 import pytest
 import torch
+from tests.inference.helpers import pusht_observation, tiny_policy
 
 from robotlearn.policies.observation import observation_to_batch
-from tests.inference.helpers import pusht_observation, tiny_policy
 
 
 @pytest.mark.parametrize("policy_type", ["act", "diffusion"])

@@ -40,7 +40,7 @@ def _cases():
         flags = flag_table(cfg)
         base = list(command.example)
         yield name, "unknown flag", [*base, "--no_such_flag=1"], "unknown flag --no_such_flag"
-        for path, (owner, f) in flags.items():
+        for path, (owner, _f) in flags.items():
             if path.endswith(".type") and registry_of(owner) is not None:
                 kind = registry_of(owner).kind
                 yield name, f"unknown {path}", [*base, f"--{path}=no_such_type"], f"unknown {kind} type 'no_such_type'"
@@ -48,16 +48,24 @@ def _cases():
         if ints:
             yield name, "invalid value", [*base, f"--{ints[0]}=many"], f"--{ints[0]}: cannot parse 'many'"
         if "policy.type" in flags:
-            yield (name, "invalid option",
-                   [*base, "--policy.type=act", "--policy.n_action_steps=50", "--policy.chunk_size=10"],
-                   "n_action_steps=50 must be <= --policy.chunk_size=10")
+            yield (
+                name,
+                "invalid option",
+                [*base, "--policy.type=act", "--policy.n_action_steps=50", "--policy.chunk_size=10"],
+                "n_action_steps=50 must be <= --policy.chunk_size=10",
+            )
         for old in getattr(cfg, "__removed_flags__", {}):
             yield name, f"removed --{old}", [*base, f"--{old}=1"], f"--{old} was removed: use"
         if "dataset" in command.reads:
             root = next(r for r in ("dataset.root", "root", "roots") if r in flags)
             yield name, "missing dataset", [*base, f"--{root}={MISSING}"], f"No dataset at {MISSING}"
         if "policy" in command.reads:
-            yield name, "wrong policy path", [*base, f"--policy.path={MISSING}"], f"--policy.path={MISSING} does not exist"
+            yield (
+                name,
+                "wrong policy path",
+                [*base, f"--policy.path={MISSING}"],
+                f"--policy.path={MISSING} does not exist",
+            )
 
 
 CASES = list(_cases())
@@ -74,8 +82,15 @@ def test_every_command_has_cases_for_its_inputs():
 def test_bad_input_gives_one_line_and_exit_2(command, case, argv, expected, tmp_path):
     env = {**os.environ, "ROBOTLEARN_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
     env.pop("ROBOTLEARN_DEBUG", None)
-    proc = subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", *command.split(), *argv], capture_output=True,
-                          text=True, timeout=120, stdin=subprocess.DEVNULL, cwd=tmp_path, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "robotlearn.scripts.cli", *command.split(), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+        env=env,
+    )
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert proc.returncode == 2, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -85,13 +100,23 @@ def test_bad_input_gives_one_line_and_exit_2(command, case, argv, expected, tmp_
 
 
 def test_debug_flag_shows_the_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", "train", f"--dataset.root={MISSING}",
-                           "--debug"], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-                          cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "robotlearn.scripts.cli", "train", f"--dataset.root={MISSING}", "--debug"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
     assert proc.returncode != 0 and "Traceback" in proc.stderr and "DatasetFormatError" in proc.stderr
 
 
 def test_unknown_command_suggests_the_closest():
-    proc = subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", "trian"], capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-m", "robotlearn.scripts.cli", "trian"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 2 and "did you mean 'train'" in proc.stderr

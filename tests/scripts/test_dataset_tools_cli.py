@@ -6,15 +6,19 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tests.datasets.tools.helpers import make_dataset
 
 V21 = Path(__file__).resolve().parents[1] / "fixtures" / "lerobot-0.3.3"
 
 
 def run(*args):
-    proc = subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", "dataset", *args], capture_output=True,
-                          text=True, timeout=300, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-m", "robotlearn.scripts.cli", "dataset", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     return proc
 
 
@@ -60,7 +64,19 @@ def test_convert_from_the_command_line(tmp_path):
 def test_dataset_info_alias_and_subcommand_agree():
     from tests.conftest import FIXTURES
 
-    a = subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", "dataset-info", f"--root={FIXTURES / 'pusht'}",
-                        "--validate=false", "--json"], capture_output=True, text=True, timeout=120)
+    a = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robotlearn.scripts.cli",
+            "dataset-info",
+            f"--root={FIXTURES / 'pusht'}",
+            "--validate=false",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     b = run("info", f"--root={FIXTURES / 'pusht'}", "--validate=false", "--json")
     assert a.returncode == b.returncode == 0 and json.loads(a.stdout) == json.loads(b.stdout)

@@ -24,10 +24,20 @@ PACKAGES = [Path(__file__).resolve().parents[2] / "src" / "robotlearn" / name fo
 
 
 def observation_message(**extra):
-    return {"type": "observation", "tick": 5, "episode": 1, "task": "push the T", **extra, "observation": {
-        "observation.images.top": np.arange(96 * 96 * 3, dtype=np.uint8).reshape(96, 96, 3),
-        "observation.state": np.array([1.5, -2.25], np.float32), "flags": np.array([True, False]),
-        "big_endian": np.arange(4, dtype=">f8"), "history": np.ones((2, 3), np.int64)}}
+    return {
+        "type": "observation",
+        "tick": 5,
+        "episode": 1,
+        "task": "push the T",
+        **extra,
+        "observation": {
+            "observation.images.top": np.arange(96 * 96 * 3, dtype=np.uint8).reshape(96, 96, 3),
+            "observation.state": np.array([1.5, -2.25], np.float32),
+            "flags": np.array([True, False]),
+            "big_endian": np.arange(4, dtype=">f8"),
+            "history": np.ones((2, 3), np.int64),
+        },
+    }
 
 
 def test_arrays_round_trip_exactly_with_their_dtype_and_shape():
@@ -40,18 +50,27 @@ def test_arrays_round_trip_exactly_with_their_dtype_and_shape():
     assert decoded["task"] == "push the T" and decoded["tick"] == 5
 
 
-@pytest.mark.parametrize("value", [np.array([object()]), np.array(["text"]), np.zeros(2, np.complex64),
-                                   {1, 2}, b"raw".decode("latin1").encode()])
+@pytest.mark.parametrize(
+    "value",
+    [np.array([object()]), np.array(["text"]), np.zeros(2, np.complex64), {1, 2}, b"raw".decode("latin1").encode()],
+)
 def test_values_outside_the_allowlist_are_refused_when_sending(value):
     with pytest.raises(ProtocolError):
         wire.encode({**observation_message(), "observation": {"x": value}})
 
 
 def test_no_pickle_or_torch_load_in_the_wire_packages():
-    pattern = re.compile(r"^\s*(import|from)\s+(pickle|cPickle|dill|cloudpickle|marshal|shelve)\b|pickle\.(loads?|Unpickler)"
-                         r"|torch\.load\(|allow_pickle\s*=\s*True|(?<![.\w])(?<!def )(eval|exec)\(")
-    hits = [f"{p}:{i}" for pkg in PACKAGES for p in sorted(pkg.rglob("*.py"))
-            for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    pattern = re.compile(
+        r"^\s*(import|from)\s+(pickle|cPickle|dill|cloudpickle|marshal|shelve)\b|pickle\.(loads?|Unpickler)"
+        r"|torch\.load\(|allow_pickle\s*=\s*True|(?<![.\w])(?<!def )(eval|exec)\("
+    )
+    hits = [
+        f"{p}:{i}"
+        for pkg in PACKAGES
+        for p in sorted(pkg.rglob("*.py"))
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert not hits, hits
 
 
@@ -94,13 +113,16 @@ def test_pickle_payloads_are_rejected_raw_and_inside_a_frame():
         wire.decode(framed)
 
 
-@pytest.mark.parametrize("message,match", [
-    ({"type": "launch"}, "unknown message type"),
-    ({"type": "observation", "tick": "5", "episode": 0, "observation": {}}, "field 'tick' must be int"),
-    ({"type": "observation", "tick": True, "episode": 0, "observation": {}}, "field 'tick' must be int"),
-    ({"type": "reset"}, "missing field 'episode'"),
-    ({"type": "ping", "extra": 1}, "unknown fields"),
-])
+@pytest.mark.parametrize(
+    "message,match",
+    [
+        ({"type": "launch"}, "unknown message type"),
+        ({"type": "observation", "tick": "5", "episode": 0, "observation": {}}, "field 'tick' must be int"),
+        ({"type": "observation", "tick": True, "episode": 0, "observation": {}}, "field 'tick' must be int"),
+        ({"type": "reset"}, "missing field 'episode'"),
+        ({"type": "ping", "extra": 1}, "unknown fields"),
+    ],
+)
 def test_messages_that_break_the_schema_are_named(message, match):
     import msgpack
 
@@ -123,7 +145,7 @@ def test_fuzzed_frames_raise_only_protocol_or_authentication_errors():
             head = struct.pack("<4sHHI", wire.MAGIC, wire.SCHEMA_VERSION, 0, len(payload))
             frame = head + wire.mac_of(b"", head, payload) + payload
         elif kind == 2:  # bit flips in a valid payload, MAC recomputed
-            payload = bytearray(valid[wire.HEADER_SIZE:])
+            payload = bytearray(valid[wire.HEADER_SIZE :])
             for pos in rng.integers(0, len(payload), 4):
                 payload[pos] ^= 1 << int(rng.integers(0, 8))
             head = valid[:12]

@@ -1,9 +1,15 @@
 """LeRobotDataset v3.0: read, write and stream robot-learning datasets.
 
-    from robotlearn.datasets import LeRobotDataset, LeRobotDatasetMetadata
+from robotlearn.datasets import LeRobotDataset, LeRobotDatasetMetadata
 """
 
-from robotlearn.datasets.errors import DatasetError, DatasetFormatError, FeatureError, FrameTimestampError, VideoDecodeError
+from robotlearn.datasets.errors import (
+    DatasetError,
+    DatasetFormatError,
+    FeatureError,
+    FrameTimestampError,
+    VideoDecodeError,
+)
 
 
 def __getattr__(name):

@@ -14,8 +14,8 @@ dataset in write mode (`add_frame`, `save_episode`, `clear_episode_buffer`, `fin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -159,6 +159,8 @@ class LeRobotDataset(torch.utils.data.Dataset):
         return path
 
     def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool) -> torch.Tensor:
+        from robotlearn.datasets.errors import VideoDecodeError
+        from robotlearn.datasets.features import image_hwc_shape
         from robotlearn.datasets.video import decode_frames
 
         chunk, file, from_ts = self._video_cols[key]
@@ -166,6 +168,10 @@ class LeRobotDataset(torch.utils.data.Dataset):
         if path is None:
             path = self._paths[(key, ep)] = self.meta.video_file(key, int(chunk[ep]), int(file[ep]))
         frames = decode_frames(path, (from_ts[ep] + times).tolist(), tolerance_s=self.tolerance_s, episode_index=ep)
+        h, w, _c = image_hwc_shape(self.meta.features[key])
+        if frames.shape[1:3] != (h, w):  # the format states the size twice: info.json and the video
+            raise VideoDecodeError(f"{path}: frames are {frames.shape[2]}x{frames.shape[1]} but meta/info.json "
+                                   f"declares {key!r} as {w}x{h}; run robotlearn dataset validate")
         tensor = torch.from_numpy(frames).permute(0, 3, 1, 2)
         if not self.return_uint8:
             tensor = tensor.float().div_(255.0)
@@ -186,7 +192,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
         vcodec: str = "libsvtav1",
         tolerance_s: float = 1e-4,
         **writer_options,
-    ) -> "LeRobotDataset":
+    ) -> LeRobotDataset:
         """Start a new dataset at `root` (which must not exist or be empty) and return it in write mode.
 
         `features` maps names to {"dtype", "shape", "names"}; cameras use dtype "video" (MP4) or
@@ -203,7 +209,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
         return cls._from_writer(writer, tolerance_s)
 
     @classmethod
-    def resume(cls, repo_id: str, root: str | Path, vcodec: str | None = None, tolerance_s: float = 1e-4, **writer_options) -> "LeRobotDataset":
+    def resume(cls, repo_id: str, root: str | Path, vcodec: str | None = None, tolerance_s: float = 1e-4, **writer_options) -> LeRobotDataset:
         """Reopen an existing dataset to append episodes. Saved episodes are never modified."""
         from robotlearn.datasets.writer import DatasetWriter
 
@@ -211,7 +217,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
         return cls._from_writer(writer, tolerance_s)
 
     @classmethod
-    def _from_writer(cls, writer, tolerance_s: float) -> "LeRobotDataset":
+    def _from_writer(cls, writer, tolerance_s: float) -> LeRobotDataset:
         ds = cls.__new__(cls)
         torch.utils.data.Dataset.__init__(ds)
         ds.repo_id = writer.repo_id

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import posixpath
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -92,10 +93,21 @@ def next_chunk_file(chunk_index: int, file_index: int, chunks_size: int) -> tupl
     return chunk_index, file_index + 1
 
 
+MAX_JSON_BYTES = 64 * 2**20  # no valid info.json or stats.json comes near this
+
+
 def read_json(path: Path | str, fs=None) -> dict:
+    if fs is None and os.path.exists(path):
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block open() forever
+            raise DatasetFormatError(f"{path}: not a regular file; expected a JSON file")
+        if st.st_size > MAX_JSON_BYTES:
+            raise DatasetFormatError(f"{path}: {st.st_size} bytes, larger than any valid metadata file")
     try:
         with open(path, "rb") if fs is None else fs.open(path, "rb") as f:
             return json.load(f)
+    except UnicodeDecodeError as e:
+        raise DatasetFormatError(f"{path}: not UTF-8 JSON ({e.reason} at byte {e.start})") from None
     except FileNotFoundError:
         raise DatasetFormatError(f"{path}: file not found. Is this a LeRobotDataset v3.0 root?") from None
     except json.JSONDecodeError as e:
@@ -302,7 +314,7 @@ class LeRobotDatasetMetadata:
         self.reload()
 
     @classmethod
-    def from_filesystem(cls, repo_id: str, fs, root: str) -> "LeRobotDatasetMetadata":
+    def from_filesystem(cls, repo_id: str, fs, root: str) -> LeRobotDatasetMetadata:
         """Metadata of a dataset at `root` inside an fsspec-like filesystem `fs` (HTTP, S3, the Hub, ...).
 
         Reads only meta/: info.json, tasks.parquet, the episodes table without its stats columns and
@@ -323,7 +335,13 @@ class LeRobotDatasetMetadata:
         for field in ("data_path", "video_path"):
             template = self.info.get(field)
             if template:
-                sample = template.format(video_key="k", chunk_index=0, file_index=0, episode_chunk=0, episode_index=0)
+                try:
+                    sample = template.format(video_key="k", chunk_index=0, file_index=0, episode_chunk=0, episode_index=0)
+                except (KeyError, IndexError, ValueError) as e:
+                    raise DatasetFormatError(
+                        f"{info_path}: template {field}={template!r} cannot be formatted ({e!r}); v3.0 templates use "
+                        "{video_key}, {chunk_index} and {file_index}"
+                    ) from None
                 resolve_in_root(self.root, sample, field)
         self.tasks = load_tasks(self.root, fs)
         self.stats = load_stats(self.root, fs)

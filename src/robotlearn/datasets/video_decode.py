@@ -16,12 +16,12 @@ import collections
 import math
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
-
-import numpy as np
+from stat import S_ISREG
 
 import av
+import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from robotlearn.datasets.errors import FrameTimestampError, VideoDecodeError
@@ -141,8 +141,11 @@ class _OpenVideo:
 
     # ---- the one public operation ----
     def frames_at(self, times: Sequence[float], tolerance_s: float, episode_index) -> np.ndarray:
-        t_lo, t_hi = min(times), max(times)
         where = f"{self.path}" + (f" (episode {episode_index})" if episode_index is not None else "")
+        if not all(math.isfinite(t) for t in times):
+            raise FrameTimestampError(f"{where}: requested frame times {list(times)} are not finite; the episode's "
+                                      "from_timestamp or the rows' timestamp holds NaN (run robotlearn dataset validate)")
+        t_lo, t_hi = min(times), max(times)
         frame_s = 1.0 / self.fps
         last_t = self.duration - frame_s if self.duration is not None else None
         if t_lo < -tolerance_s or (last_t is not None and t_hi > last_t + tolerance_s):
@@ -257,6 +260,8 @@ class DecoderCache:
             path = Path(path)
             try:
                 stat = os.stat(path)
+                if not S_ISREG(stat.st_mode):  # a FIFO or device would block FFmpeg's open() forever
+                    raise VideoDecodeError(f"{path}: not a regular file; expected an MP4")
             except FileNotFoundError:
                 raise VideoDecodeError(f"{path}: video file not found"
                                        + (f" (episode {episode_index})" if episode_index is not None else "")

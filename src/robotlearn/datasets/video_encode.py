@@ -26,9 +26,9 @@ import shutil
 import tempfile
 import threading
 import uuid
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -38,8 +38,8 @@ from robotlearn.datasets.metadata import fsync_dir, fsync_file
 # SVT-AV1 prints a banner of ~20 lines per encoder to stderr unless told otherwise (1 = errors only).
 os.environ.setdefault("SVT_LOG", "1")
 
-import av  # noqa: E402  (must come after SVT_LOG is set)
-from av.video.reformatter import VideoReformatter  # noqa: E402
+import av
+from av.video.reformatter import VideoReformatter
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class VideoEncoder:
         self._closed = True
         self._cleanup()
 
-    def __enter__(self) -> "VideoEncoder":
+    def __enter__(self) -> VideoEncoder:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

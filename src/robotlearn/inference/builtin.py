@@ -21,10 +21,16 @@ class HoldChunkPolicy:
     def __init__(self, chunk_size: int = 16, n_action_steps: int = 8, image_size: int = 96):
         import torch
 
-        self.config = SimpleNamespace(type="hold", chunk_size=chunk_size, n_action_steps=n_action_steps, features={
-            PUSHT_STATE: {"type": "STATE", "shape": [2]},
-            PUSHT_IMAGE: {"type": "VISUAL", "shape": [3, image_size, image_size]},
-            "action": {"type": "ACTION", "shape": [2]}})
+        self.config = SimpleNamespace(
+            type="hold",
+            chunk_size=chunk_size,
+            n_action_steps=n_action_steps,
+            features={
+                PUSHT_STATE: {"type": "STATE", "shape": [2]},
+                PUSHT_IMAGE: {"type": "VISUAL", "shape": [3, image_size, image_size]},
+                "action": {"type": "ACTION", "shape": [2]},
+            },
+        )
         self.device = torch.device("cpu")
 
     def eval(self):

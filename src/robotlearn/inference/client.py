@@ -70,9 +70,11 @@ class EpisodeStats:
 
     def summary(self) -> str:
         active = max(1, self.ticks - self.first_chunk_ticks)
-        return (f"episode {self.episode}: {self.executed} actions in {self.ticks} ticks ({self.wall_s:.1f} s), "
-                f"idle {self.idle_ticks} ({100 * self.idle_ticks / active:.1f}% after the first chunk), "
-                f"{self.chunks} chunks, {self.reconnects} reconnects")
+        return (
+            f"episode {self.episode}: {self.executed} actions in {self.ticks} ticks ({self.wall_s:.1f} s), "
+            f"idle {self.idle_ticks} ({100 * self.idle_ticks / active:.1f}% after the first chunk), "
+            f"{self.chunks} chunks, {self.reconnects} reconnects"
+        )
 
 
 def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -121,6 +123,7 @@ class RobotClient:
         self._inbox: collections.deque = collections.deque()
         self._connected = threading.Event()
         self._reconnecting = False
+        self._last_attempt = 0.0
         self.reconnects = 0
         self._request_id = 0
         self._chunk_len: int | None = None
@@ -158,13 +161,16 @@ class RobotClient:
             self._inbox.append(message)
 
     def _reconnect_async(self) -> None:
-        if self._reconnecting:
+        """One background connection attempt, at most every `reconnect_s` seconds."""
+        now = time.perf_counter()
+        if self._reconnecting or now - self._last_attempt < self.options.reconnect_s:
             return
         self._reconnecting = True
+        self._last_attempt = now
 
         def attempt():
             try:
-                self.connect(timeout_s=max(0.05, self.options.reconnect_s))
+                self.connect(timeout_s=max(0.05, min(2.0, self.options.reconnect_s)))
                 self.reconnects += 1
             except TransportError:
                 pass
@@ -193,8 +199,9 @@ class RobotClient:
             frame.update(self.robot.get_extra_observation())
         return frame
 
-    def run_episode(self, episode: int, n_actions: int, max_ticks: int | None = None, on_tick=None,
-                    end_on_success: bool = False) -> EpisodeStats:
+    def run_episode(
+        self, episode: int, n_actions: int, max_ticks: int | None = None, on_tick=None, end_on_success: bool = False
+    ) -> EpisodeStats:
         """Runs until `n_actions` actions were executed (or `max_ticks` ticks, or a simulated robot's
         success with end_on_success). `on_tick(tick, frame, sent_action_or_None)` is called every tick
         (the recorder). Raises TransportError if no server answers for `give_up_s` seconds."""
@@ -205,8 +212,10 @@ class RobotClient:
         if self.info is None:
             self.connect()
         opts = self.options
-        features_hw = {**hw_to_dataset_features(self.robot.action_features, "action"),
-                       **hw_to_dataset_features(self.robot.observation_features, "observation")}
+        features_hw = {
+            **hw_to_dataset_features(self.robot.action_features, "action"),
+            **hw_to_dataset_features(self.robot.observation_features, "observation"),
+        }
         action_names = features_hw["action"]["names"]
         n_hist = int(self.info.get("n_obs_steps", 1))
         history: collections.deque = collections.deque(maxlen=n_hist)
@@ -224,18 +233,10 @@ class RobotClient:
         got_first = False
         lost_since = None
         reconnects0 = self.reconnects
-        period = 1.0 / opts.fps
-        start = next_t = time.perf_counter()
-        tick = 0
-        while stats.executed < n_actions and (max_ticks is None or tick < max_ticks):
-            now = time.perf_counter()
-            stats.tick_starts.append(now)
-            frame = self._observe(features_hw)
-            inputs = policy_inputs(frame, self.info["features"])
-            history.append(inputs)
-            while len(history) < n_hist:
-                history.appendleft(inputs)  # the first step of an episode is repeated
-            # replies that arrived
+
+        def drain(tick):
+            """Merges the replies that arrived."""
+            nonlocal in_flight, got_first
             while self._inbox:
                 message = self._inbox.popleft()
                 kind = message["type"]
@@ -253,14 +254,23 @@ class RobotClient:
                     if in_flight is not None and message.get("request_id") == in_flight[0]:
                         rtt_ms = (message["_received"] - in_flight[2]) * 1e3
                         server = message["timings_ms"]
-                        stats.per_chunk.append({
-                            "encode": in_flight[3], "wire": max(0.0, rtt_ms - server.get("server", 0.0)),
-                            "decode": message["_decode_ms"], "merge": merge_ms, "rtt": rtt_ms,
-                            "server_decode": server.get("decode", 0.0), "queue": server.get("queue", 0.0),
-                            "inference": server.get("inference", 0.0), "delay": server.get("delay", 0.0),
-                            "obs_bytes": in_flight[4], "reply_bytes": message["_bytes"],
-                            "delay_ticks": tick - message["tick"], "first": not got_first,
-                        })
+                        stats.per_chunk.append(
+                            {
+                                "encode": in_flight[3],
+                                "wire": max(0.0, rtt_ms - server.get("server", 0.0)),
+                                "decode": message["_decode_ms"],
+                                "merge": merge_ms,
+                                "rtt": rtt_ms,
+                                "server_decode": server.get("decode", 0.0),
+                                "queue": server.get("queue", 0.0),
+                                "inference": server.get("inference", 0.0),
+                                "delay": server.get("delay", 0.0),
+                                "obs_bytes": in_flight[4],
+                                "reply_bytes": message["_bytes"],
+                                "delay_ticks": tick - message["tick"],
+                                "first": not got_first,
+                            }
+                        )
                         in_flight = None
                     if result.accepted:
                         got_first = True
@@ -273,12 +283,28 @@ class RobotClient:
                     if message["code"] in ("bad_observation", "internal", "bad_message", "no_session"):
                         raise RemoteError(message["code"], message["message"])
                     in_flight = None
+
+        period = 1.0 / opts.fps
+        start = next_t = time.perf_counter()
+        tick = 0
+        sync_restart = False
+        while stats.executed < n_actions and (max_ticks is None or tick < max_ticks):
+            now = time.perf_counter()
+            stats.tick_starts.append(now)
+            frame = self._observe(features_hw)
+            inputs = policy_inputs(frame, self.info["features"])
+            history.append(inputs)
+            while len(history) < n_hist:
+                history.appendleft(inputs)  # the first step of an episode is repeated
+            drain(tick)
             # the connection
             if not self.connected:
                 lost_since = lost_since or now
                 if now - lost_since > opts.give_up_s:
-                    raise ConnectionClosedError(f"no policy server at {self.address} for {opts.give_up_s:g} s "
-                                                "(--give_up_s); is `robotlearn serve-policy` running?")
+                    raise ConnectionClosedError(
+                        f"no policy server at {self.address} for {opts.give_up_s:g} s "
+                        "(--give_up_s); is `robotlearn serve-policy` running?"
+                    )
                 self._reconnect_async()  # one attempt at a time, in the background
             else:
                 if lost_since is not None:
@@ -298,6 +324,23 @@ class RobotClient:
                 threshold = 0
             if self.connected and in_flight is None and (size <= threshold or not got_first and size == 0):
                 in_flight = self._send_observation(history, n_hist, tick, episode)
+                if opts.sync and in_flight is not None:
+                    # the policy in the loop: the robot waits for the chunk, then acts in this same tick
+                    # (the tick overruns and the schedule restarts from now, as record_loop does)
+                    waited = time.perf_counter()
+                    while (
+                        in_flight is not None
+                        and self.connected
+                        and time.perf_counter() - in_flight[2] < opts.request_timeout_s
+                    ):
+                        if self._inbox:
+                            drain(tick)
+                        else:
+                            time.sleep(0.0002)
+                    waited_ticks = int(round((time.perf_counter() - waited) * opts.fps))
+                    sync_restart = True  # the next tick comes one period after this late action
+                    stats.idle_ticks += waited_ticks if got_first and stats.chunks > 1 else 0
+                    stats.first_chunk_ticks += waited_ticks if stats.chunks <= 1 else 0
             # execute or hold
             source = queue.source_of(tick)
             action = queue.pop(tick)
@@ -314,11 +357,18 @@ class RobotClient:
             if on_tick is not None:
                 on_tick(tick, frame, sent)
             tick += 1
-            if end_on_success and sent is not None and isinstance(self.robot, SimRobot) \
-                    and (self.robot.last_info or {}).get("is_success"):
+            if (
+                end_on_success
+                and sent is not None
+                and isinstance(self.robot, SimRobot)
+                and (self.robot.last_info or {}).get("is_success")
+            ):
                 stats.success = True
                 break
             next_t += period
+            if sync_restart:
+                next_t = time.perf_counter() + period
+                sync_restart = False
             if opts.realtime:
                 if time.perf_counter() > next_t:
                     next_t = time.perf_counter()
@@ -336,8 +386,13 @@ class RobotClient:
         else:
             observation = dict(history[-1])
         self._request_id += 1
-        message = {"type": "observation", "tick": tick, "episode": episode, "observation": observation,
-                   "request_id": self._request_id}
+        message = {
+            "type": "observation",
+            "tick": tick,
+            "episode": episode,
+            "observation": observation,
+            "request_id": self._request_id,
+        }
         if self.options.seed is not None:
             message["seed"] = int(self.options.seed + episode * 100_003 + tick)
         if self.options.task:

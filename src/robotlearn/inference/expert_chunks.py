@@ -1,8 +1,8 @@
 """The scripted PushT expert as a chunking policy: `predict_action_chunk` plans `chunk_size` actions
 from one observation by rolling a private copy of the simulator forward with the expert.
 
-It observes the simulator's exact state and the agent's velocity (`observation.environment_state`,
-`observation.agent_velocity`), so every chunk is a pure function of its observation: the same
+It observes the simulator's exact state and its bodies' velocities (`observation.environment_state`,
+`observation.velocities`), so every chunk is a pure function of its observation: the same
 observation gives the same chunk, whenever and wherever it is computed. A chunk is open-loop:
 executed as planned it reproduces what the closed-loop expert would have done, as long as nothing
 happened in between (the simulator is deterministic).
@@ -18,7 +18,13 @@ import numpy as np
 from robotlearn.envs.pusht import ENV_STATE_KEY, PushTEnv
 from robotlearn.envs.pusht_expert import PushTExpert
 
-AGENT_VELOCITY_KEY = "observation.agent_velocity"
+AGENT_VELOCITY_KEY = "observation.velocities"  # agent vx, vy; block vx, vy, angular velocity
+
+
+def pusht_velocities(env) -> np.ndarray:
+    """[agent vx, vy, block vx, vy, angular velocity] of a PushTEnv (px/s, rad/s), float64."""
+    inner = env._env
+    return np.array([*inner.agent.velocity, *inner.block.velocity, inner.block.angular_velocity], dtype=np.float64)
 
 
 def _plan_of(expert: PushTExpert) -> tuple:
@@ -43,9 +49,14 @@ class PushTExpertChunkPolicy:
         self.chunk_size = chunk_size
         self.twin = PushTEnv(max_steps=None)
         self.config = SimpleNamespace(
-            type="pusht_expert", chunk_size=chunk_size, n_action_steps=n_action_steps,
-            features={ENV_STATE_KEY: {"type": "STATE", "shape": [5]}, AGENT_VELOCITY_KEY: {"type": "STATE", "shape": [2]},
-                      "action": {"type": "ACTION", "shape": [2]}},
+            type="pusht_expert",
+            chunk_size=chunk_size,
+            n_action_steps=n_action_steps,
+            features={
+                ENV_STATE_KEY: {"type": "STATE", "shape": [5]},
+                AGENT_VELOCITY_KEY: {"type": "STATE", "shape": [5]},
+                "action": {"type": "ACTION", "shape": [2]},
+            },
         )
         self.device = torch.device("cpu")
         self.reset()
@@ -58,14 +69,17 @@ class PushTExpertChunkPolicy:
         self._plan_state = _plan_of(self.expert)
 
     def predict_action_chunk(self, observation: dict):
-        """{environment_state (1, 5), agent_velocity (1, 2)} -> targets (1, chunk_size, 2), float32."""
+        """{environment_state (1, 5), velocities (1, 5)} -> targets (1, chunk_size, 2), float32."""
         import torch
 
         state = np.asarray(observation[ENV_STATE_KEY][0], dtype=np.float64)
         velocity = np.asarray(observation[AGENT_VELOCITY_KEY][0], dtype=np.float64)
         twin = self.twin
         twin.reset_to_state(state)
-        twin._env.agent.velocity = velocity.tolist()
+        inner = twin._env
+        inner.agent.velocity = velocity[:2].tolist()
+        inner.block.velocity = velocity[2:4].tolist()
+        inner.block.angular_velocity = float(velocity[4])
         expert = self.expert
         _set_plan(expert, self._plan_state)
         actions = []

@@ -22,10 +22,17 @@ def episode_metrics(stats, fps: float) -> dict:
     starts = np.asarray(stats.tick_starts)
     jitter = np.abs(np.diff(starts) - 1.0 / fps) * 1e3 if starts.size > 1 else np.zeros(0)
     return {
-        "episode": stats.episode, "ticks": stats.ticks, "executed": stats.executed, "idle_ticks": stats.idle_ticks,
-        "first_chunk_ticks": stats.first_chunk_ticks, "executed_fraction": 1.0 - stats.idle_ticks / active,
-        "wall_s": stats.wall_s, "chunks": stats.chunks, "rejected_chunks": stats.rejected_chunks,
-        "dropped_stale": stats.dropped_stale, "reconnects": stats.reconnects,
+        "episode": stats.episode,
+        "ticks": stats.ticks,
+        "executed": stats.executed,
+        "idle_ticks": stats.idle_ticks,
+        "first_chunk_ticks": stats.first_chunk_ticks,
+        "executed_fraction": 1.0 - stats.idle_ticks / active,
+        "wall_s": stats.wall_s,
+        "chunks": stats.chunks,
+        "rejected_chunks": stats.rejected_chunks,
+        "dropped_stale": stats.dropped_stale,
+        "reconnects": stats.reconnects,
         "stages_ms": {s: percentiles(c[s] for c in chunks if s in c) for s in STAGES},
         "obs_bytes": percentiles(c["obs_bytes"] for c in stats.per_chunk),
         "tick_jitter_ms": percentiles(jitter),

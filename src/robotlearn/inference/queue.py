@@ -65,8 +65,9 @@ class ActionQueue:
         commit_ticks, blend_ticks: see `prefix`.
     """
 
-    def __init__(self, merge: str = DEFAULT_MERGE, drop_stale: bool = True, commit_ticks: int = 1,
-                 blend_ticks: int = 3):
+    def __init__(
+        self, merge: str = DEFAULT_MERGE, drop_stale: bool = True, commit_ticks: int = 1, blend_ticks: int = 3
+    ):
         self.merge = check_merge(merge)
         self.drop_stale = drop_stale
         self.commit_ticks = commit_ticks

@@ -71,6 +71,8 @@ class RunPolicyConfig:
     """Noise seed base sent with each observation (same seed + observation -> same chunk); default: the server's RNG."""
     metrics_path: str | None = None
     """Write per-chunk timings, idle ticks and queue sizes as JSON here."""
+    report_path: str | None = None
+    """Write the same metrics as an HTML page with plots here."""
     dataset: RunDatasetConfig = field(default_factory=RunDatasetConfig)
 
     def __post_init__(self):
@@ -84,10 +86,21 @@ def client_options(cfg: RunPolicyConfig):
     from robotlearn.inference.client import ClientOptions
     from robotlearn.transport import resolve_token
 
-    return ClientOptions(fps=cfg.fps, n_action_steps=cfg.n_action_steps, threshold=cfg.threshold, merge=cfg.merge,
-                         drop_stale=cfg.drop_stale, request_timeout_s=cfg.request_timeout_s,
-                         reconnect_s=cfg.reconnect_s, give_up_s=cfg.give_up_s, token=resolve_token(cfg.token_file),
-                         tls_ca=cfg.tls_ca, seed=cfg.seed, sync=cfg.sync, task=cfg.dataset.single_task if cfg.dataset.root else None)
+    return ClientOptions(
+        fps=cfg.fps,
+        n_action_steps=cfg.n_action_steps,
+        threshold=cfg.threshold,
+        merge=cfg.merge,
+        drop_stale=cfg.drop_stale,
+        request_timeout_s=cfg.request_timeout_s,
+        reconnect_s=cfg.reconnect_s,
+        give_up_s=cfg.give_up_s,
+        token=resolve_token(cfg.token_file),
+        tls_ca=cfg.tls_ca,
+        seed=cfg.seed,
+        sync=cfg.sync,
+        task=cfg.dataset.single_task if cfg.dataset.root else None,
+    )
 
 
 def run_policy(cfg: RunPolicyConfig) -> list:
@@ -118,9 +131,14 @@ def run_policy(cfg: RunPolicyConfig) -> list:
             robot.disconnect()
         if dataset is not None:
             dataset.finalize()
+    metrics = [episode_metrics(s, cfg.fps) for s in results]
     if cfg.metrics_path:
         Path(cfg.metrics_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(cfg.metrics_path).write_text(json.dumps([episode_metrics(s, cfg.fps) for s in results], indent=1))
+        Path(cfg.metrics_path).write_text(json.dumps(metrics, indent=1))
+    if cfg.report_path:
+        from robotlearn.inference.report import write_inference_report
+
+        write_inference_report(cfg.report_path, metrics, title=f"run-policy against {cfg.server}")
     return results
 
 
@@ -128,13 +146,26 @@ def _open_dataset(cfg: RunPolicyConfig, robot):
     from robotlearn.datasets import LeRobotDataset
     from robotlearn.recording.session import RecordDatasetConfig, dataset_features
 
-    args = RecordDatasetConfig(repo_id=cfg.dataset.repo_id, root=cfg.dataset.root, fps=cfg.fps,
-                               video=cfg.dataset.video, vcodec=cfg.dataset.vcodec, capture_time=False)
+    args = RecordDatasetConfig(
+        repo_id=cfg.dataset.repo_id,
+        root=cfg.dataset.root,
+        fps=cfg.fps,
+        video=cfg.dataset.video,
+        vcodec=cfg.dataset.vcodec,
+        capture_time=False,
+    )
     root = Path(cfg.dataset.root)
     if root.exists() and any(root.iterdir()):
         raise ConfigError(f"--dataset.root={root} already exists: choose another folder")
-    return LeRobotDataset.create(cfg.dataset.repo_id, cfg.fps, dataset_features(robot, args), root=root,
-                                 robot_type=robot.name, use_videos=cfg.dataset.video, vcodec=cfg.dataset.vcodec)
+    return LeRobotDataset.create(
+        cfg.dataset.repo_id,
+        cfg.fps,
+        dataset_features(robot, args),
+        root=root,
+        robot_type=robot.name,
+        use_videos=cfg.dataset.video,
+        vcodec=cfg.dataset.vcodec,
+    )
 
 
 def _recorder(dataset, task: str):

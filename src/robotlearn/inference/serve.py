@@ -73,10 +73,19 @@ def make_server(cfg: ServePolicyConfig, policy=None, on_session=None):
 
     token = resolve_token(cfg.token_file)
     policy = policy if policy is not None else load_served_policy(cfg.policy)
-    return PolicyServer(policy, host=cfg.host, port=cfg.port, token=token, artificial_delay_s=cfg.artificial_delay_s,
-                        artificial_delay_busy=cfg.artificial_delay_busy,
-                        max_message_bytes=int(cfg.max_message_mb * 1024 * 1024), tls_cert=cfg.tls_cert,
-                        tls_key=cfg.tls_key, actions_per_chunk=cfg.actions_per_chunk, on_session=on_session)
+    return PolicyServer(
+        policy,
+        host=cfg.host,
+        port=cfg.port,
+        token=token,
+        artificial_delay_s=cfg.artificial_delay_s,
+        artificial_delay_busy=cfg.artificial_delay_busy,
+        max_message_bytes=int(cfg.max_message_mb * 1024 * 1024),
+        tls_cert=cfg.tls_cert,
+        tls_key=cfg.tls_key,
+        actions_per_chunk=cfg.actions_per_chunk,
+        on_session=on_session,
+    )
 
 
 def serve_policy(cfg: ServePolicyConfig, on_ready=None, on_session=None) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,7 +44,9 @@ def policy_info(policy, n_obs_steps: int | None = None) -> dict:
     cfg = policy.config
     return {
         "type": str(getattr(cfg, "type", type(policy).__name__)),
-        "features": {k: {"type": str(v["type"]), "shape": [int(x) for x in v["shape"]]} for k, v in cfg.features.items()},
+        "features": {
+            k: {"type": str(v["type"]), "shape": [int(x) for x in v["shape"]]} for k, v in cfg.features.items()
+        },
         "n_obs_steps": int(n_obs_steps if n_obs_steps is not None else getattr(cfg, "n_obs_steps", 1) or 1),
         "n_action_steps": int(getattr(cfg, "n_action_steps", 1) or 1),
     }
@@ -75,8 +76,10 @@ def _stack_history(observation: dict, features: dict, n_obs_steps: int, device):
     has_time = n_obs_steps > 1 and np.asarray(observation[key]).ndim == len(features[key]["shape"]) + 1
     if not has_time:
         return observation_to_batch(observation, features, device)
-    steps = [observation_to_batch({k: v[i] for k, v in observation.items()}, features, device)
-             for i in range(len(observation[key]))]
+    steps = [
+        observation_to_batch({k: v[i] for k, v in observation.items()}, features, device)
+        for i in range(len(observation[key]))
+    ]
     return {k: torch.stack([s[k] for s in steps], dim=1) for k in steps[0]}
 
 
@@ -94,10 +97,20 @@ class PolicyServer:
         on_session: optional callback(event, session), event "opened" or "closed".
     """
 
-    def __init__(self, policy, host: str = "127.0.0.1", port: int = 8765, token: bytes = b"",
-                 artificial_delay_s: float = 0.0, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-                 tls_cert: str | None = None, tls_key: str | None = None, actions_per_chunk: int | None = None,
-                 on_session=None, artificial_delay_busy: bool = False):
+    def __init__(
+        self,
+        policy,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        token: bytes = b"",
+        artificial_delay_s: float = 0.0,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        actions_per_chunk: int | None = None,
+        on_session=None,
+        artificial_delay_busy: bool = False,
+    ):
         self.policy = policy
         self.on_session = on_session  # called (event "opened"/"closed", Session) from the session's thread
         self.host, self.port, self.token = host, port, token
@@ -147,7 +160,7 @@ class PolicyServer:
         while not self._stopping.is_set():
             try:
                 sock, peer = self._sock.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 if self._stopping.is_set():
@@ -166,6 +179,7 @@ class PolicyServer:
 
     def _serve_client(self, conn: Connection, peer: str) -> None:
         session = None
+        drain_s = 0.0  # after a frame error: let the error reply reach the peer before closing
         try:
             while not self._stopping.is_set():
                 try:
@@ -175,10 +189,12 @@ class PolicyServer:
                 except AuthenticationError as e:
                     self.rejected_frames += 1
                     self._reply_error(conn, "unauthenticated", str(e))
+                    drain_s = 0.5
                     return
                 except ProtocolError as e:  # the stream cannot be trusted any more: answer once and close
                     self.rejected_frames += 1
                     self._reply_error(conn, "bad_frame", str(e))
+                    drain_s = 0.5
                     return
                 kind = message["type"]
                 if session is None:
@@ -195,14 +211,16 @@ class PolicyServer:
                     session.policy.reset()
                     conn.send({"type": "ok"})
                 elif kind == "ping":
-                    conn.send({"type": "pong", **({"request_id": message["request_id"]} if "request_id" in message else {})})
+                    conn.send(
+                        {"type": "pong", **({"request_id": message["request_id"]} if "request_id" in message else {})}
+                    )
                 elif kind == "bye":
                     return
                 else:
                     self._reply_error(conn, "bad_message", f"a client does not send {kind!r} messages")
         except TransportError:
             return
-        except Exception:  # noqa: BLE001 - never crash the server or send a traceback; log it here
+        except Exception:
             log.exception("policy server: unexpected error in session %s", session.id if session else "-")
             self._reply_error(conn, "internal", "internal server error (see the server's log)")
         finally:
@@ -210,7 +228,7 @@ class PolicyServer:
                 self.sessions.pop(session.id, None)
                 if self.on_session is not None:
                     self.on_session("closed", session)
-            conn.close()
+            conn.close(drain_s)
 
     def _open_session(self, peer: str) -> Session:
         with self._lock:
@@ -233,8 +251,9 @@ class PolicyServer:
             session.policy.reset()
         policy = session.policy
         try:
-            batch = _stack_history(message["observation"], self.info["features"], self.info["n_obs_steps"],
-                                   getattr(policy, "device", None))
+            batch = _stack_history(
+                message["observation"], self.info["features"], self.info["n_obs_steps"], getattr(policy, "device", None)
+            )
             if "task" in message:
                 batch["task"] = [message["task"]]
         except (RobotlearnError, ValueError, TypeError, IndexError) as e:
@@ -264,14 +283,22 @@ class PolicyServer:
             t4 = time.perf_counter()
         if self.actions_per_chunk:
             actions = actions[: self.actions_per_chunk]
-        timings = {"decode": (t1 - t0) * 1e3, "queue": (t2 - t1) * 1e3, "inference": (t3 - t2) * 1e3,
-                   "delay": (t4 - t3) * 1e3}
+        timings = {
+            "decode": (t1 - t0) * 1e3,
+            "queue": (t2 - t1) * 1e3,
+            "inference": (t3 - t2) * 1e3,
+            "delay": (t4 - t3) * 1e3,
+        }
         for k, v in timings.items():
             session.timings[k].append(v)
         session.chunks += 1
-        reply = {"type": "actions", "tick": message["tick"], "episode": message["episode"],
-                 "actions": np.ascontiguousarray(actions, dtype=np.float32),
-                 "timings_ms": {**timings, "server": (time.perf_counter() - t0) * 1e3}}
+        reply = {
+            "type": "actions",
+            "tick": message["tick"],
+            "episode": message["episode"],
+            "actions": np.ascontiguousarray(actions, dtype=np.float32),
+            "timings_ms": {**timings, "server": (time.perf_counter() - t0) * 1e3},
+        }
         if "request_id" in message:
             reply["request_id"] = message["request_id"]
         conn.send(reply)

@@ -55,21 +55,31 @@ def chunk_function(policy):
 
 
 def env_policy_observation(obs: dict, env, features: dict) -> dict:
-    """The env's observation plus the simulator's exact state and agent velocity when the policy uses them."""
+    """The env's observation plus the simulator's exact state and velocities when the policy uses them."""
     from robotlearn.envs.pusht import ENV_STATE_KEY
-    from robotlearn.inference.expert_chunks import AGENT_VELOCITY_KEY
+    from robotlearn.inference.expert_chunks import AGENT_VELOCITY_KEY, pusht_velocities
 
     obs = dict(obs)
     if ENV_STATE_KEY in features:
         obs[ENV_STATE_KEY] = np.asarray(env.get_state(), dtype=np.float32)
     if AGENT_VELOCITY_KEY in features:
-        obs[AGENT_VELOCITY_KEY] = np.asarray(env.agent_velocity(), dtype=np.float32)
+        obs[AGENT_VELOCITY_KEY] = pusht_velocities(env)
     return obs
 
 
-def simulate_episode(policy, env, seed: int, delay_ticks: int, n_action_steps: int = 8, mode: str = "async",
-                     merge: str = DEFAULT_MERGE, drop_stale: bool = True, threshold: int | None = None,
-                     max_steps: int = 300, chunk_fn=None) -> EpisodeTrace:
+def simulate_episode(
+    policy,
+    env,
+    seed: int,
+    delay_ticks: int,
+    n_action_steps: int = 8,
+    mode: str = "async",
+    merge: str = DEFAULT_MERGE,
+    drop_stale: bool = True,
+    threshold: int | None = None,
+    max_steps: int = 300,
+    chunk_fn=None,
+) -> EpisodeTrace:
     """One PushT episode from `env.reset(seed=seed)` with the delay applied in ticks.
 
     Args:
@@ -97,7 +107,8 @@ def simulate_episode(policy, env, seed: int, delay_ticks: int, n_action_steps: i
     tick = 0
     while trace.steps < max_steps:
         if in_flight is not None and in_flight[0] <= tick:
-            queue.add_chunk(in_flight[1], in_flight[2], tick)
+            # sync: the robot waited (nothing moved), so the chunk starts now, as in the client's sync mode
+            queue.add_chunk(tick if mode == "sync" else in_flight[1], in_flight[2], tick)
             in_flight, got_first = None, True
         size = queue.size(tick)
         if in_flight is None:

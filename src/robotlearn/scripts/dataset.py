@@ -22,27 +22,56 @@ def _op(name: str, help: str, reads=("dataset",), example=()) -> Command:
 
 
 SUBCOMMANDS: dict[str, Command] = {
-    "info": Command("robotlearn.scripts.dataset_info", "Print a dataset's summary (also `robotlearn dataset-info`).",
-                    reads=("dataset",)),
-    "validate": _op("validate", "Check every file, pointer and timestamp (--deep decodes every frame; --repair fixes)."),
-    "delete-episodes": _op("delete_episodes", "Write a copy without some episodes (no re-encoding).",
-                           example=("--episodes=0", "--output=out")),
-    "split": _op("split", "Split into several datasets by fractions or episode lists (no re-encoding).",
-                 example=("--fractions=a=0.5,b=0.5", "--output=out")),
-    "merge": _op("merge", "Merge datasets with the same fps, features, codec and robot (no re-encoding).",
-                 example=("--output=out",)),
-    "remove-feature": _op("remove_feature", "Write a copy without some features (a camera or columns).",
-                          example=("--features=action", "--output=out")),
-    "rename-feature": _op("rename_feature", "Rename features (columns, video folders, stats).",
-                          example=("--rename=action=act", "--output=out")),
-    "edit-tasks": _op("edit_tasks", "Rename task strings or set the task of episodes.",
-                      example=("--rename=a=b", "--output=out")),
-    "recompute-stats": _op("recompute_stats", "Recompute per-episode and global statistics from the data and frames.",
-                           example=("--output=out",)),
-    "reencode": _op("reencode", "Re-encode camera videos (codec, crf, g, preset, resolution).", example=("--output=out",)),
-    "images-to-video": _op("images_to_video", "Turn image features (PNG in Parquet) into MP4 video features.",
-                           example=("--output=out",)),
-    "convert": _op("convert", "Convert a LeRobotDataset v2.1 folder to v3.0 (no re-encoding).", example=("--output=out",)),
+    "info": Command(
+        "robotlearn.scripts.dataset_info",
+        "Print a dataset's summary (also `robotlearn dataset-info`).",
+        reads=("dataset",),
+    ),
+    "validate": _op(
+        "validate", "Check every file, pointer and timestamp (--deep decodes every frame; --repair fixes)."
+    ),
+    "delete-episodes": _op(
+        "delete_episodes",
+        "Write a copy without some episodes (no re-encoding).",
+        example=("--episodes=0", "--output=out"),
+    ),
+    "split": _op(
+        "split",
+        "Split into several datasets by fractions or episode lists (no re-encoding).",
+        example=("--fractions=a=0.5,b=0.5", "--output=out"),
+    ),
+    "merge": _op(
+        "merge",
+        "Merge datasets with the same fps, features, codec and robot (no re-encoding).",
+        example=("--output=out",),
+    ),
+    "remove-feature": _op(
+        "remove_feature",
+        "Write a copy without some features (a camera or columns).",
+        example=("--features=action", "--output=out"),
+    ),
+    "rename-feature": _op(
+        "rename_feature",
+        "Rename features (columns, video folders, stats).",
+        example=("--rename=action=act", "--output=out"),
+    ),
+    "edit-tasks": _op(
+        "edit_tasks", "Rename task strings or set the task of episodes.", example=("--rename=a=b", "--output=out")
+    ),
+    "recompute-stats": _op(
+        "recompute_stats",
+        "Recompute per-episode and global statistics from the data and frames.",
+        example=("--output=out",),
+    ),
+    "reencode": _op(
+        "reencode", "Re-encode camera videos (codec, crf, g, preset, resolution).", example=("--output=out",)
+    ),
+    "images-to-video": _op(
+        "images_to_video", "Turn image features (PNG in Parquet) into MP4 video features.", example=("--output=out",)
+    ),
+    "convert": _op(
+        "convert", "Convert a LeRobotDataset v2.1 folder to v3.0 (no re-encoding).", example=("--output=out",)
+    ),
 }
 
 DESCRIPTION = "usage: robotlearn dataset <operation> [flags]   (robotlearn dataset <operation> --help for its flags)"

@@ -19,6 +19,18 @@ from robotlearn.transport.errors import (
     VersionMismatchError,
 )
 
-__all__ = ["AuthenticationError", "Connection", "ConnectionClosedError", "MessageTooLargeError", "ProtocolError",
-           "RemoteError", "TransportError", "VersionMismatchError", "connect", "is_loopback", "listen",
-           "parse_address", "resolve_token"]
+__all__ = [
+    "AuthenticationError",
+    "Connection",
+    "ConnectionClosedError",
+    "MessageTooLargeError",
+    "ProtocolError",
+    "RemoteError",
+    "TransportError",
+    "VersionMismatchError",
+    "connect",
+    "is_loopback",
+    "listen",
+    "parse_address",
+    "resolve_token",
+]

@@ -131,7 +131,22 @@ class Connection:
             raise RemoteError(reply["code"], reply["message"])
         return reply
 
-    def close(self) -> None:
+    def close(self, drain_s: float = 0.0) -> None:
+        """Closes the connection. drain_s > 0: first stop sending and read (and discard) what the peer
+        still sends for up to drain_s seconds (at most 1 MiB), so unread input does not make the
+        kernel reset the connection and lose the last reply (an error message) on its way out."""
+        if drain_s > 0:
+            try:
+                self.sock.shutdown(socket.SHUT_WR)
+                self.sock.settimeout(drain_s)
+                deadline, left = time.monotonic() + drain_s, 1 << 20
+                while left > 0 and time.monotonic() < deadline:
+                    data = self.sock.recv(min(left, 65536))
+                    if not data:
+                        break
+                    left -= len(data)
+            except OSError:
+                pass
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -139,16 +154,19 @@ class Connection:
         self.sock.close()
 
 
-def listen(host: str, port: int, token: bytes = b"", tls_cert: str | None = None, tls_key: str | None = None,
-           backlog: int = 16) -> socket.socket:
+def listen(
+    host: str, port: int, token: bytes = b"", tls_cert: str | None = None, tls_key: str | None = None, backlog: int = 16
+) -> socket.socket:
     """A listening socket on host:port (port 0: any free port; read it from getsockname()).
 
     Raises ConfigError for a non-loopback host without a token (anyone on the network could drive
     the robot's policy) or for a TLS certificate without its key. With tls_cert/tls_key the socket
     is wrapped in TLS (server side)."""
     if not is_loopback(host) and not token:
-        raise ConfigError(f"--host={host} is not a loopback address: serving on a network needs a token "
-                          f"(set {TOKEN_ENV} or --token_file) and preferably TLS (--tls_cert, --tls_key)")
+        raise ConfigError(
+            f"--host={host} is not a loopback address: serving on a network needs a token "
+            f"(set {TOKEN_ENV} or --token_file) and preferably TLS (--tls_cert, --tls_key)"
+        )
     if bool(tls_cert) != bool(tls_key):
         raise ConfigError("--tls_cert and --tls_key go together")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -167,8 +185,13 @@ def listen(host: str, port: int, token: bytes = b"", tls_cert: str | None = None
     return sock
 
 
-def connect(address: str, token: bytes = b"", timeout_s: float = 5.0, tls_ca: str | None = None,
-            max_bytes: int = wire.DEFAULT_MAX_MESSAGE_BYTES) -> Connection:
+def connect(
+    address: str,
+    token: bytes = b"",
+    timeout_s: float = 5.0,
+    tls_ca: str | None = None,
+    max_bytes: int = wire.DEFAULT_MAX_MESSAGE_BYTES,
+) -> Connection:
     """Connects to a server at 'host:port' (TLS when `tls_ca`, the server certificate's CA file, is
     given). Raises ConnectionClosedError if nothing answers within timeout_s."""
     host, port = parse_address(address)

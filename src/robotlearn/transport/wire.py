@@ -45,8 +45,16 @@ ARRAY_EXT = 1  # msgpack extension code of an ndarray
 
 # dtype allowlist: code on the wire -> numpy dtype (little-endian). Nothing else decodes.
 DTYPES: dict[int, np.dtype] = {
-    1: np.dtype("|b1"), 2: np.dtype("|u1"), 3: np.dtype("|i1"), 4: np.dtype("<u2"), 5: np.dtype("<i2"),
-    6: np.dtype("<i4"), 7: np.dtype("<i8"), 8: np.dtype("<f2"), 9: np.dtype("<f4"), 10: np.dtype("<f8"),
+    1: np.dtype("|b1"),
+    2: np.dtype("|u1"),
+    3: np.dtype("|i1"),
+    4: np.dtype("<u2"),
+    5: np.dtype("<i2"),
+    6: np.dtype("<i4"),
+    7: np.dtype("<i8"),
+    8: np.dtype("<f2"),
+    9: np.dtype("<f4"),
+    10: np.dtype("<f8"),
     11: np.dtype("<u4"),
 }
 _CODES = {dt: code for code, dt in DTYPES.items()}
@@ -59,15 +67,26 @@ _NUM = (int, float)
 SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     # client -> server
     "hello": {"client": ((str,), False), "n_action_steps": ((int,), False)},
-    "observation": {"tick": ((int,), True), "episode": ((int,), True), "observation": ((dict,), True),
-                    "task": ((str,), False), "seed": ((int,), False), "request_id": ((int,), False)},
+    "observation": {
+        "tick": ((int,), True),
+        "episode": ((int,), True),
+        "observation": ((dict,), True),
+        "task": ((str,), False),
+        "seed": ((int,), False),
+        "request_id": ((int,), False),
+    },
     "reset": {"episode": ((int,), True)},
     "ping": {"request_id": ((int,), False)},
     "bye": {},
     # server -> client
     "welcome": {"session": ((int,), True), "policy": ((dict,), True)},
-    "actions": {"tick": ((int,), True), "episode": ((int,), True), "actions": ((_ANY_ARRAY,), True),
-                "timings_ms": ((dict,), True), "request_id": ((int,), False)},
+    "actions": {
+        "tick": ((int,), True),
+        "episode": ((int,), True),
+        "actions": ((_ANY_ARRAY,), True),
+        "timings_ms": ((dict,), True),
+        "request_id": ((int,), False),
+    },
     "ok": {"request_id": ((int,), False)},
     "pong": {"request_id": ((int,), False)},
     "error": {"code": ((str,), True), "message": ((str,), True)},
@@ -80,7 +99,9 @@ def _msgpack():
     except ImportError:
         from robotlearn.errors import MissingDependencyError
 
-        raise MissingDependencyError("the policy server/client needs msgpack: pip install 'robotlearn[inference]'") from None
+        raise MissingDependencyError(
+            "the policy server/client needs msgpack: pip install 'robotlearn[inference]'"
+        ) from None
     return msgpack
 
 
@@ -92,13 +113,17 @@ def _pack_default(obj):
     if isinstance(obj, np.ndarray):
         code = _CODES.get(obj.dtype.newbyteorder("<") if obj.dtype.byteorder == ">" else obj.dtype)
         if code is None or obj.ndim > MAX_NDIM:
-            raise ProtocolError(f"cannot send an array of dtype {obj.dtype} (ndim {obj.ndim}); allowed: "
-                                f"{sorted(str(d) for d in DTYPES.values())}, ndim <= {MAX_NDIM}")
+            raise ProtocolError(
+                f"cannot send an array of dtype {obj.dtype} (ndim {obj.ndim}); allowed: "
+                f"{sorted(str(d) for d in DTYPES.values())}, ndim <= {MAX_NDIM}"
+            )
         arr = np.ascontiguousarray(obj, dtype=DTYPES[code])
         head = _ARRAY_HEAD.pack(code, arr.ndim) + struct.pack(f"<{arr.ndim}I", *arr.shape)
         return msgpack.ExtType(ARRAY_EXT, head + arr.tobytes())
-    raise ProtocolError(f"cannot send a value of type {type(obj).__name__}: only numbers, bools, UTF-8 strings, "
-                        "lists, string-keyed maps and numeric numpy arrays")
+    raise ProtocolError(
+        f"cannot send a value of type {type(obj).__name__}: only numbers, bools, UTF-8 strings, "
+        "lists, string-keyed maps and numeric numpy arrays"
+    )
 
 
 def _ext_hook(code: int, data: bytes):
@@ -118,8 +143,10 @@ def _ext_hook(code: int, data: bytes):
     for d in shape:
         n *= d
     if n * dtype.itemsize != len(data) - offset:
-        raise ProtocolError(f"array of shape {shape} and dtype {dtype} needs {n * dtype.itemsize} bytes, "
-                            f"frame holds {len(data) - offset}")
+        raise ProtocolError(
+            f"array of shape {shape} and dtype {dtype} needs {n * dtype.itemsize} bytes, "
+            f"frame holds {len(data) - offset}"
+        )
     arr = np.frombuffer(data, dtype=dtype, count=n, offset=offset).reshape(shape).copy()
     if dtype_code == 1 and arr.size and not np.isin(arr.view(np.uint8), (0, 1)).all():
         raise ProtocolError("bool array holds values other than 0 and 1")
@@ -150,16 +177,22 @@ def parse_header(header: bytes, max_bytes: int) -> tuple[int, bytes]:
         raise ProtocolError(f"truncated frame header ({len(header)} of {HEADER_SIZE} bytes)")
     magic, version, flags, length, mac = HEADER.unpack(header)
     if magic != MAGIC:
-        raise ProtocolError(f"not a robotlearn frame (magic {magic!r}, expected {MAGIC!r}): is the peer a robotlearn "
-                            "policy server/client of the same version?")
+        raise ProtocolError(
+            f"not a robotlearn frame (magic {magic!r}, expected {MAGIC!r}): is the peer a robotlearn "
+            "policy server/client of the same version?"
+        )
     if version != SCHEMA_VERSION:
-        raise VersionMismatchError(f"peer speaks schema version {version}, this side speaks {SCHEMA_VERSION}: "
-                                   "install the same robotlearn version on both machines")
+        raise VersionMismatchError(
+            f"peer speaks schema version {version}, this side speaks {SCHEMA_VERSION}: "
+            "install the same robotlearn version on both machines"
+        )
     if flags != 0:
         raise ProtocolError(f"unknown frame flags {flags:#x}")
     if length > max_bytes:
-        raise MessageTooLargeError(f"frame of {length} bytes exceeds the cap of {max_bytes} bytes "
-                                   "(--max_message_mb); send smaller observations (resize images on the client)")
+        raise MessageTooLargeError(
+            f"frame of {length} bytes exceeds the cap of {max_bytes} bytes "
+            "(--max_message_mb); send smaller observations (resize images on the client)"
+        )
     return length, mac
 
 
@@ -171,13 +204,24 @@ def decode_payload(header: bytes, payload: bytes, token: bytes = b"") -> dict[st
 
     _, mac = HEADER.unpack(header)[3:]
     if not hmac.compare_digest(mac, mac_of(token, header[:12], payload)):
-        raise AuthenticationError("frame authentication failed: wrong or missing token "
-                                  "(set ROBOTLEARN_TOKEN or --token_file to the server's token)")
+        raise AuthenticationError(
+            "frame authentication failed: wrong or missing token "
+            "(set ROBOTLEARN_TOKEN or --token_file to the server's token)"
+        )
     n = len(payload)
     try:
-        message = msgpack.unpackb(payload, raw=False, strict_map_key=True, ext_hook=_ext_hook, use_list=True,
-                                  max_str_len=n, max_bin_len=n, max_array_len=n,
-                                  max_map_len=n, max_ext_len=n)
+        message = msgpack.unpackb(
+            payload,
+            raw=False,
+            strict_map_key=True,
+            ext_hook=_ext_hook,
+            use_list=True,
+            max_str_len=n,
+            max_bin_len=n,
+            max_array_len=n,
+            max_map_len=n,
+            max_ext_len=n,
+        )
     except ProtocolError:
         raise
     except Exception as e:  # msgpack raises ValueError, ExtraData, FormatError, StackError, UnicodeDecodeError...

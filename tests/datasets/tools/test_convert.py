@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from tests.datasets.tools.helpers import tree_digest
 
 from robotlearn.datasets import LeRobotDataset
 from robotlearn.datasets.errors import DatasetFormatError
 from robotlearn.datasets.tools import validate
 from robotlearn.datasets.tools.convert import convert_v21
-from tests.datasets.tools.helpers import tree_digest
 
 V21 = Path(__file__).resolve().parents[2] / "fixtures" / "lerobot-0.3.3"
 
@@ -60,8 +60,12 @@ def test_video_offsets_match_the_reference_converter(tmp_path):
 def test_opening_v21_without_converting_is_one_line_naming_the_command():
     with pytest.raises(DatasetFormatError, match="robotlearn dataset convert --root="):
         LeRobotDataset("anchor/x", root=V21 / "v21_video")
-    proc = subprocess.run([sys.executable, "-m", "robotlearn.scripts.cli", "dataset-info", f"--root={V21 / 'v21_video'}"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "robotlearn.scripts.cli", "dataset-info", f"--root={V21 / 'v21_video'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and len(lines) == 1 and "robotlearn dataset convert" in lines[0], proc.stderr
 

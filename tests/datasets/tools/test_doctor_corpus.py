@@ -11,11 +11,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.datasets.tools.helpers import make_dataset, tree_digest
 
 from robotlearn.datasets.errors import DatasetError
 from robotlearn.datasets.tools import repair, validate
 from robotlearn.datasets.video_encode import encode_video
-from tests.datasets.tools.helpers import make_dataset, tree_digest
 
 TOP = "observation.images.top"
 
@@ -46,6 +46,7 @@ def edit_json(rel, fn):
         data = json.loads(path.read_text())
         out = fn(data)
         path.write_text(json.dumps(out.value if isinstance(out, Replace) else data))
+
     return mutate
 
 
@@ -63,6 +64,7 @@ def truncate(pick, keep=0.5):
     def mutate(root):
         p = pick(root)
         p.write_bytes(p.read_bytes()[: int(p.stat().st_size * keep)])
+
     return mutate
 
 
@@ -75,12 +77,14 @@ def flip(pick, where):
         for i in range(at, min(at + 8, len(b) - 4)):
             b[i] ^= 0xFF
         p.write_bytes(bytes(b))
+
     return mutate
 
 
 def replace_bytes(pick, data):
     def mutate(root):
         pick(root).write_bytes(data)
+
     return mutate
 
 
@@ -88,6 +92,7 @@ def remove(pick):
     def mutate(root):
         p = pick(root)
         shutil.rmtree(p) if p.is_dir() else p.unlink()
+
     return mutate
 
 
@@ -96,6 +101,7 @@ def fifo(pick):
         p = pick(root)
         p.unlink()
         os.mkfifo(p)
+
     return mutate
 
 
@@ -105,6 +111,7 @@ def sparse(pick):
         p.unlink()
         with open(p, "wb") as f:
             f.truncate(2**30)  # 1 GiB of holes
+
     return mutate
 
 
@@ -115,6 +122,7 @@ def symlink_out(pick):
         shutil.copy(p, outside)
         p.unlink()
         p.symlink_to(outside)
+
     return mutate
 
 
@@ -123,6 +131,7 @@ def table_edit(pick, fn):
         p = pick(root)
         t = pq.read_table(p)
         pq.write_table(fn(t), p)
+
     return mutate
 
 
@@ -130,6 +139,7 @@ def set_col(name, fn, type_=None):
     def edit(t):
         arr = fn(t.column(name).to_numpy(zero_copy_only=False).copy())
         return t.set_column(t.column_names.index(name), name, pa.array(arr, type_))
+
     return edit
 
 
@@ -141,6 +151,7 @@ def add(index, delta):
     def fn(a):
         a[index] += delta
         return a
+
     return fn
 
 
@@ -150,6 +161,7 @@ def other_video(fps=10, size=(16, 16), frames=None):
         n = frames if frames is not None else 6
         p.unlink()
         encode_video((np.full((size[0], size[1], 3), 90, np.uint8) for _ in range(n)), p, fps, vcodec="h264")
+
     return mutate
 
 
@@ -203,8 +215,12 @@ CASES = {
     "version v2.1": info(lambda d: setitem(d, ["codebase_version"], "v2.1")),
     "no version": info(lambda d: d.pop("codebase_version")),
     "absolute data_path": info(lambda d: setitem(d, ["data_path"], "/etc/{chunk_index}-{file_index}.parquet")),
-    "data_path leaves root": info(lambda d: setitem(d, ["data_path"], "../../x/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet")),
-    "video_path leaves root": info(lambda d: setitem(d, ["video_path"], "../{video_key}/{chunk_index}/{file_index}.mp4")),
+    "data_path leaves root": info(
+        lambda d: setitem(d, ["data_path"], "../../x/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet")
+    ),
+    "video_path leaves root": info(
+        lambda d: setitem(d, ["video_path"], "../{video_key}/{chunk_index}/{file_index}.mp4")
+    ),
     "data_path bad placeholder": info(lambda d: setitem(d, ["data_path"], "data/{nope}.parquet")),
     "total_episodes wrong": info(lambda d: setitem(d, ["total_episodes"], 7)),
     "state shape wrong": info(lambda d: setitem(d, ["features", "observation.state", "shape"], [3])),
@@ -228,8 +244,9 @@ CASES = {
     "episodes garbage": replace_bytes(episodes_file, os.urandom(3000)),
     "episodes lack dataset_to_index": table_edit(episodes_file, drop_col("dataset_to_index")),
     "episodes out of order": ep_col("episode_index", lambda a: a + 3),
-    "episode pointers overlap": table_edit(lambda r: sorted((r / "meta/episodes").rglob("*.parquet"))[1],
-                                           set_col("dataset_from_index", add(0, -1))),
+    "episode pointers overlap": table_edit(
+        lambda r: sorted((r / "meta/episodes").rglob("*.parquet"))[1], set_col("dataset_from_index", add(0, -1))
+    ),
     "data pointer out of range": ep_col("data/file_index", lambda a: a + 99),
     "length wrong": ep_col("length", add(0, 1)),
     "negative from_timestamp": ep_col(f"videos/{TOP}/from_timestamp", add(0, -1.0)),
@@ -255,8 +272,14 @@ CASES = {
     "index duplicated": table_edit(data_file, set_col("index", lambda a: np.where(a == a[-1], a[0], a))),
     "task_index out of range": table_edit(data_file, set_col("task_index", lambda a: a + 50)),
     "column missing": table_edit(data_file, drop_col("action")),
-    "column wrong shape": table_edit(data_file, lambda t: t.set_column(
-        t.column_names.index("action"), "action", pa.array([[0.0, 1.0, 2.0]] * t.num_rows, pa.list_(pa.float64(), 3)))),
+    "column wrong shape": table_edit(
+        data_file,
+        lambda t: t.set_column(
+            t.column_names.index("action"),
+            "action",
+            pa.array([[0.0, 1.0, 2.0]] * t.num_rows, pa.list_(pa.float64(), 3)),
+        ),
+    ),
     "torn tail": torn_tail,
     # videos/
     "video missing": remove(video_file),
@@ -287,7 +310,11 @@ class _Timeout(Exception):
     pass
 
 
+FIRED = []
+
+
 def _alarm(signum, frame):
+    FIRED.append(signum)  # recorded too: code under test might turn the exception into its own error
     raise _Timeout
 
 
@@ -303,6 +330,7 @@ def test_doctor_names_the_problem_or_repairs_it(case, base, tmp_path):
     before = tree_digest(root)
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(20)
+    FIRED.clear()
     start = time.perf_counter()
     try:
         try:
@@ -318,6 +346,7 @@ def test_doctor_names_the_problem_or_repairs_it(case, base, tmp_path):
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
     elapsed = time.perf_counter() - start
+    assert not FIRED, f"{case}: validate took more than 20 s"
     assert problems, f"{case}: the doctor found nothing"
     assert elapsed < 20
     assert tree_digest(root) == before, f"{case}: validate changed the input"
@@ -328,3 +357,31 @@ def test_doctor_names_the_problem_or_repairs_it(case, base, tmp_path):
             _result, after = repair(root)
             assert after.ok, (case, after.lines())
     print(f"{case}: {problems[0] if report is None else report.lines()[0]}")
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_reader_reads_or_raises_a_robotlearn_error(case, base, tmp_path):
+    """The ordinary reader on the same damage: every sample read, or a robotlearn error; no hang, no foreign error."""
+    from robotlearn.datasets import LeRobotDataset
+    from robotlearn.errors import RobotlearnError
+
+    root = tmp_path / "ds"
+    shutil.copytree(base, root)
+    CASES[case](root)
+    before = tree_digest(root)
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(20)
+    FIRED.clear()
+    try:
+        ds = LeRobotDataset("corpus/case", root=root, download=False)
+        for i in range(len(ds)):
+            ds[i]
+    except RobotlearnError:
+        pass
+    except _Timeout:
+        pytest.fail(f"{case}: reading took more than 20 s")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert not FIRED, f"{case}: reading took more than 20 s"
+    assert tree_digest(root) == before

@@ -5,6 +5,8 @@ import json
 
 import numpy as np
 import pytest
+from tests.conftest import FIXTURES
+from tests.datasets.tools.helpers import assert_same_episode, episode_frames, episode_rows, make_dataset, tree_digest
 
 from robotlearn.datasets import LeRobotDataset
 from robotlearn.datasets.errors import DatasetError
@@ -13,8 +15,6 @@ from robotlearn.datasets.tools.features import remove_feature, rename_feature
 from robotlearn.datasets.tools.reencode import images_to_video, reencode
 from robotlearn.datasets.tools.stats import recompute_stats
 from robotlearn.datasets.tools.tasks import edit_tasks
-from tests.conftest import FIXTURES
-from tests.datasets.tools.helpers import assert_same_episode, episode_frames, episode_rows, make_dataset, tree_digest
 
 TOP, SIDE = "observation.images.top", "observation.images.side"
 
@@ -93,7 +93,10 @@ def test_images_to_video_on_the_reference_image_dataset(tmp_path):
     images_to_video(FIXTURES / "images", tmp_path / "out", vcodec="h264", crf=10)
     out = checked(tmp_path / "out")
     feats = info(out)["features"]
-    assert {k for k, f in feats.items() if f["dtype"] == "video"} == {"observation.images.top", "observation.images.wrist"}
+    assert {k for k, f in feats.items() if f["dtype"] == "video"} == {
+        "observation.images.top",
+        "observation.images.wrist",
+    }
     a = LeRobotDataset("t/t", root=FIXTURES / "images", return_uint8=True)
     b = LeRobotDataset("t/t", root=out, return_uint8=True)
     for i in (0, len(a) - 1):

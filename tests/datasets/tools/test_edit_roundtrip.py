@@ -6,11 +6,11 @@ import shutil
 
 import numpy as np
 import pytest
+from tests.conftest import FIXTURES
+from tests.datasets.tools.helpers import assert_same_episode, episode_frames, make_dataset, tree_digest
 
 from robotlearn.datasets.errors import DatasetError
 from robotlearn.datasets.tools import delete_episodes, merge_datasets, split_dataset, validate
-from tests.conftest import FIXTURES
-from tests.datasets.tools.helpers import assert_same_episode, make_dataset, tree_digest
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,13 @@ def stats_close(a, b, rel=1e-6):
     assert sa.keys() == sb.keys()
     for feat in sa:
         for name in sa[feat]:
-            np.testing.assert_allclose(np.asarray(sb[feat][name], float), np.asarray(sa[feat][name], float),
-                                       rtol=rel, atol=1e-12, err_msg=f"{feat}/{name}")
+            np.testing.assert_allclose(
+                np.asarray(sb[feat][name], float),
+                np.asarray(sa[feat][name], float),
+                rtol=rel,
+                atol=1e-12,
+                err_msg=f"{feat}/{name}",
+            )
 
 
 @pytest.mark.parametrize("dataset", ["recorded", "reference rollover"])
@@ -91,3 +96,27 @@ def test_split_by_episode_lists(source, tmp_path):
     assert_same_episode(source, 5, tmp_path / "s/val", 0)
     with pytest.raises(DatasetError, match="in both"):
         split_dataset(source, tmp_path / "t", episodes={"a": "0-2", "b": "2"})
+
+
+def test_episode_not_on_a_key_frame_is_refused_unless_compact(tmp_path):
+    from robotlearn.datasets.synthetic import write_synthetic_dataset
+    from robotlearn.datasets.tools.remux import decode_all
+    from robotlearn.datasets.video_encode import encode_video
+
+    root = tmp_path / "ds"
+    write_synthetic_dataset(root, num_episodes=2, episode_length=[6, 7], cameras={"top": (64, 64)}, vcodec="h264")
+    video = root / "videos/observation.images.top/chunk-000/file-000.mp4"
+    frames = [np.full_like(f, 40 + 3 * i) for i, (_, f) in enumerate(decode_all(video))]  # smooth: no scene cut
+    video.unlink()
+    encode_video(frames, video, 10, vcodec="h264", g=100)  # one stream, one key frame: episode 1 starts mid-GOP
+    with pytest.raises(DatasetError, match="key frame"):
+        delete_episodes(root, "0", output=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    result = delete_episodes(root, "0", output=tmp_path / "out", compact=True)
+    assert any("re-encoded observation.images.top" in line for line in result.lines), result.lines
+    assert validate(tmp_path / "out", deep=True).ok
+    got, want = (
+        episode_frames(tmp_path / "out", "observation.images.top", 0),
+        episode_frames(root, "observation.images.top", 1),
+    )
+    assert got.shape == want.shape and np.abs(got.astype(int) - want.astype(int)).mean() < 3

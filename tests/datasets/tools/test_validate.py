@@ -9,11 +9,11 @@ import sys
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import FIXTURES
+from tests.datasets.tools.helpers import make_dataset, tree_digest
 
 from robotlearn.datasets.errors import DatasetFormatError
 from robotlearn.datasets.tools import repair, validate
-from tests.conftest import FIXTURES
-from tests.datasets.tools.helpers import make_dataset, tree_digest
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +114,17 @@ def test_cli_validate_json_and_exit_codes(source, tmp_path):
     assert bad.returncode == 1 and json.loads(bad.stdout)["problems"][0]["fix"] == "stats"
     fixed = subprocess.run(run + ["--repair"], capture_output=True, text=True, timeout=120)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+
+
+def test_remote_root_is_checked_through_the_streaming_filesystem(source, tmp_path):
+    from robotlearn.datasets.serve import RangeServer
+
+    root = copy(source, tmp_path)
+    broken = sorted((root / "data").rglob("*.parquet"))[1]
+    broken.write_bytes(broken.read_bytes()[:100])
+    with RangeServer(tmp_path) as server:
+        report = validate(f"{server.url}/ds")
+        assert report.checked["episodes"] == 6 and not report.ok
+        assert [p.file for p in report.problems] == [f"{server.url}/ds/{broken.relative_to(root).as_posix()}"]
+        with pytest.raises(DatasetFormatError, match="No dataset at"):
+            validate(f"{server.url}/missing")

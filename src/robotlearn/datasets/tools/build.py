@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,7 +121,9 @@ class SourceDataset:
         else:
             out = table.filter(pa.array((index >= lo) & (index < hi)))
         if out.num_rows != hi - lo:
-            raise DatasetFormatError(f"{path}: holds {out.num_rows} rows of episode {ep} but meta/episodes says {hi - lo}")
+            raise DatasetFormatError(
+                f"{path}: holds {out.num_rows} rows of episode {ep} but meta/episodes says {hi - lo}"
+            )
         return out
 
     def episode(self, ep: int) -> SourceEpisode:
@@ -129,11 +132,23 @@ class SourceDataset:
         cols = self.meta.episode_columns
         videos = {}
         for key in self.meta.video_keys:
-            path = self.meta.video_file(key, int(cols[f"videos/{key}/chunk_index"][ep]), int(cols[f"videos/{key}/file_index"][ep]))
-            videos[key] = VideoSlice(path, float(cols[f"videos/{key}/from_timestamp"][ep]), float(cols[f"videos/{key}/to_timestamp"][ep]))
+            path = self.meta.video_file(
+                key, int(cols[f"videos/{key}/chunk_index"][ep]), int(cols[f"videos/{key}/file_index"][ep])
+            )
+            videos[key] = VideoSlice(
+                path, float(cols[f"videos/{key}/from_timestamp"][ep]), float(cols[f"videos/{key}/to_timestamp"][ep])
+            )
         stats = self.episode_stats[ep] if ep < len(self.episode_stats) else {}
-        return SourceEpisode(self, ep, int(cols["length"][ep]), lambda: self.rows(ep), videos, stats,
-                             list(self.meta.tasks), label=f"{self.root} episode {ep}")
+        return SourceEpisode(
+            self,
+            ep,
+            int(cols["length"][ep]),
+            lambda: self.rows(ep),
+            videos,
+            stats,
+            list(self.meta.tasks),
+            label=f"{self.root} episode {ep}",
+        )
 
 
 def _episode_table(rows: list[dict], stat_types: dict) -> pa.Table:
@@ -163,11 +178,20 @@ class DatasetBuilder:
         rename: source feature name -> output name (columns, video folders, stats keys).
         tasks: the output's task list in order, or None for order of first appearance.
         task_map: source task string -> output task string (edit-tasks).
-        progress: a tqdm-like callable wrapped around nothing; the tools show their own bars.
+        compact: an episode whose video cannot be copied packet for packet (it does not start on a key
+            frame) is decoded and re-encoded with the camera's recorded settings instead of refused.
     """
 
-    def __init__(self, out: Path, info: dict, features: dict, rename: dict | None = None, tasks: list[str] | None = None,
-                 task_map: dict[str, str] | None = None):
+    def __init__(
+        self,
+        out: Path,
+        info: dict,
+        features: dict,
+        rename: dict | None = None,
+        tasks: list[str] | None = None,
+        task_map: dict[str, str] | None = None,
+        compact: bool = False,
+    ):
         self.out = Path(out)
         self.info = {k: v for k, v in info.items() if k not in ("total_chunks", "total_videos")}
         self.features = features
@@ -177,6 +201,8 @@ class DatasetBuilder:
         self.task_ids = {t: i for i, t in enumerate(self.tasks)}
         self.fixed_tasks = tasks is not None
         self.task_map = task_map or {}
+        self.compact = compact
+        self.reencoded: list[str] = []  # "<camera> <episode label>" re-encoded by compact
         self.schema = data_schema(features)
         self.video_keys = [k for k, ft in features.items() if ft["dtype"] == "video"]
         self.chunks_size = int(info.get("chunks_size", 1000))
@@ -201,8 +227,12 @@ class DatasetBuilder:
             self.tasks.append(name)
         return self.task_ids[name]
 
-    def add(self, ep: SourceEpisode, video_override: dict[str, VideoSlice] | None = None,
-            columns_override: dict[str, pa.Array] | None = None) -> int:
+    def add(
+        self,
+        ep: SourceEpisode,
+        video_override: dict[str, VideoSlice] | None = None,
+        columns_override: dict[str, pa.Array] | None = None,
+    ) -> int:
         """Write one episode; returns its new episode_index."""
         new_ep = len(self.rows)
         start = self.total_frames
@@ -212,8 +242,10 @@ class DatasetBuilder:
             raise DatasetFormatError(f"{ep.label}: {n} data rows but length {ep.length} in meta/episodes")
         src_tasks = table.column("task_index").to_numpy()
         if len(src_tasks) and (src_tasks.min() < 0 or src_tasks.max() >= len(ep.task_names)):
-            raise DatasetFormatError(f"{ep.label}: task_index {int(src_tasks.max())} is not in meta/tasks.parquet "
-                                     f"({len(ep.task_names)} tasks)")
+            raise DatasetFormatError(
+                f"{ep.label}: task_index {int(src_tasks.max())} is not in meta/tasks.parquet "
+                f"({len(ep.task_names)} tasks)"
+            )
         lut = np.zeros(max(len(ep.task_names), 1), dtype=np.int64)
         for t in dict.fromkeys(src_tasks.tolist()):  # register only the tasks used, in order of first appearance
             lut[t] = self._task_index(ep.task_names[t])
@@ -242,16 +274,29 @@ class DatasetBuilder:
         chunk, file = self._write_data(out_table)
 
         order = list(dict.fromkeys(new_tasks.tolist()))
-        row = {"episode_index": new_ep, "tasks": [self.tasks[i] for i in order], "length": n, "data/chunk_index": chunk, "data/file_index": file,
-               "dataset_from_index": start, "dataset_to_index": start + n}
+        row = {
+            "episode_index": new_ep,
+            "tasks": [self.tasks[i] for i in order],
+            "length": n,
+            "data/chunk_index": chunk,
+            "data/file_index": file,
+            "dataset_from_index": start,
+            "dataset_to_index": start + n,
+        }
         overrides = video_override or {}
         for key in self.video_keys:
             vs = overrides.get(key) or ep.videos.get(self.inverse.get(key, key))
             if vs is None:
                 raise DatasetFormatError(f"{ep.label}: no video for camera {key!r}")
             vchunk, vfile, t0, t1 = self._write_video(key, vs, n, ep.label)
-            row.update({f"videos/{key}/chunk_index": vchunk, f"videos/{key}/file_index": vfile,
-                        f"videos/{key}/from_timestamp": t0, f"videos/{key}/to_timestamp": t1})
+            row.update(
+                {
+                    f"videos/{key}/chunk_index": vchunk,
+                    f"videos/{key}/file_index": vfile,
+                    f"videos/{key}/from_timestamp": t0,
+                    f"videos/{key}/to_timestamp": t1,
+                }
+            )
         stats = {self.rename.get(k, k): v for k, v in ep.stats.items() if self.rename.get(k, k) in self.features}
         stats.update(ep.extra.get("stats", {}))
         book = {k: out_table.column(k).to_numpy() for k in BOOKKEEPING_RENUMBERED}
@@ -284,8 +329,28 @@ class DatasetBuilder:
         if writer is None:
             writer = RemuxWriter(self._path(DEFAULT_VIDEO_PATH, video_key=key, chunk_index=pos[0], file_index=pos[1]))
         self._video[key] = (pos, writer)
-        t0, t1 = writer.add(vs.path, vs.from_ts, vs.to_ts, n, label)
+        try:
+            t0, t1 = writer.add(vs.path, vs.from_ts, vs.to_ts, n, label)
+        except DatasetError as e:
+            if not (self.compact and "key frame" in str(e)):
+                raise
+            t0, t1 = writer.add(*self._reencoded(key, vs, n, label), n, label)
         return pos[0], pos[1], t0, t1
+
+    def _reencoded(self, key: str, vs: VideoSlice, n: int, label: str) -> tuple[Path, float, float]:
+        """The episode's frames encoded into an MP4 of their own (first frame a key frame)."""
+        from robotlearn.datasets.tools.frames import FrameReader
+        from robotlearn.datasets.video_encode import encode_video, video_duration
+
+        info = self.features[key].get("info") or {}
+        vcodec = {"av1": "libsvtav1", "h264": "libx264"}.get(info.get("video.codec"), "libsvtav1")
+        path = self.out / ".encode" / key / f"episode-{len(self.rows):06d}.mp4"
+        frames = FrameReader().video(vs, n, label)
+        encode_video(
+            frames, path, int(self.info["fps"]), vcodec=vcodec, g=info.get("video.g") or 2, crf=info.get("video.crf")
+        )
+        self.reencoded.append(f"{key} {label}")
+        return path, 0.0, video_duration(path)
 
     def finish(self, extra_info: dict | None = None, probe_video: dict[str, dict] | None = None) -> dict:
         """Close files and write meta/: episodes, tasks, info.json, stats.json. Returns the info dict.
@@ -301,6 +366,7 @@ class DatasetBuilder:
             self._data_writer.close()
         for _pos, writer in self._video.values():
             writer.close()
+        shutil.rmtree(self.out / ".encode", ignore_errors=True)
         for key, options in (probe_video or {}).items():
             first = self._path(DEFAULT_VIDEO_PATH, video_key=key, chunk_index=0, file_index=0)
             self.features[key] = {**self.features[key], "info": video_info(first, options)}
@@ -311,25 +377,33 @@ class DatasetBuilder:
         for start in range(0, len(self.rows), per_file):
             c, f = divmod(start // per_file, self.chunks_size)
             rows = []
-            for row, st in zip(self.rows[start:start + per_file], self.episode_stats[start:start + per_file]):
-                rows.append({**row, **stats_lib.flatten_stats_columns(st), "meta/episodes/chunk_index": c,
-                             "meta/episodes/file_index": f})
+            for row, st in zip(self.rows[start : start + per_file], self.episode_stats[start : start + per_file]):
+                rows.append(
+                    {
+                        **row,
+                        **stats_lib.flatten_stats_columns(st),
+                        "meta/episodes/chunk_index": c,
+                        "meta/episodes/file_index": f,
+                    }
+                )
             path = self._path(EPISODES_PATH, chunk_index=c, file_index=f)
             path.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(_episode_table(rows, stat_types), path, compression="snappy")
         write_tasks(self.tasks, self.out)
         info = dict(self.info)
-        info.update({
-            "codebase_version": CODEBASE_VERSION,
-            "total_episodes": len(self.rows),
-            "total_frames": self.total_frames,
-            "total_tasks": len(self.tasks),
-            "splits": {"train": f"0:{len(self.rows)}"},
-            "data_path": DEFAULT_DATA_PATH,
-            "video_path": DEFAULT_VIDEO_PATH if self.video_keys else None,
-            "features": self.features,
-            **(extra_info or {}),
-        })
+        info.update(
+            {
+                "codebase_version": CODEBASE_VERSION,
+                "total_episodes": len(self.rows),
+                "total_frames": self.total_frames,
+                "total_tasks": len(self.tasks),
+                "splits": {"train": f"0:{len(self.rows)}"},
+                "data_path": DEFAULT_DATA_PATH,
+                "video_path": DEFAULT_VIDEO_PATH if self.video_keys else None,
+                "features": self.features,
+                **(extra_info or {}),
+            }
+        )
         write_json_atomic(info, self.out / INFO_PATH)
         stats_lib.write_stats_json(stats_lib.aggregate_stats(self.episode_stats), self.out / STATS_PATH)
         return info

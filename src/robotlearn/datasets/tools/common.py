@@ -20,8 +20,13 @@ class ToolResult:
     details: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"operation": self.operation, "output": self.output, "dry_run": self.dry_run,
-                "lines": self.lines, **self.details}
+        return {
+            "operation": self.operation,
+            "output": self.output,
+            "dry_run": self.dry_run,
+            "lines": self.lines,
+            **self.details,
+        }
 
 
 def resolve_output(root: Path, output: str | Path | None, in_place: bool, operation: str) -> Path:
@@ -64,5 +69,7 @@ def parse_episode_list(text: str | list | None, n: int, what: str = "episodes") 
             raise DatasetError(f"{what}: cannot parse {item!r}; give indices like 0,3,5-7") from None
     bad = sorted(e for e in out if not 0 <= e < n)
     if bad:
-        raise DatasetError(f"{what}: episodes {bad} do not exist (the dataset has episodes 0..{n - 1}); nothing was written")
+        raise DatasetError(
+            f"{what}: episodes {bad} do not exist (the dataset has episodes 0..{n - 1}); nothing was written"
+        )
     return sorted(out)

@@ -60,13 +60,22 @@ class V21Dataset:
         self.root = Path(root).expanduser()
         if not (self.root / INFO_PATH).is_file():
             what = "the folder does not exist" if not self.root.exists() else "it has no meta/info.json"
-            raise DatasetFormatError(f"No dataset at {self.root} ({what}): pass --root pointing to a v2.1 dataset folder")
+            raise DatasetFormatError(
+                f"No dataset at {self.root} ({what}): pass --root pointing to a v2.1 dataset folder"
+            )
         info = read_json(self.root / INFO_PATH)
         version = info.get("codebase_version") if isinstance(info, dict) else None
         if version != "v2.1":
-            hint = " (already v3: nothing to convert)" if str(version).startswith("v3") else \
-                " (v2.0 datasets need lerobot's v2.0 -> v2.1 step first)" if version == "v2.0" else ""
-            raise DatasetFormatError(f"{self.root / INFO_PATH}: codebase_version is {version!r}; convert reads v2.1{hint}")
+            hint = (
+                " (already v3: nothing to convert)"
+                if str(version).startswith("v3")
+                else " (v2.0 datasets need lerobot's v2.0 -> v2.1 step first)"
+                if version == "v2.0"
+                else ""
+            )
+            raise DatasetFormatError(
+                f"{self.root / INFO_PATH}: codebase_version is {version!r}; convert reads v2.1{hint}"
+            )
         for key in ("fps", "features", "data_path", "chunks_size"):
             if key not in info:
                 raise DatasetFormatError(f"{self.root / INFO_PATH}: missing field {key!r}")
@@ -89,7 +98,9 @@ class V21Dataset:
             tasks = sorted(tasks, key=lambda r: int(r["task_index"]))
             self.tasks = [str(r["task"]) for r in tasks]
         except (KeyError, TypeError, ValueError) as e:
-            raise DatasetFormatError(f"{self.root / 'meta/tasks.jsonl'}: each line needs task_index and task ({e!r})") from None
+            raise DatasetFormatError(
+                f"{self.root / 'meta/tasks.jsonl'}: each line needs task_index and task ({e!r})"
+            ) from None
         if [int(r["task_index"]) for r in tasks] != list(range(len(tasks))):
             raise DatasetFormatError(f"{self.root / 'meta/tasks.jsonl'}: task_index must run 0..{len(tasks) - 1}")
         eps = _jsonl(self.root / "meta/episodes.jsonl", "episodes")
@@ -97,7 +108,9 @@ class V21Dataset:
             eps = sorted(eps, key=lambda r: int(r["episode_index"]))
             self.lengths = [int(r["length"]) for r in eps]
         except (KeyError, TypeError, ValueError) as e:
-            raise DatasetFormatError(f"{self.root / 'meta/episodes.jsonl'}: each line needs episode_index and length ({e!r})") from None
+            raise DatasetFormatError(
+                f"{self.root / 'meta/episodes.jsonl'}: each line needs episode_index and length ({e!r})"
+            ) from None
         if [int(r["episode_index"]) for r in eps] != list(range(len(eps))):
             raise DatasetFormatError(f"{self.root / 'meta/episodes.jsonl'}: episode_index must run 0..{len(eps) - 1}")
         if not eps:
@@ -109,7 +122,9 @@ class V21Dataset:
                 try:
                     self.stats[int(row["episode_index"])] = stats_lib.cast_stats_to_numpy(row["stats"])
                 except (KeyError, TypeError, ValueError) as e:
-                    raise DatasetFormatError(f"{stats_path}: malformed line for episode {row.get('episode_index')}: {e}") from None
+                    raise DatasetFormatError(
+                        f"{stats_path}: malformed line for episode {row.get('episode_index')}: {e}"
+                    ) from None
         self.video_keys = [k for k, ft in features.items() if ft["dtype"] == "video"]
         if self.video_keys and not info.get("video_path"):
             raise DatasetFormatError(f"{self.root / INFO_PATH}: video features but no video_path")
@@ -119,7 +134,9 @@ class V21Dataset:
         try:
             rel = self.info[field].format(episode_chunk=chunk, episode_index=ep, **kw)
         except (KeyError, IndexError, ValueError) as e:
-            raise DatasetFormatError(f"{self.root / INFO_PATH}: template {field}={self.info[field]!r} cannot be formatted: {e!r}") from None
+            raise DatasetFormatError(
+                f"{self.root / INFO_PATH}: template {field}={self.info[field]!r} cannot be formatted: {e!r}"
+            ) from None
         return resolve_in_root(self.root, rel, field)
 
     def episode(self, ep: int, start: int) -> SourceEpisode:
@@ -147,8 +164,9 @@ class V21Dataset:
         for key in self.video_keys:
             vpath = self._path("video_path", ep, video_key=key)
             videos[key] = VideoSlice(vpath, 0.0, video_duration(vpath))
-        return SourceEpisode(self, ep, self.lengths[ep], rows, videos, self.stats.get(ep, {}), self.tasks,
-                             label=f"{path} (episode {ep})")
+        return SourceEpisode(
+            self, ep, self.lengths[ep], rows, videos, self.stats.get(ep, {}), self.tasks, label=f"{path} (episode {ep})"
+        )
 
     def v3_info(self) -> dict:
         info = {k: v for k, v in self.info.items() if k not in ("total_chunks", "total_videos")}
@@ -164,8 +182,11 @@ def _missing_stats(ep: SourceEpisode, features: dict) -> dict:
     from robotlearn.datasets.table import column_to_numpy
     from robotlearn.datasets.tools.remux import decode_all
 
-    missing = [k for k, ft in features.items() if k not in ep.stats and ft["dtype"] not in ("string", "language")
-               and k not in DEFAULT_FEATURES]
+    missing = [
+        k
+        for k, ft in features.items()
+        if k not in ep.stats and ft["dtype"] not in ("string", "language") and k not in DEFAULT_FEATURES
+    ]
     if not missing:
         return {}
     table = ep.rows()
@@ -184,8 +205,13 @@ def _missing_stats(ep: SourceEpisode, features: dict) -> dict:
     return stats_lib.compute_episode_stats(data, features)
 
 
-def convert_v21(root: str | Path, output: str | Path | None = None, in_place: bool = False, dry_run: bool = False,
-                progress: bool = False) -> ToolResult:
+def convert_v21(
+    root: str | Path,
+    output: str | Path | None = None,
+    in_place: bool = False,
+    dry_run: bool = False,
+    progress: bool = False,
+) -> ToolResult:
     """Convert the v2.1 dataset at `root` to v3.0 in `output` (or in place, swapped atomically).
 
     Raises DatasetFormatError naming the file for a malformed input (nothing is written)."""
@@ -193,8 +219,10 @@ def convert_v21(root: str | Path, output: str | Path | None = None, in_place: bo
     target = resolve_output(src.root, output, in_place, "convert")
     n = len(src.lengths)
     result = ToolResult("convert", str(target), dry_run, details={"episodes": n, "frames": sum(src.lengths)})
-    result.lines.append(f"convert v2.1 -> v3.0: {n} episodes, {sum(src.lengths)} frames, {len(src.video_keys)} camera video(s) "
-                        f"({n * len(src.video_keys)} MP4s remuxed, none re-encoded) -> {target}")
+    result.lines.append(
+        f"convert v2.1 -> v3.0: {n} episodes, {sum(src.lengths)} frames, {len(src.video_keys)} camera video(s) "
+        f"({n * len(src.video_keys)} MP4s remuxed, none re-encoded) -> {target}"
+    )
     if dry_run:
         return result
 

@@ -11,8 +11,15 @@ from robotlearn.datasets.tools.build import DatasetBuilder, SourceDataset, defau
 from robotlearn.datasets.tools.common import ToolResult, parse_episode_list, resolve_output, write_atomically
 
 
-def delete_episodes(root: str | Path, episodes, output: str | Path | None = None, in_place: bool = False,
-                    dry_run: bool = False, progress: bool = False) -> ToolResult:
+def delete_episodes(
+    root: str | Path,
+    episodes,
+    output: str | Path | None = None,
+    in_place: bool = False,
+    dry_run: bool = False,
+    compact: bool = False,
+    progress: bool = False,
+) -> ToolResult:
     """Write the dataset at `root` without `episodes` (list of ints or "0,3,5-7") to `output` (or in place).
 
     Remaining episodes are renumbered 0..n-1 in their order; rows, video packets and per-episode stats
@@ -28,15 +35,18 @@ def delete_episodes(root: str | Path, episodes, output: str | Path | None = None
         raise DatasetError(f"delete-episodes: deleting {drop} would remove every episode; nothing was written")
     target = resolve_output(src.root, output, in_place, "delete-episodes")
     result = ToolResult("delete-episodes", str(target), dry_run, details={"deleted": drop, "kept": len(keep)})
-    result.lines.append(f"delete {len(drop)} episode(s) {drop} of {src.num_episodes}; {len(keep)} remain, renumbered 0..{len(keep) - 1}")
+    result.lines.append(
+        f"delete {len(drop)} episode(s) {drop} of {src.num_episodes}; {len(keep)} remain, renumbered 0..{len(keep) - 1}"
+    )
     if dry_run:
         return result
 
     def build(out: Path) -> None:
-        b = DatasetBuilder(out, src.meta.info, default_features(src.meta))
+        b = DatasetBuilder(out, src.meta.info, default_features(src.meta), compact=compact)
         for e in tqdm(keep, desc="delete-episodes", disable=not progress):
             b.add(src.episode(e))
         b.finish()
+        result.lines.extend(f"re-encoded {x} (--compact: not on a key frame)" for x in b.reencoded)
 
     write_atomically(target, in_place, build)
     result.lines.append(f"wrote {target}")

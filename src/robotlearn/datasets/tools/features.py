@@ -21,14 +21,18 @@ def _check_known(features: dict, names: list[str], operation: str) -> None:
 
     for name in names:
         if name in DEFAULT_FEATURES:
-            raise DatasetError(f"{operation}: {name!r} is a bookkeeping feature every dataset needs; it cannot be changed")
+            raise DatasetError(
+                f"{operation}: {name!r} is a bookkeeping feature every dataset needs; it cannot be changed"
+            )
         if name not in features:
             close = difflib.get_close_matches(name, list(features), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise DatasetError(f"{operation}: no feature {name!r}{hint} (features: {sorted(features)})")
 
 
-def _rebuild(src: SourceDataset, target: Path, in_place: bool, features: dict, rename: dict, progress: bool, desc: str) -> None:
+def _rebuild(
+    src: SourceDataset, target: Path, in_place: bool, features: dict, rename: dict, progress: bool, desc: str
+) -> None:
     def build(out: Path) -> None:
         b = DatasetBuilder(out, src.meta.info, features, rename=rename)
         for e in tqdm(range(src.num_episodes), desc=desc, disable=not progress):
@@ -38,8 +42,14 @@ def _rebuild(src: SourceDataset, target: Path, in_place: bool, features: dict, r
     write_atomically(target, in_place, build)
 
 
-def remove_feature(root: str | Path, names, output: str | Path | None = None, in_place: bool = False,
-                   dry_run: bool = False, progress: bool = False) -> ToolResult:
+def remove_feature(
+    root: str | Path,
+    names,
+    output: str | Path | None = None,
+    in_place: bool = False,
+    dry_run: bool = False,
+    progress: bool = False,
+) -> ToolResult:
     """Write the dataset without the features `names` (a camera's videos, or data columns, and their stats)."""
     src = SourceDataset(root)
     names = _names(names)
@@ -55,8 +65,14 @@ def remove_feature(root: str | Path, names, output: str | Path | None = None, in
     return result
 
 
-def rename_feature(root: str | Path, mapping: dict[str, str], output: str | Path | None = None, in_place: bool = False,
-                   dry_run: bool = False, progress: bool = False) -> ToolResult:
+def rename_feature(
+    root: str | Path,
+    mapping: dict[str, str],
+    output: str | Path | None = None,
+    in_place: bool = False,
+    dry_run: bool = False,
+    progress: bool = False,
+) -> ToolResult:
     """Write the dataset with features renamed (`{"old": "new"}`): columns, video folders, stats keys."""
     src = SourceDataset(root)
     if not mapping:

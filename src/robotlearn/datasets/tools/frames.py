@@ -8,7 +8,6 @@ import numpy as np
 
 from robotlearn.datasets.errors import DatasetFormatError
 from robotlearn.datasets.features import decode_png
-from robotlearn.datasets.tools.build import VideoSlice
 from robotlearn.datasets.tools.remux import decode_all
 
 
@@ -19,12 +18,15 @@ class FrameReader:
         self._path: Path | None = None
         self._frames: list = []
 
-    def video(self, vs: VideoSlice, n: int, label: str = "") -> np.ndarray:
+    def video(self, vs, n: int, label: str = "") -> np.ndarray:
+        """The n frames of `vs` (a build.VideoSlice: path, from_ts, to_ts)."""
         if self._path != vs.path:
             self._frames, self._path = decode_all(vs.path), vs.path
         frames = [f for t, f in self._frames if vs.from_ts - 1e-4 <= t < vs.to_ts - 1e-4]
         if len(frames) != n:
-            raise DatasetFormatError(f"{vs.path}: decoded {len(frames)} frames for {label or 'an episode'} of {n} frames")
+            raise DatasetFormatError(
+                f"{vs.path}: decoded {len(frames)} frames for {label or 'an episode'} of {n} frames"
+            )
         return np.stack(frames)
 
 

@@ -11,7 +11,14 @@ from robotlearn.datasets.tools.build import DatasetBuilder, SourceDataset, defau
 from robotlearn.datasets.tools.common import ToolResult, write_atomically
 
 # Encoder-tuning keys that may differ between merged datasets (FORMAT.md §15): set to null when they do.
-TUNING_KEYS = ("video.g", "video.crf", "video.preset", "video.fast_decode", "video.video_backend", "video.extra_options")
+TUNING_KEYS = (
+    "video.g",
+    "video.crf",
+    "video.preset",
+    "video.fast_decode",
+    "video.video_backend",
+    "video.extra_options",
+)
 STREAM_KEYS = ("video.codec", "video.pix_fmt", "video.height", "video.width", "video.fps")
 
 
@@ -56,7 +63,9 @@ def merged_features(sources: list[SourceDataset]) -> dict:
     return features
 
 
-def merge_datasets(roots: list[str | Path], output: str | Path, dry_run: bool = False, progress: bool = False) -> ToolResult:
+def merge_datasets(
+    roots: list[str | Path], output: str | Path, dry_run: bool = False, compact: bool = False, progress: bool = False
+) -> ToolResult:
     """Write the episodes of every dataset in `roots`, in that order, to `output`.
 
     Tasks form the union in order of first appearance (task indices remapped); videos are remuxed.
@@ -78,13 +87,14 @@ def merge_datasets(roots: list[str | Path], output: str | Path, dry_run: bool = 
         return result
 
     def build(out: Path) -> None:
-        b = DatasetBuilder(out, sources[0].meta.info, merged_features(sources))
+        b = DatasetBuilder(out, sources[0].meta.info, merged_features(sources), compact=compact)
         with tqdm(total=total, desc="merge", disable=not progress) as bar:
             for s in sources:
                 for e in range(s.num_episodes):
                     b.add(s.episode(e))
                     bar.update()
         b.finish()
+        result.lines.extend(f"re-encoded {x} (--compact: not on a key frame)" for x in b.reencoded)
 
     write_atomically(output, False, build)
     return result

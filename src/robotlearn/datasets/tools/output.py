@@ -90,8 +90,10 @@ class AtomicOutput:
         self.target = Path(target).expanduser().absolute()
         self.in_place = in_place
         if not in_place and self.target.exists():
-            raise DatasetError(f"{self.target} already exists; dataset tools never write over a folder. "
-                               "Choose another output or pass --in-place to replace the input.")
+            raise DatasetError(
+                f"{self.target} already exists; dataset tools never write over a folder. "
+                "Choose another output or pass --in-place to replace the input."
+            )
         if in_place and not self.target.is_dir():
             raise DatasetError(f"{self.target}: --in-place needs an existing dataset folder")
         self.target.parent.mkdir(parents=True, exist_ok=True)

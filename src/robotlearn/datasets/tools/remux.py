@@ -47,7 +47,9 @@ class _Source:
                 if packet.pts >= lo:
                     out.append(packet)
         except av.FFmpegError as exc:
-            raise VideoDecodeError(f"{self.path}: cannot read packets between t={from_ts}s and {to_ts}s: {exc}") from exc
+            raise VideoDecodeError(
+                f"{self.path}: cannot read packets between t={from_ts}s and {to_ts}s: {exc}"
+            ) from exc
         return out
 
     def close(self) -> None:
@@ -85,11 +87,15 @@ class RemuxWriter:
         packets = src.slice(from_ts, to_ts)
         label = f"{src_path}" + (f" ({where})" if where else "")
         if len(packets) != n_frames:
-            raise DatasetError(f"{label}: {len(packets)} video packets between t={from_ts:.6f}s and {to_ts:.6f}s "
-                               f"but the episode has {n_frames} frames; run `robotlearn dataset validate` on the input")
+            raise DatasetError(
+                f"{label}: {len(packets)} video packets between t={from_ts:.6f}s and {to_ts:.6f}s "
+                f"but the episode has {n_frames} frames; run `robotlearn dataset validate` on the input"
+            )
         if not packets[0].is_keyframe:
-            raise DatasetError(f"{label}: the episode does not start on a key frame, so it cannot be copied "
-                               "without re-encoding; use `robotlearn dataset reencode` (or --compact)")
+            raise DatasetError(
+                f"{label}: the episode does not start on a key frame, so it cannot be copied "
+                "without re-encoding; use `robotlearn dataset reencode` (or --compact)"
+            )
         if self.container is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.container = av.open(str(self.path), mode="w", format="mp4", options=MP4_OPTIONS)
@@ -113,8 +119,10 @@ class RemuxWriter:
             dts = None if packet.dts is None else (packet.dts - lo) * scale
             dur = packet.duration * scale if packet.duration else None
             if any(v is not None and Fraction(v).denominator != 1 for v in (pts, dts, dur)):
-                raise VideoIncompatibleError(f"{label}: time base {src.time_base} cannot be expressed exactly in "
-                                             f"{self.time_base}; re-encode one of the inputs")
+                raise VideoIncompatibleError(
+                    f"{label}: time base {src.time_base} cannot be expressed exactly in "
+                    f"{self.time_base}; re-encode one of the inputs"
+                )
             packet.pts = start + int(pts)
             packet.dts = None if dts is None else start + int(dts)
             if dur is not None:
@@ -147,15 +155,19 @@ def file_packets(path: str | os.PathLike) -> tuple[dict, list[tuple[float, bool]
         tb = stream.time_base
         props["duration"] = float(stream.duration * tb) if stream.duration is not None else None
         try:
-            packets = [(float(p.pts * tb), bool(p.is_keyframe)) for p in container.demux(stream)
-                       if p.size and p.pts is not None]
+            packets = [
+                (float(p.pts * tb), bool(p.is_keyframe))
+                for p in container.demux(stream)
+                if p.size and p.pts is not None
+            ]
         except av.FFmpegError as exc:
             raise VideoDecodeError(f"{path}: cannot read packets ({exc}); the file is truncated or corrupt") from exc
     return props, packets
 
 
-def decode_all(path: str | os.PathLike) -> list[tuple[float, object]]:
-    """Decode every frame of an MP4: [(time s, (H, W, 3) uint8)] in presentation order. Raises VideoDecodeError."""
+def decode_all(path: str | os.PathLike, rgb: bool = True) -> list[tuple[float, object]]:
+    """Decode every frame of an MP4: [(time s, (H, W, 3) uint8)] in presentation order, or with rgb=False
+    [(time s, (H, W))] (decoded but not converted: what the doctor needs). Raises VideoDecodeError."""
     path = Path(path)
     out = []
     with _open_input(path) as container:
@@ -163,7 +175,10 @@ def decode_all(path: str | os.PathLike) -> list[tuple[float, object]]:
         tb = stream.time_base
         try:
             for frame in container.decode(stream):
-                out.append((float(frame.pts * tb), frame.to_ndarray(format="rgb24")))
+                value = frame.to_ndarray(format="rgb24") if rgb else (frame.height, frame.width)
+                out.append((float(frame.pts * tb), value))
         except av.FFmpegError as exc:
-            raise VideoDecodeError(f"{path}: decoding failed after {len(out)} frames ({exc}); the file is corrupt") from exc
+            raise VideoDecodeError(
+                f"{path}: decoding failed after {len(out)} frames ({exc}); the file is corrupt"
+            ) from exc
     return out

@@ -11,7 +11,9 @@ from robotlearn.datasets.tools.build import DatasetBuilder, SourceDataset, defau
 from robotlearn.datasets.tools.common import ToolResult, parse_episode_list, write_atomically
 
 
-def plan_split(n: int, fractions: dict[str, float] | None = None, episodes: dict[str, object] | None = None) -> dict[str, list[int]]:
+def plan_split(
+    n: int, fractions: dict[str, float] | None = None, episodes: dict[str, object] | None = None
+) -> dict[str, list[int]]:
     """Episode lists per split. Fractions (summing to <= 1) take consecutive episodes in order, each split
     at least one; episode lists ("0-9,12" or [0, 1]) must not overlap. Raises DatasetError."""
     if bool(fractions) == bool(episodes):
@@ -44,8 +46,15 @@ def plan_split(n: int, fractions: dict[str, float] | None = None, episodes: dict
     return out
 
 
-def split_dataset(root: str | Path, output: str | Path, fractions: dict[str, float] | None = None,
-                  episodes: dict[str, object] | None = None, dry_run: bool = False, progress: bool = False) -> ToolResult:
+def split_dataset(
+    root: str | Path,
+    output: str | Path,
+    fractions: dict[str, float] | None = None,
+    episodes: dict[str, object] | None = None,
+    dry_run: bool = False,
+    compact: bool = False,
+    progress: bool = False,
+) -> ToolResult:
     """Write `<output>/<split name>` for each split of the dataset at `root`; each is atomic on its own."""
     src = SourceDataset(root)
     plan = plan_split(src.num_episodes, fractions, episodes)
@@ -61,11 +70,13 @@ def split_dataset(root: str | Path, output: str | Path, fractions: dict[str, flo
     if dry_run:
         return result
     for name, eps in plan.items():
+
         def build(out: Path, eps=eps, name=name) -> None:
-            b = DatasetBuilder(out, src.meta.info, default_features(src.meta))
+            b = DatasetBuilder(out, src.meta.info, default_features(src.meta), compact=compact)
             for e in tqdm(eps, desc=f"split {name}", disable=not progress):
                 b.add(src.episode(e))
             b.finish()
+            result.lines.extend(f"re-encoded {x} (--compact: not on a key frame)" for x in b.reencoded)
 
         write_atomically(output / name, False, build)
     return result

@@ -41,8 +41,14 @@ def episode_stats(ep: SourceEpisode, features: dict, frames: FrameReader, camera
     return out
 
 
-def recompute_stats(root: str | Path, output: str | Path | None = None, in_place: bool = False, cameras: bool = True,
-                    dry_run: bool = False, progress: bool = False) -> ToolResult:
+def recompute_stats(
+    root: str | Path,
+    output: str | Path | None = None,
+    in_place: bool = False,
+    cameras: bool = True,
+    dry_run: bool = False,
+    progress: bool = False,
+) -> ToolResult:
     """Write the dataset with statistics recomputed (cameras too unless cameras=False)."""
     src = SourceDataset(root)
     target = resolve_output(src.root, output, in_place, "recompute-stats")

@@ -25,9 +25,16 @@ def _with_task(ep: SourceEpisode, task: str) -> SourceEpisode:
     return SourceEpisode(ep.source, ep.index, ep.length, new_rows, ep.videos, ep.stats, names, ep.label, ep.extra)
 
 
-def edit_tasks(root: str | Path, rename: dict[str, str] | None = None, set_task: str | None = None, episodes=None,
-               output: str | Path | None = None, in_place: bool = False, dry_run: bool = False,
-               progress: bool = False) -> ToolResult:
+def edit_tasks(
+    root: str | Path,
+    rename: dict[str, str] | None = None,
+    set_task: str | None = None,
+    episodes=None,
+    output: str | Path | None = None,
+    in_place: bool = False,
+    dry_run: bool = False,
+    progress: bool = False,
+) -> ToolResult:
     """Rename tasks (`{"old text": "new text"}`, merging tasks renamed to the same text) and/or set the task
     of `episodes` (all when None) to `set_task`. Tasks no episode uses any more are dropped."""
     src = SourceDataset(root)
@@ -39,7 +46,9 @@ def edit_tasks(root: str | Path, rename: dict[str, str] | None = None, set_task:
         raise DatasetError("edit-tasks: a task must be a non-empty string")
     if not rename and set_task is None:
         raise DatasetError("edit-tasks: nothing to do; pass --rename=old=new or --set_task=... [--episodes=...]")
-    chosen = set(parse_episode_list(episodes, src.num_episodes, "edit-tasks")) if episodes else set(range(src.num_episodes))
+    chosen = (
+        set(parse_episode_list(episodes, src.num_episodes, "edit-tasks")) if episodes else set(range(src.num_episodes))
+    )
     if set_task is None and episodes:
         raise DatasetError("edit-tasks: --episodes applies to --set_task")
     target = resolve_output(src.root, output, in_place, "edit-tasks")

@@ -67,12 +67,21 @@ class Report:
         self.problems.append(Problem(str(file), message, field, fix))
 
     def to_dict(self) -> dict:
-        return {"root": self.root, "ok": self.ok, "deep": self.deep, "checked": dict(self.checked),
-                "problems": [asdict(p) for p in self.problems]}
+        return {
+            "root": self.root,
+            "ok": self.ok,
+            "deep": self.deep,
+            "checked": dict(self.checked),
+            "problems": [asdict(p) for p in self.problems],
+        }
 
     def lines(self) -> list[str]:
-        out = [f"{p.file}: {p.message}" + (f" [field {p.field}]" if p.field else "") + (f" (repairable: {p.fix})" if p.fix else "")
-               for p in self.problems]
+        out = [
+            f"{p.file}: {p.message}"
+            + (f" [field {p.field}]" if p.field else "")
+            + (f" (repairable: {p.fix})" if p.fix else "")
+            for p in self.problems
+        ]
         return out
 
 
@@ -104,11 +113,21 @@ def _safe_file(report: Report, root: Path, rel: str, what: str, required: bool =
             report.add(path, f"{what} file is a broken symlink: {e}")
             return None
     if not stat_mod.S_ISREG(st.st_mode):
-        kind = "a FIFO" if stat_mod.S_ISFIFO(st.st_mode) else "a directory" if stat_mod.S_ISDIR(st.st_mode) else "not a regular file"
+        kind = (
+            "a FIFO"
+            if stat_mod.S_ISFIFO(st.st_mode)
+            else "a directory"
+            if stat_mod.S_ISDIR(st.st_mode)
+            else "not a regular file"
+        )
         report.add(path, f"{what} file is {kind}; expected a regular file")
         return None
     for parent in path.relative_to(root).parents:  # a symlinked folder leaving the root
-        if str(parent) != "." and (root / parent).is_symlink() and Path(os.path.realpath(root)) not in Path(os.path.realpath(root / parent)).parents:
+        if (
+            str(parent) != "."
+            and (root / parent).is_symlink()
+            and Path(os.path.realpath(root)) not in Path(os.path.realpath(root / parent)).parents
+        ):
             report.add(path, f"folder {parent} is a symlink leaving the dataset root")
             return None
     return path
@@ -150,9 +169,17 @@ def _check_info(report: Report, root: Path) -> dict:
     raw = _read_json(report, root, INFO_PATH, "info")
     if raw is None:
         raise _Stop
-    if isinstance(raw, dict) and isinstance(raw.get("codebase_version"), str) and raw["codebase_version"].startswith("v2"):
-        report.add(root / INFO_PATH, f"codebase_version is {raw['codebase_version']!r}: this is a LeRobotDataset v2.x; "
-                   f"convert it with `robotlearn dataset convert --root={root} --output=<new folder>`", "codebase_version")
+    if (
+        isinstance(raw, dict)
+        and isinstance(raw.get("codebase_version"), str)
+        and raw["codebase_version"].startswith("v2")
+    ):
+        report.add(
+            root / INFO_PATH,
+            f"codebase_version is {raw['codebase_version']!r}: this is a LeRobotDataset v2.x; "
+            f"convert it with `robotlearn dataset convert --root={root} --output=<new folder>`",
+            "codebase_version",
+        )
         raise _Stop
     try:
         info = validate_info(raw, root / INFO_PATH)
@@ -163,12 +190,23 @@ def _check_info(report: Report, root: Path) -> dict:
         if ft["dtype"] == "video":
             vi = ft.get("info") or {}
             h, w = ft["shape"][0], ft["shape"][1]
-            if vi and (vi.get("video.height"), vi.get("video.width")) != (h, w) and (vi.get("video.height") is not None):
-                report.add(root / INFO_PATH, f"feature {name!r}: shape {ft['shape']} but info says "
-                           f"{vi.get('video.height')}x{vi.get('video.width')}", f"features.{name}.info")
+            if (
+                vi
+                and (vi.get("video.height"), vi.get("video.width")) != (h, w)
+                and (vi.get("video.height") is not None)
+            ):
+                report.add(
+                    root / INFO_PATH,
+                    f"feature {name!r}: shape {ft['shape']} but info says "
+                    f"{vi.get('video.height')}x{vi.get('video.width')}",
+                    f"features.{name}.info",
+                )
             if vi.get("video.fps") not in (None, info["fps"]):
-                report.add(root / INFO_PATH, f"feature {name!r}: video.fps {vi.get('video.fps')} but the dataset fps is {info['fps']}",
-                           f"features.{name}.info.video.fps")
+                report.add(
+                    root / INFO_PATH,
+                    f"feature {name!r}: video.fps {vi.get('video.fps')} but the dataset fps is {info['fps']}",
+                    f"features.{name}.info.video.fps",
+                )
     for key in ("data_path", "video_path"):
         template = info.get(key)
         if template:
@@ -206,7 +244,9 @@ def _check_tasks(report: Report, root: Path) -> list[str] | None:
         report.add(path, f"task_index must hold integers: {e}", "task_index")
         return None
     if sorted(idx) != list(range(len(idx))):
-        report.add(path, f"task_index values must be 0..{len(idx) - 1} without gaps, got {sorted(idx)[:20]}", "task_index")
+        report.add(
+            path, f"task_index values must be 0..{len(idx) - 1} without gaps, got {sorted(idx)[:20]}", "task_index"
+        )
         return None
     if len(set(names)) != len(names):
         report.add(path, "the same task string appears twice", "task")
@@ -214,7 +254,14 @@ def _check_tasks(report: Report, root: Path) -> list[str] | None:
     return [names[i] for i in order]
 
 
-REQUIRED_EPISODE_COLUMNS = ("episode_index", "length", "dataset_from_index", "dataset_to_index", "data/chunk_index", "data/file_index")
+REQUIRED_EPISODE_COLUMNS = (
+    "episode_index",
+    "length",
+    "dataset_from_index",
+    "dataset_to_index",
+    "data/chunk_index",
+    "data/file_index",
+)
 
 
 def _check_episodes(report: Report, root: Path, info: dict, tasks: list[str] | None) -> dict | None:
@@ -225,7 +272,9 @@ def _check_episodes(report: Report, root: Path, info: dict, tasks: list[str] | N
         return None
     if not files:
         if info["total_episodes"]:
-            report.add(base, f"no episode metadata files but info.json says {info['total_episodes']} episodes", fix=None)
+            report.add(
+                base, f"no episode metadata files but info.json says {info['total_episodes']} episodes", fix=None
+            )
         return {}
     tables = []
     for path in files:
@@ -247,8 +296,9 @@ def _check_episodes(report: Report, root: Path, info: dict, tasks: list[str] | N
         report.add(base, f"episode files have incompatible columns: {e}")
         return None
     video_keys = [k for k, ft in info["features"].items() if ft["dtype"] == "video"]
-    required = list(REQUIRED_EPISODE_COLUMNS) + [f"videos/{k}/{c}" for k in video_keys
-                                                  for c in ("chunk_index", "file_index", "from_timestamp", "to_timestamp")]
+    required = list(REQUIRED_EPISODE_COLUMNS) + [
+        f"videos/{k}/{c}" for k in video_keys for c in ("chunk_index", "file_index", "from_timestamp", "to_timestamp")
+    ]
     missing = [c for c in required if c not in table.column_names]
     if missing:
         report.add(base, f"episodes table lacks columns {missing}")
@@ -286,8 +336,12 @@ def _check_episodes(report: Report, root: Path, info: dict, tasks: list[str] | N
         ok = False
     if n and (start[0] != 0 or np.any(start[1:] != end[:-1])):
         bad = [0] if start[0] != 0 else (np.nonzero(start[1:] != end[:-1])[0] + 1).tolist()[:10]
-        report.add(base, f"episodes {bad}: row ranges overlap or leave gaps (dataset_from_index must equal the previous "
-                   "episode's dataset_to_index, starting at 0)", "dataset_from_index")
+        report.add(
+            base,
+            f"episodes {bad}: row ranges overlap or leave gaps (dataset_from_index must equal the previous "
+            "episode's dataset_to_index, starting at 0)",
+            "dataset_from_index",
+        )
         ok = False
     if "tasks" in table.column_names and tasks is not None:
         known = set(tasks)
@@ -298,11 +352,20 @@ def _check_episodes(report: Report, root: Path, info: dict, tasks: list[str] | N
                 break
     total_frames = int(end[-1]) if n else 0
     if ok and (info["total_episodes"] != n or info["total_frames"] != total_frames):
-        report.add(root / INFO_PATH, f"total_episodes/total_frames are {info['total_episodes']}/{info['total_frames']} "
-                   f"but the episodes table holds {n}/{total_frames}", "total_episodes", fix="totals")
+        report.add(
+            root / INFO_PATH,
+            f"total_episodes/total_frames are {info['total_episodes']}/{info['total_frames']} "
+            f"but the episodes table holds {n}/{total_frames}",
+            "total_episodes",
+            fix="totals",
+        )
     if tasks is not None and info.get("total_tasks") not in (None, len(tasks)):
-        report.add(root / INFO_PATH, f"total_tasks is {info['total_tasks']} but meta/tasks.parquet holds {len(tasks)}",
-                   "total_tasks", fix="totals")
+        report.add(
+            root / INFO_PATH,
+            f"total_tasks is {info['total_tasks']} but meta/tasks.parquet holds {len(tasks)}",
+            "total_tasks",
+            fix="totals",
+        )
     cols["tasks"] = table.column("tasks").to_pylist() if "tasks" in table.column_names else [None] * n
     cols["_ok"] = ok
     return cols
@@ -362,7 +425,11 @@ def _check_data(report: Report, root: Path, info: dict, eps: dict, deep: bool, p
         report.checked["data_files"] += 1
         for msg in _schema_problems(pf.schema_arrow, features):
             report.add(path, msg)
-        book = [c for c in ("index", "episode_index", "frame_index", "timestamp", "task_index") if c in pf.schema_arrow.names]
+        book = [
+            c
+            for c in ("index", "episode_index", "frame_index", "timestamp", "task_index")
+            if c in pf.schema_arrow.names
+        ]
         try:
             t = pf.read(columns=book if not deep else None)
         except (pa.ArrowException, OSError) as e:
@@ -383,13 +450,19 @@ def _check_data(report: Report, root: Path, info: dict, eps: dict, deep: bool, p
             referenced |= sel
             count = int(sel.sum())
             if count != hi - lo:
-                report.add(path, f"episode {m}: {count} rows with index in [{lo}, {hi}) but its length is {hi - lo}", "index")
+                report.add(
+                    path, f"episode {m}: {count} rows with index in [{lo}, {hi}) but its length is {hi - lo}", "index"
+                )
                 continue
             rows = np.nonzero(sel)[0]
             if not np.array_equal(index[rows], np.arange(lo, hi)):
                 report.add(path, f"episode {m}: rows are not in index order", "index")
             if "episode_index" in col and np.any(col["episode_index"][rows] != m):
-                report.add(path, f"episode {m}: rows carry episode_index {np.unique(col['episode_index'][rows])[:5].tolist()}", "episode_index")
+                report.add(
+                    path,
+                    f"episode {m}: rows carry episode_index {np.unique(col['episode_index'][rows])[:5].tolist()}",
+                    "episode_index",
+                )
             if "frame_index" in col and not np.array_equal(col["frame_index"][rows], np.arange(hi - lo)):
                 report.add(path, f"episode {m}: frame_index does not run 0..{hi - lo - 1}", "frame_index")
             if "timestamp" in col:
@@ -399,24 +472,40 @@ def _check_data(report: Report, root: Path, info: dict, eps: dict, deep: bool, p
                 elif np.any(np.diff(ts) <= 0):
                     report.add(path, f"episode {m}: timestamps are not increasing", "timestamp")
                 elif np.max(np.abs(ts - np.arange(hi - lo) / fps)) > TS_TOLERANCE_S:
-                    report.add(path, f"episode {m}: timestamps differ from frame_index / fps ({fps}) by up to "
-                               f"{np.max(np.abs(ts - np.arange(hi - lo) / fps)):.6f}s", "timestamp")
+                    report.add(
+                        path,
+                        f"episode {m}: timestamps differ from frame_index / fps ({fps}) by up to "
+                        f"{np.max(np.abs(ts - np.arange(hi - lo) / fps)):.6f}s",
+                        "timestamp",
+                    )
             if "task_index" in col:
                 ti = col["task_index"][rows]
                 n_tasks = report.checked.get("tasks", 0)
                 if np.any(ti < 0) or np.any(ti >= n_tasks):
-                    report.add(path, f"episode {m}: task_index {int(ti.max())} is not in meta/tasks.parquet ({n_tasks} tasks)", "task_index")
+                    report.add(
+                        path,
+                        f"episode {m}: task_index {int(ti.max())} is not in meta/tasks.parquet ({n_tasks} tasks)",
+                        "task_index",
+                    )
                 elif eps["tasks"][m] is not None and report.task_names is not None:
                     names = {report.task_names[int(i)] for i in np.unique(ti)}
                     if names != set(eps["tasks"][m]):
-                        report.add(path, f"episode {m}: rows have tasks {sorted(names)} but meta/episodes lists {eps['tasks'][m]} "
-                                   "(swapped task indices?)", "task_index")
+                        report.add(
+                            path,
+                            f"episode {m}: rows have tasks {sorted(names)} but meta/episodes lists {eps['tasks'][m]} "
+                            "(swapped task indices?)",
+                            "task_index",
+                        )
         extra = int((~referenced).sum())
         if extra:
             last = max(r[1] for r in ranges)
             tail = bool(np.all(index[~referenced] >= last))
-            report.add(path, f"{extra} rows belong to no episode" + (" (a torn tail after the last episode)" if tail else ""),
-                       "index", fix="tail" if tail else None)
+            report.add(
+                path,
+                f"{extra} rows belong to no episode" + (" (a torn tail after the last episode)" if tail else ""),
+                "index",
+                fix="tail" if tail else None,
+            )
         if deep:
             _deep_data(report, path, t, features)
     return used
@@ -442,7 +531,9 @@ def _deep_data(report: Report, path: Path, table: pa.Table, features: dict) -> N
                     report.add(path, f"row {i}: {e}", name)
                     break
                 if img is None or img.shape[:2] != tuple(ft["shape"][:2]):
-                    report.add(path, f"row {i}: image is {None if img is None else img.shape}, declared {ft['shape']}", name)
+                    report.add(
+                        path, f"row {i}: image is {None if img is None else img.shape}, declared {ft['shape']}", name
+                    )
                     break
 
 
@@ -477,7 +568,9 @@ def _check_videos(report: Report, root: Path, info: dict, eps: dict, deep: bool,
             report.checked["video_files"] += 1
             h, w = ft["shape"][0], ft["shape"][1]
             if (props["height"], props["width"]) != (h, w):
-                report.add(path, f"video is {props['width']}x{props['height']} but feature {key!r} declares {w}x{h}", key)
+                report.add(
+                    path, f"video is {props['width']}x{props['height']} but feature {key!r} declares {w}x{h}", key
+                )
             if props["fps"] is None or abs(props["fps"] - fps) > 1e-3:
                 report.add(path, f"video runs at {props['fps']} fps but the dataset fps is {fps}", key)
             codec = (ft.get("info") or {}).get("video.codec")
@@ -493,17 +586,35 @@ def _check_videos(report: Report, root: Path, info: dict, eps: dict, deep: bool,
                 lo, hi = float(c["from_timestamp"][m]), float(c["to_timestamp"][m])
                 n = int(eps["length"][m])
                 if not hi > lo or lo < 0:
-                    report.add(path, f"episode {m}: from_timestamp {lo} / to_timestamp {hi} are out of order", f"videos/{key}/from_timestamp")
+                    report.add(
+                        path,
+                        f"episode {m}: from_timestamp {lo} / to_timestamp {hi} are out of order",
+                        f"videos/{key}/from_timestamp",
+                    )
                     continue
                 if lo < prev_end - TS_TOLERANCE_S:
-                    report.add(path, f"episodes {prev_m} and {m} overlap in the video ({lo:.4f}s < {prev_end:.4f}s)", f"videos/{key}/from_timestamp")
+                    report.add(
+                        path,
+                        f"episodes {prev_m} and {m} overlap in the video ({lo:.4f}s < {prev_end:.4f}s)",
+                        f"videos/{key}/from_timestamp",
+                    )
                 prev_end, prev_m = hi, m
                 if abs((hi - lo) - n / fps) > 1.5 / fps:
-                    report.add(path, f"episode {m}: spans {hi - lo:.4f}s of video but has {n} frames at {fps} fps", f"videos/{key}/to_timestamp")
+                    report.add(
+                        path,
+                        f"episode {m}: spans {hi - lo:.4f}s of video but has {n} frames at {fps} fps",
+                        f"videos/{key}/to_timestamp",
+                    )
                 i0, i1 = np.searchsorted(times, lo - TS_TOLERANCE_S), np.searchsorted(times, hi - TS_TOLERANCE_S)
                 if i1 - i0 != n:
-                    where = "past the end of the video" if props["duration"] is not None and hi > props["duration"] + TS_TOLERANCE_S else "in its range"
-                    report.add(path, f"episode {m}: {i1 - i0} video frames {where} [{lo:.4f}s, {hi:.4f}s) but length {n}", key)
+                    where = (
+                        "past the end of the video"
+                        if props["duration"] is not None and hi > props["duration"] + TS_TOLERANCE_S
+                        else "in its range"
+                    )
+                    report.add(
+                        path, f"episode {m}: {i1 - i0} video frames {where} [{lo:.4f}s, {hi:.4f}s) but length {n}", key
+                    )
                     continue
                 if not keys[i0]:
                     report.add(path, f"episode {m}: first frame at {lo:.4f}s is not a key frame", key)
@@ -511,14 +622,14 @@ def _check_videos(report: Report, root: Path, info: dict, eps: dict, deep: bool,
                     report.add(path, f"episode {m}: frame times are not from_timestamp + frame_index / fps", key)
             if deep:
                 try:
-                    frames = decode_all(path)
+                    frames = decode_all(path, rgb=False)
                 except DatasetError as e:
                     report.add(path, str(e))
                     continue
                 report.checked["frames_decoded"] += len(frames)
                 if len(frames) != len(packets):
                     report.add(path, f"decoded {len(frames)} frames from {len(packets)} packets", key)
-                bad = [t for t, f in frames if f.shape[:2] != (h, w)]
+                bad = [t for t, size in frames if size != (h, w)]
                 if bad:
                     report.add(path, f"{len(bad)} decoded frames are not {h}x{w}", key)
     return used
@@ -533,7 +644,9 @@ def _check_stats(report: Report, root: Path, info: dict) -> None:
             report.problems[-1].fix = "stats"
         return
     if not isinstance(raw, dict):
-        report.add(root / STATS_PATH, f"expected an object {{feature: {{stat: list}}}}, got {type(raw).__name__}", fix="stats")
+        report.add(
+            root / STATS_PATH, f"expected an object {{feature: {{stat: list}}}}, got {type(raw).__name__}", fix="stats"
+        )
         return
     for name, st in raw.items():
         ft = info["features"].get(name)
@@ -556,7 +669,12 @@ def _check_stats(report: Report, root: Path, info: dict) -> None:
                 break
             want = (ft["shape"][2], 1, 1) if ft["dtype"] in ("image", "video") else tuple(ft["shape"])
             if arr.size != int(np.prod(want)):
-                report.add(root / STATS_PATH, f"{name}/{sname} has shape {list(arr.shape)}, expected {list(want)}", name, fix="stats")
+                report.add(
+                    root / STATS_PATH,
+                    f"{name}/{sname} has shape {list(arr.shape)}, expected {list(want)}",
+                    name,
+                    fix="stats",
+                )
                 break
 
 
@@ -619,12 +737,14 @@ def validate_remote(url: str) -> Report:
     """Shallow check of a remote dataset (http(s)://, s3://, hf://) through the streaming reader's filesystem:
     metadata, every data file's footer and schema."""
     from robotlearn.datasets.metadata import LeRobotDatasetMetadata
-    from robotlearn.datasets.remote import RemoteFS
+    from robotlearn.datasets.remote import RemoteFS, RetryConfig
 
     report = Report(url, False)
-    fs = RemoteFS(url)
+    fs = RemoteFS(url, retry=RetryConfig(max_retries=2, timeout_s=10.0))  # a doctor reports, it need not wait long
+    if not fs.exists(f"{fs.root}/{INFO_PATH}"):
+        raise DatasetFormatError(f"No dataset at {url} ({INFO_PATH} not found there)")
     try:
-        meta = LeRobotDatasetMetadata.from_filesystem("remote/dataset", fs, "")
+        meta = LeRobotDatasetMetadata.from_filesystem("remote/dataset", fs, fs.root)
     except DatasetError as e:
         report.add(url, str(e))
         return report

@@ -1,6 +1,6 @@
 """`robotlearn dataset convert`: convert a LeRobotDataset v2.1 folder to v3.0 (episodes packed into files, videos remuxed, no re-encoding).
 
-    robotlearn dataset convert --root=data/old_v21 --output=data/new_v30
+robotlearn dataset convert --root=data/old_v21 --output=data/new_v30
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ def main(argv: list[str]) -> int:
     if not args.root:
         raise ConfigError("--root is required: the dataset folder")
     progress = not args.json and sys.stderr.isatty()
-    result = convert_v21(args.root, output=args.output or None, in_place=args.in_place, dry_run=args.dry_run, progress=progress)
+    result = convert_v21(
+        args.root, output=args.output or None, in_place=args.in_place, dry_run=args.dry_run, progress=progress
+    )
     print_result(result, args.json)
     return 0

@@ -1,6 +1,6 @@
 """`robotlearn dataset delete-episodes`: a copy without some episodes; the others' samples unchanged.
 
-    robotlearn dataset delete-episodes --root=data/pusht --episodes=3,7-9 --output=data/pusht_clean
+robotlearn dataset delete-episodes --root=data/pusht --episodes=3,7-9 --output=data/pusht_clean
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ class DeleteEpisodesConfig:
     """New dataset folder to write (must not exist)."""
     in_place: bool = False
     """Replace the input instead (atomic swap; the old dataset is kept until the new one is complete)."""
+    compact: bool = False
+    """Re-encode (only) the episodes whose video does not start on a key frame, instead of refusing them."""
     dry_run: bool = False
     """Say what would change; write nothing."""
     json: bool = False
@@ -38,7 +40,14 @@ def main(argv: list[str]) -> int:
     args = parse_config(DeleteEpisodesConfig, argv, prog="robotlearn dataset delete-episodes", description=__doc__)
     if not args.root:
         raise ConfigError("--root is required: the dataset folder")
-    result = delete_episodes(args.root, args.episodes, output=args.output or None, in_place=args.in_place,
-                             dry_run=args.dry_run, progress=not args.json and sys.stderr.isatty())
+    result = delete_episodes(
+        args.root,
+        args.episodes,
+        output=args.output or None,
+        in_place=args.in_place,
+        dry_run=args.dry_run,
+        compact=args.compact,
+        progress=not args.json and sys.stderr.isatty(),
+    )
     print_result(result, args.json)
     return 0

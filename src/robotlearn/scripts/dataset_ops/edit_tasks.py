@@ -1,7 +1,7 @@
 """`robotlearn dataset edit-tasks`: rename task strings, or set the task of some episodes.
 
-    robotlearn dataset edit-tasks --root=data/pusht --rename='push the T=push the T block' --output=data/pusht2
-    robotlearn dataset edit-tasks --root=data/pusht --set_task='push left' --episodes=3-5 --output=data/pusht3
+robotlearn dataset edit-tasks --root=data/pusht --rename='push the T=push the T block' --output=data/pusht2
+robotlearn dataset edit-tasks --root=data/pusht --set_task='push left' --episodes=3-5 --output=data/pusht3
 """
 
 from __future__ import annotations
@@ -54,6 +54,15 @@ def main(argv: list[str]) -> int:
     if not args.root:
         raise ConfigError("--root is required: the dataset folder")
     progress = not args.json and sys.stderr.isatty()
-    result = edit_tasks(args.root, rename=_pairs(args.rename, '--rename'), set_task=args.set_task, episodes=args.episodes or None, output=args.output or None, in_place=args.in_place, dry_run=args.dry_run, progress=progress)
+    result = edit_tasks(
+        args.root,
+        rename=_pairs(args.rename, "--rename"),
+        set_task=args.set_task,
+        episodes=args.episodes or None,
+        output=args.output or None,
+        in_place=args.in_place,
+        dry_run=args.dry_run,
+        progress=progress,
+    )
     print_result(result, args.json)
     return 0

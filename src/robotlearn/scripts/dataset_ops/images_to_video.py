@@ -1,6 +1,6 @@
 """`robotlearn dataset images-to-video`: turn image features (PNG bytes in the data files) into MP4 video features.
 
-    robotlearn dataset images-to-video --root=data/aloha_images --output=data/aloha_video
+robotlearn dataset images-to-video --root=data/aloha_images --output=data/aloha_video
 """
 
 from __future__ import annotations
@@ -51,6 +51,17 @@ def main(argv: list[str]) -> int:
     if not args.root:
         raise ConfigError("--root is required: the dataset folder")
     progress = not args.json and sys.stderr.isatty()
-    result = images_to_video(args.root, output=args.output or None, in_place=args.in_place, cameras=args.cameras or None, vcodec=args.vcodec, crf=args.crf, g=args.g, preset=_preset(args.preset), dry_run=args.dry_run, progress=progress)
+    result = images_to_video(
+        args.root,
+        output=args.output or None,
+        in_place=args.in_place,
+        cameras=args.cameras or None,
+        vcodec=args.vcodec,
+        crf=args.crf,
+        g=args.g,
+        preset=_preset(args.preset),
+        dry_run=args.dry_run,
+        progress=progress,
+    )
     print_result(result, args.json)
     return 0

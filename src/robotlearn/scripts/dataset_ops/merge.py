@@ -23,6 +23,8 @@ class MergeConfig:
     """Dataset folders to merge, in order (comma-separated)."""
     output: str = ""
     """New dataset folder to write (must not exist)."""
+    compact: bool = False
+    """Re-encode (only) the episodes whose video does not start on a key frame, instead of refusing them."""
     dry_run: bool = False
     """Check compatibility and say what would be written; write nothing."""
     json: bool = False
@@ -42,6 +44,12 @@ def main(argv: list[str]) -> int:
         open_metadata(args.roots[0])
     if not args.output:
         raise ConfigError("--output is required: the new dataset folder")
-    result = merge_datasets(args.roots, args.output, dry_run=args.dry_run, progress=not args.json and sys.stderr.isatty())
+    result = merge_datasets(
+        args.roots,
+        args.output,
+        dry_run=args.dry_run,
+        compact=args.compact,
+        progress=not args.json and sys.stderr.isatty(),
+    )
     print_result(result, args.json)
     return 0

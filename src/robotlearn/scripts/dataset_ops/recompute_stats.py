@@ -1,6 +1,6 @@
 """`robotlearn dataset recompute-stats`: per-episode and global statistics computed afresh from the data and frames.
 
-    robotlearn dataset recompute-stats --root=data/pusht --output=data/pusht_stats
+robotlearn dataset recompute-stats --root=data/pusht --output=data/pusht_stats
 """
 
 from __future__ import annotations
@@ -39,6 +39,13 @@ def main(argv: list[str]) -> int:
     if not args.root:
         raise ConfigError("--root is required: the dataset folder")
     progress = not args.json and sys.stderr.isatty()
-    result = recompute_stats(args.root, output=args.output or None, in_place=args.in_place, cameras=args.cameras, dry_run=args.dry_run, progress=progress)
+    result = recompute_stats(
+        args.root,
+        output=args.output or None,
+        in_place=args.in_place,
+        cameras=args.cameras,
+        dry_run=args.dry_run,
+        progress=progress,
+    )
     print_result(result, args.json)
     return 0

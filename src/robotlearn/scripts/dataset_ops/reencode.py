@@ -1,6 +1,6 @@
 """`robotlearn dataset reencode`: re-encode camera videos (the only operation besides images-to-video that encodes).
 
-    robotlearn dataset reencode --root=data/pusht --vcodec=h264 --crf=23 --width=320 --height=240 --output=data/pusht_h264
+robotlearn dataset reencode --root=data/pusht --vcodec=h264 --crf=23 --width=320 --height=240 --output=data/pusht_h264
 """
 
 from __future__ import annotations
@@ -55,6 +55,19 @@ def main(argv: list[str]) -> int:
     if not args.root:
         raise ConfigError("--root is required: the dataset folder")
     progress = not args.json and sys.stderr.isatty()
-    result = reencode(args.root, output=args.output or None, in_place=args.in_place, cameras=args.cameras or None, vcodec=args.vcodec, crf=args.crf, g=args.g, preset=_preset(args.preset), width=args.width, height=args.height, dry_run=args.dry_run, progress=progress)
+    result = reencode(
+        args.root,
+        output=args.output or None,
+        in_place=args.in_place,
+        cameras=args.cameras or None,
+        vcodec=args.vcodec,
+        crf=args.crf,
+        g=args.g,
+        preset=_preset(args.preset),
+        width=args.width,
+        height=args.height,
+        dry_run=args.dry_run,
+        progress=progress,
+    )
     print_result(result, args.json)
     return 0

@@ -1,6 +1,6 @@
 """`robotlearn dataset remove-feature`: a copy without some features (a camera's videos or data columns, with their stats).
 
-    robotlearn dataset remove-feature --root=data/pusht --features=observation.images.wrist --output=data/pusht_nowrist
+robotlearn dataset remove-feature --root=data/pusht --features=observation.images.wrist --output=data/pusht_nowrist
 """
 
 from __future__ import annotations
@@ -39,6 +39,13 @@ def main(argv: list[str]) -> int:
     if not args.root:
         raise ConfigError("--root is required: the dataset folder")
     progress = not args.json and sys.stderr.isatty()
-    result = remove_feature(args.root, args.features, output=args.output or None, in_place=args.in_place, dry_run=args.dry_run, progress=progress)
+    result = remove_feature(
+        args.root,
+        args.features,
+        output=args.output or None,
+        in_place=args.in_place,
+        dry_run=args.dry_run,
+        progress=progress,
+    )
     print_result(result, args.json)
     return 0

@@ -1,6 +1,6 @@
 """`robotlearn dataset rename-feature`: rename features (data columns, video folders, stats keys).
 
-    robotlearn dataset rename-feature --root=data/pusht --rename=observation.image=observation.images.top --output=data/pusht2
+robotlearn dataset rename-feature --root=data/pusht --rename=observation.image=observation.images.top --output=data/pusht2
 """
 
 from __future__ import annotations
@@ -49,6 +49,13 @@ def main(argv: list[str]) -> int:
     if not args.root:
         raise ConfigError("--root is required: the dataset folder")
     progress = not args.json and sys.stderr.isatty()
-    result = rename_feature(args.root, _pairs(args.rename, '--rename'), output=args.output or None, in_place=args.in_place, dry_run=args.dry_run, progress=progress)
+    result = rename_feature(
+        args.root,
+        _pairs(args.rename, "--rename"),
+        output=args.output or None,
+        in_place=args.in_place,
+        dry_run=args.dry_run,
+        progress=progress,
+    )
     print_result(result, args.json)
     return 0

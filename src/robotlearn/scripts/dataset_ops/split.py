@@ -29,6 +29,8 @@ class SplitConfig:
     """Episode lists per split as JSON, e.g. {"train": "0-39", "val": [40, 41]} (instead of --fractions)."""
     output: str = ""
     """Folder that receives one dataset folder per split."""
+    compact: bool = False
+    """Re-encode (only) the episodes whose video does not start on a key frame, instead of refusing them."""
     dry_run: bool = False
     """Say what would be written; write nothing."""
     json: bool = False
@@ -47,7 +49,9 @@ def _fractions(text: str) -> dict[str, float] | None:
         try:
             out[name.strip()] = float(value)
         except ValueError:
-            raise ConfigError(f"--fractions: cannot parse {part!r}; use name=fraction,... e.g. train=0.8,val=0.2") from None
+            raise ConfigError(
+                f"--fractions: cannot parse {part!r}; use name=fraction,... e.g. train=0.8,val=0.2"
+            ) from None
         if not sep or not name.strip():
             raise ConfigError(f"--fractions: cannot parse {part!r}; use name=fraction,... e.g. train=0.8,val=0.2")
     return out
@@ -62,7 +66,7 @@ def main(argv: list[str]) -> int:
         try:
             episodes = json.loads(args.episodes)
         except json.JSONDecodeError as e:
-            raise ConfigError(f"--episodes must be JSON like {{\"train\": \"0-9\", \"val\": [10]}}: {e}") from None
+            raise ConfigError(f'--episodes must be JSON like {{"train": "0-9", "val": [10]}}: {e}') from None
         if not isinstance(episodes, dict):
             raise ConfigError("--episodes must be a JSON object {split name: episodes}")
     if not args.output:
@@ -70,7 +74,14 @@ def main(argv: list[str]) -> int:
 
         open_metadata(args.root)  # a missing dataset is the first thing to report
         raise ConfigError("--output is required: the folder that receives one dataset per split")
-    result = split_dataset(args.root, args.output, fractions=_fractions(args.fractions), episodes=episodes,
-                           dry_run=args.dry_run, progress=not args.json and sys.stderr.isatty())
+    result = split_dataset(
+        args.root,
+        args.output,
+        fractions=_fractions(args.fractions),
+        episodes=episodes,
+        dry_run=args.dry_run,
+        compact=args.compact,
+        progress=not args.json and sys.stderr.isatty(),
+    )
     print_result(result, args.json)
     return 0

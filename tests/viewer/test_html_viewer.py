@@ -1,0 +1,181 @@
+"""The HTML viewer: written from a dataset made with robotlearn's writer, opened in headless Chromium.
+
+Every camera frame of the test dataset is one solid colour that spells where it comes from:
+red = 8 * frame_index + 4, green = 60 * episode + 20 (the second camera adds 10 to blue), so the
+browser can read back which frame of which episode a <video> is showing.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from robotlearn.datasets import DatasetError, LeRobotDataset
+from robotlearn.viewer import write_viewer
+
+CHROMIUM = os.environ.get("ROBOTLEARN_CHROMIUM") or next(
+    (p for p in ("/usr/bin/chromium", *map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))) if p and Path(p).exists()),
+    "/usr/bin/chromium",
+)
+LENGTHS = [20, 26, 30]  # three episodes packed into one MP4 per camera
+FPS = 10
+TASKS = ["push the T", "push the T left"]
+
+
+def frame_colour(episode: int, frame: int, camera: int = 0) -> tuple[int, int, int]:
+    return 8 * frame + 4, 60 * episode + 20, 100 + 10 * camera
+
+
+def make_dataset(root: Path, use_videos: bool = True, lengths=LENGTHS) -> Path:
+    features = {
+        "observation.state": {"dtype": "float32", "shape": (2,), "names": ["x", "y"]},
+        "action": {"dtype": "float32", "shape": (2,), "names": ["x", "y"]},
+        "observation.images.top": {"dtype": "video", "shape": (32, 48, 3), "names": ["height", "width", "channels"]},
+        "observation.images.wrist": {"dtype": "video", "shape": (32, 48, 3), "names": ["height", "width", "channels"]},
+    }
+    ds = LeRobotDataset.create("test/viewer", FPS, features, root=root, use_videos=use_videos, video_when_full="block")
+    for e, n in enumerate(lengths):
+        for f in range(n):
+            frame = {"observation.state": np.array([e, f / 10], np.float32), "action": np.array([f, -e], np.float32),
+                     "task": TASKS[e % 2]}
+            for c, key in enumerate(("top", "wrist")):
+                frame[f"observation.images.{key}"] = np.broadcast_to(np.array(frame_colour(e, f, c), np.uint8), (32, 48, 3)).copy()
+            ds.add_frame(frame)
+        ds.save_episode()
+    ds.finalize()
+    return root
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return make_dataset(tmp_path_factory.mktemp("viewer") / "ds")
+
+
+def test_viewer_folder_holds_the_page_each_episodes_series_and_the_datasets_own_videos(dataset, tmp_path):
+    result = write_viewer(dataset, tmp_path / "view")
+    assert result.episodes == 3
+    page = result.index.read_text()
+    data = json.loads(re.search(r"window.VIEWER_DATA = (.*?);</script>", page).group(1))
+    assert data["fps"] == FPS and data["video_keys"] == ["observation.images.top", "observation.images.wrist"]
+    assert data["features"] == {"observation.state": ["x", "y"], "action": ["x", "y"]}
+    assert [e["length"] for e in data["episodes"]] == LENGTHS
+    assert [e["tasks"] for e in data["episodes"]] == [[TASKS[0]], [TASKS[1]], [TASKS[0]]]
+    spans = [e["videos"]["observation.images.top"] for e in data["episodes"]]
+    assert {s["src"] for s in spans} == {"videos/observation.images.top/chunk-000/file-000.mp4"}
+    assert [round(s["from"], 3) for s in spans] == [0.0, 2.0, 4.6]  # episodes follow each other in one file
+    series = (tmp_path / "view/data/episode_000001.js").read_text()
+    values = json.loads(series[series.index("{") : series.rindex("}") + 1])
+    assert values["observation.state"][:3] == [[1, 0], [1, 0.1], [1, 0.2]]
+    assert values["action"][25] == [25, -1]
+    copied = (tmp_path / "view" / spans[0]["src"]).read_bytes()
+    assert copied == (dataset / spans[0]["src"]).read_bytes()  # copied, not re-encoded
+    total = sum(p.stat().st_size for p in (tmp_path / "view").rglob("*") if p.is_file())
+    assert total <= result.video_bytes + 1_000_000
+
+
+def test_image_features_are_written_as_their_png_frames(tmp_path):
+    root = make_dataset(tmp_path / "img", use_videos=False, lengths=[3, 2])
+    result = write_viewer(root, tmp_path / "view", episodes=[1])
+    pngs = sorted(p.relative_to(result.output).as_posix() for p in result.output.rglob("*.png"))
+    assert pngs == [f"images/observation.images.{k}/episode_000001/00000{f}.png" for k in ("top", "wrist") for f in (0, 1)]
+    assert result.video_bytes == 0
+
+
+def test_bad_input_is_one_dataset_error(dataset, tmp_path):
+    with pytest.raises(DatasetError, match="meta/info.json is missing"):
+        write_viewer(tmp_path / "nothing", tmp_path / "out")
+    with pytest.raises(DatasetError, match=r"episodes \[7\] do not exist"):
+        write_viewer(dataset, tmp_path / "out", episodes=[7])
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(DatasetError, match="not written by the viewer"):
+        write_viewer(dataset, tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").exists()
+
+
+# The probe runs in the page: it plays episode 0 for a moment, seeks to frames, reads the shown frame
+# back from each video's pixels and the plot cursors, switches episodes and does it again.
+PROBE = """
+<canvas id="probe-canvas" width="48" height="32"></canvas><pre id="probe-result">pending</pre>
+<script>
+(async () => {
+  const out = document.getElementById("probe-result");
+  const sleep = (ms) => new Promise(r => setTimeout(r, ms));
+  const until = async (cond) => { for (let i = 0; i < 400 && !cond(); i++) await sleep(25); };
+  const videos = () => [...document.querySelectorAll("#cameras video")];
+  const read = (v) => {
+    const g = document.getElementById("probe-canvas").getContext("2d", { willReadFrequently: true });
+    g.drawImage(v, 0, 0, 48, 32);
+    const [r, gr, b] = g.getImageData(24, 16, 1, 1).data;
+    return { frame: Math.round((r - 4) / 8), episode: Math.round((gr - 20) / 60), blue: b };
+  };
+  const settle = async () => {
+    await until(() => !document.body.dataset.loading && videos().every(v => !v.seeking && v.readyState >= 2));
+    await sleep(150);
+  };
+  const sample = () => ({
+    state: viewer.state(),
+    cursors: [...document.querySelectorAll(".plot .cursor")].map(c => +c.dataset.frame),
+    videos: videos().map(v => ({ src: v.getAttribute("src"), time: v.currentTime, ...read(v) })),
+  });
+  try {
+    const result = { seeks: [] };
+    await settle();
+    const t0 = videos()[0].currentTime;
+    viewer.play();
+    await sleep(600);
+    result.played = videos().map(v => v.currentTime - t0);
+    result.playing = viewer.state().playing;
+    viewer.pause();
+    for (const [episode, frames] of [[0, [0, 7, 19]], [2, [0, 13, 29]], [1, [25, 4]]]) {
+      if (viewer.state().episode !== episode) await viewer.selectEpisode(episode);
+      for (const f of frames) { viewer.seekFrame(f); await settle(); result.seeks.push({ episode, f, ...sample() }); }
+    }
+    out.textContent = JSON.stringify(result);
+  } catch (e) { out.textContent = "error: " + e; }
+})();
+</script>
+"""
+
+
+def run_chromium(page: Path, tmp_path: Path) -> str:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium) or set ROBOTLEARN_CHROMIUM")
+    cmd = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'chromium'}",
+        "--autoplay-policy=no-user-gesture-required",
+        "--allow-file-access-from-files",  # for the probe only: reading a file:// video's pixels back
+        "--virtual-time-budget=60000", "--dump-dom", page.resolve().as_uri(),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0 and "<html" in proc.stdout, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def test_viewer_plays_seeks_and_switches_episodes_in_chromium(dataset, tmp_path):
+    result = write_viewer(dataset, tmp_path / "view")
+    probe = result.output / "probe.html"
+    probe.write_text(result.index.read_text().replace("</body>", PROBE + "</body>"))
+    for attempt in range(3):  # under virtual time a slow media pipeline can outlast the budget: try again
+        dom = run_chromium(probe, tmp_path / f"try{attempt}")
+        text = re.search(r'<pre id="probe-result">(.*?)</pre>', dom, re.S).group(1)
+        if text != "pending":
+            break
+    assert text.startswith("{"), text
+    got = json.loads(text.replace("&amp;", "&"))
+    assert all(dt > 0.2 for dt in got["played"]), got["played"]  # both videos played
+    assert [(s["episode"], s["f"]) for s in got["seeks"]] == [(0, 0), (0, 7), (0, 19), (2, 0), (2, 13), (2, 29), (1, 25), (1, 4)]
+    for s in got["seeks"]:
+        assert s["state"] == {"episode": s["episode"], "frame": s["f"], "t": pytest.approx((s["f"] + 0.25) / FPS), "playing": False}
+        assert s["cursors"] == [s["f"], s["f"]]  # state and action plots
+        for camera, v in enumerate(s["videos"]):
+            assert v["episode"] == s["episode"], s  # the right episode's video ...
+            assert abs(v["frame"] - s["f"]) <= 1, s  # ... shows the cursor's frame within one frame
+            assert abs(v["blue"] - (100 + 10 * camera)) <= 4, s
