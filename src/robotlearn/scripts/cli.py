@@ -33,23 +33,45 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {
-    "demo": Command("robotlearn.scripts.demo", "Record, train and evaluate on the simulated default (what `make demo` runs)."),
-    "quickstart": Command("robotlearn.scripts.quickstart", "Record -> train -> evaluate -> HTML report, in one command."),
-    "record": Command("robotlearn.scripts.record", "Record episodes from a robot (teleoperated or by a policy) into a dataset.",
-                      reads=("policy",), example=("--dataset.single_task=push the T", "--play_sounds=false")),
-    "replay": Command("robotlearn.scripts.replay", "Replay the actions of a recorded episode on a robot.",
-                      reads=("dataset",), example=("--play_sounds=false",)),
+    "demo": Command(
+        "robotlearn.scripts.demo", "Record, train and evaluate on the simulated default (what `make demo` runs)."
+    ),
+    "quickstart": Command(
+        "robotlearn.scripts.quickstart", "Record -> train -> evaluate -> HTML report, in one command."
+    ),
+    "record": Command(
+        "robotlearn.scripts.record",
+        "Record episodes from a robot (teleoperated or by a policy) into a dataset.",
+        reads=("policy",),
+        example=("--dataset.single_task=push the T", "--play_sounds=false"),
+    ),
+    "replay": Command(
+        "robotlearn.scripts.replay",
+        "Replay the actions of a recorded episode on a robot.",
+        reads=("dataset",),
+        example=("--play_sounds=false",),
+    ),
     "teleoperate": Command("robotlearn.scripts.teleoperate", "Drive a robot with a teleoperator, without recording."),
-    "calibrate": Command("robotlearn.scripts.calibrate", "Calibrate a robot arm or leader arm (writes its calibration file)."),
+    "calibrate": Command(
+        "robotlearn.scripts.calibrate", "Calibrate a robot arm or leader arm (writes its calibration file)."
+    ),
     "find-port": Command("robotlearn.scripts.find_port", "Find the serial port of a motor bus by unplugging it."),
     "find-cameras": Command("robotlearn.scripts.find_cameras", "List the cameras OpenCV can open."),
     "train": Command("robotlearn.scripts.train", "Train a policy (ACT, Diffusion) on a dataset.", reads=("dataset",)),
     "eval": Command("robotlearn.scripts.eval", "Evaluate a trained policy in simulation.", reads=("policy",)),
-    "dataset": Command("robotlearn.scripts.dataset", "Dataset tools: validate, repair, merge, split, delete, edit, convert (`robotlearn dataset --help`)."),
-    "serve-policy": Command("robotlearn.scripts.serve_policy", "Serve a policy's action chunks to robots (async inference).", reads=("policy",)),
+    "dataset": Command(
+        "robotlearn.scripts.dataset",
+        "Dataset tools: validate, repair, merge, split, delete, edit, convert (`robotlearn dataset --help`).",
+    ),
+    "serve-policy": Command(
+        "robotlearn.scripts.serve_policy",
+        "Serve a policy's action chunks to robots (async inference).",
+        reads=("policy",),
+    ),
     "run-policy": Command("robotlearn.scripts.run_policy", "Run a robot from a policy server: plan ahead, never wait."),
-    "dataset-info": Command("robotlearn.scripts.dataset_info", "Print a dataset's summary and validate its files.",
-                            reads=("dataset",)),
+    "dataset-info": Command(
+        "robotlearn.scripts.dataset_info", "Print a dataset's summary and validate its files.", reads=("dataset",)
+    ),
 }
 
 EXIT_USAGE = 2  # bad flags, bad input, anything the user can fix
@@ -69,9 +91,31 @@ def one_line(error: BaseException) -> str:
     return text or type(error).__name__
 
 
+def debug_requested(argv: list[str]) -> bool:
+    """--debug anywhere on the command line, or ROBOTLEARN_DEBUG set (not "0")."""
+    return "--debug" in argv or os.environ.get("ROBOTLEARN_DEBUG", "") not in ("", "0")
+
+
+def run_command(prog: str, command: Command, argv: list[str], debug: bool = False) -> int:
+    """Runs `command`'s main(argv); a robotlearn error becomes one line `<prog>: message` and exit 2."""
+    try:
+        module = importlib.import_module(command.module)
+        return int(module.main(argv) or 0)
+    except RobotlearnError as e:
+        if debug:
+            raise
+        print(f"{prog}: {one_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv or os.environ.get("ROBOTLEARN_DEBUG", "") not in ("", "0")
+    debug = debug_requested(argv)
     argv = [a for a in argv if a != "--debug"]
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
@@ -84,19 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         print(f"robotlearn: unknown command {name!r}{hint} (robotlearn --help lists them)", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        module = importlib.import_module(COMMANDS[name].module)
-        return int(module.main(rest) or 0)
-    except RobotlearnError as e:
-        if debug:
-            raise
-        print(f"robotlearn {name}: {one_line(e)}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        if debug:
-            raise
-        print(f"robotlearn {name}: interrupted", file=sys.stderr)
-        return 130
+    return run_command(f"robotlearn {name}", COMMANDS[name], rest, debug)
 
 
 if __name__ == "__main__":

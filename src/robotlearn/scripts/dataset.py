@@ -8,13 +8,10 @@ A robotlearn error prints one line `robotlearn dataset <operation>: <message>` a
 
 from __future__ import annotations
 
-import importlib
-import os
 import sys
 from dataclasses import dataclass
 
-from robotlearn.errors import RobotlearnError
-from robotlearn.scripts.cli import EXIT_USAGE, Command, one_line
+from robotlearn.scripts.cli import Command, debug_requested, run_command
 
 
 def _op(name: str, help: str, reads=("dataset",), example=()) -> Command:
@@ -110,12 +107,4 @@ def main(argv: list[str]) -> int:
         close = difflib.get_close_matches(op, list(SUBCOMMANDS), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"unknown operation {op!r}{hint} (robotlearn dataset --help lists them)")
-    debug = "--debug" in sys.argv or os.environ.get("ROBOTLEARN_DEBUG", "") not in ("", "0")
-    try:
-        module = importlib.import_module(SUBCOMMANDS[op].module)
-        return int(module.main(rest) or 0)
-    except RobotlearnError as e:
-        if debug:
-            raise
-        print(f"robotlearn dataset {op}: {one_line(e)}", file=sys.stderr)
-        return EXIT_USAGE
+    return run_command(f"robotlearn dataset {op}", SUBCOMMANDS[op], rest, debug_requested(sys.argv))
