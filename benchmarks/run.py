@@ -2,6 +2,7 @@
 
     python -m benchmarks.run              # all
     python -m benchmarks.run dataset      # only bench_dataset.py
+    python -m benchmarks.run viewer       # only bench_viewer.py: the dataset viewer of 100 episodes
 """
 
 import importlib

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +17,14 @@ import pytest
 
 from robotlearn.datasets import DatasetError, LeRobotDataset
 from robotlearn.viewer import write_viewer
+from robotlearn.viewer.html_viewer import decode_series
 
 CHROMIUM = os.environ.get("ROBOTLEARN_CHROMIUM") or next(
-    (p for p in ("/usr/bin/chromium", *map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))) if p and Path(p).exists()),
+    (
+        p
+        for p in ("/usr/bin/chromium", *map(shutil.which, ("chromium", "chromium-browser", "google-chrome")))
+        if p and Path(p).exists()
+    ),
     "/usr/bin/chromium",
 )
 LENGTHS = [20, 26, 30]  # three episodes packed into one MP4 per camera
@@ -42,10 +46,15 @@ def make_dataset(root: Path, use_videos: bool = True, lengths=LENGTHS) -> Path:
     ds = LeRobotDataset.create("test/viewer", FPS, features, root=root, use_videos=use_videos, video_when_full="block")
     for e, n in enumerate(lengths):
         for f in range(n):
-            frame = {"observation.state": np.array([e, f / 10], np.float32), "action": np.array([f, -e], np.float32),
-                     "task": TASKS[e % 2]}
+            frame = {
+                "observation.state": np.array([e, f / 10], np.float32),
+                "action": np.array([f, -e], np.float32),
+                "task": TASKS[e % 2],
+            }
             for c, key in enumerate(("top", "wrist")):
-                frame[f"observation.images.{key}"] = np.broadcast_to(np.array(frame_colour(e, f, c), np.uint8), (32, 48, 3)).copy()
+                frame[f"observation.images.{key}"] = np.broadcast_to(
+                    np.array(frame_colour(e, f, c), np.uint8), (32, 48, 3)
+                ).copy()
             ds.add_frame(frame)
         ds.save_episode()
     ds.finalize()
@@ -71,8 +80,9 @@ def test_viewer_folder_holds_the_page_each_episodes_series_and_the_datasets_own_
     assert [round(s["from"], 3) for s in spans] == [0.0, 2.0, 4.6]  # episodes follow each other in one file
     series = (tmp_path / "view/data/episode_000001.js").read_text()
     values = json.loads(series[series.index("{") : series.rindex("}") + 1])
-    assert values["observation.state"][:3] == [[1, 0], [1, 0.1], [1, 0.2]]
-    assert values["action"][25] == [25, -1]
+    state, action = decode_series(values["observation.state"]), decode_series(values["action"])
+    np.testing.assert_allclose(state, [[1, f / 10] for f in range(26)], atol=1e-4)  # 16-bit steps of the range
+    np.testing.assert_allclose(action, [[f, -1] for f in range(26)], atol=1e-3)
     copied = (tmp_path / "view" / spans[0]["src"]).read_bytes()
     assert copied == (dataset / spans[0]["src"]).read_bytes()  # copied, not re-encoded
     total = sum(p.stat().st_size for p in (tmp_path / "view").rglob("*") if p.is_file())
@@ -83,12 +93,14 @@ def test_image_features_are_written_as_their_png_frames(tmp_path):
     root = make_dataset(tmp_path / "img", use_videos=False, lengths=[3, 2])
     result = write_viewer(root, tmp_path / "view", episodes=[1])
     pngs = sorted(p.relative_to(result.output).as_posix() for p in result.output.rglob("*.png"))
-    assert pngs == [f"images/observation.images.{k}/episode_000001/00000{f}.png" for k in ("top", "wrist") for f in (0, 1)]
+    assert pngs == [
+        f"images/observation.images.{k}/episode_000001/00000{f}.png" for k in ("top", "wrist") for f in (0, 1)
+    ]
     assert result.video_bytes == 0
 
 
 def test_bad_input_is_one_dataset_error(dataset, tmp_path):
-    with pytest.raises(DatasetError, match="meta/info.json is missing"):
+    with pytest.raises(DatasetError, match="No dataset at .* is missing"):
         write_viewer(tmp_path / "nothing", tmp_path / "out")
     with pytest.raises(DatasetError, match=r"episodes \[7\] do not exist"):
         write_viewer(dataset, tmp_path / "out", episodes=[7])
@@ -142,6 +154,14 @@ PROBE = """
       if (viewer.state().episode !== episode) await viewer.selectEpisode(episode);
       for (const f of frames) { step = `seek ${episode}/${f}`; viewer.seekFrame(f); await settle(); result.seeks.push({ episode, f, ...sample() }); }
     }
+    step = "keys";
+    const key = (k, shift = false) => document.dispatchEvent(new KeyboardEvent("keydown", { key: k, shiftKey: shift }));
+    key("ArrowRight"); result.keys = [viewer.state().frame];  // 4 -> 5
+    key("ArrowRight", true); result.keys.push(viewer.state().frame);  // -> 15
+    key("ArrowLeft"); result.keys.push(viewer.state().frame);  // -> 14
+    key(" "); result.keys.push(viewer.state().playing); key(" "); result.keys.push(viewer.state().playing);
+    key("ArrowDown"); await until(() => !document.body.dataset.loading); result.keys.push(viewer.state().episode);
+    key("ArrowUp"); await until(() => !document.body.dataset.loading); result.keys.push(viewer.state().episode);
     out.textContent = JSON.stringify(result);
   } catch (e) { out.textContent = "error: " + e; }
 })();
@@ -151,13 +171,24 @@ PROBE = """
 
 def run_chromium(page: Path, tmp_path: Path) -> str:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium) or set ROBOTLEARN_CHROMIUM")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium) or set ROBOTLEARN_CHROMIUM"
+        )
     cmd = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'chromium'}",
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium'}",
         "--autoplay-policy=no-user-gesture-required",
         "--allow-file-access-from-files",  # for the probe only: reading a file:// video's pixels back
-        "--virtual-time-budget=60000", "--dump-dom", page.resolve().as_uri(),
+        "--virtual-time-budget=60000",
+        "--dump-dom",
+        page.resolve().as_uri(),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0 and "<html" in proc.stdout, proc.stderr[-2000:]
@@ -176,11 +207,68 @@ def test_viewer_plays_seeks_and_switches_episodes_in_chromium(dataset, tmp_path)
     assert text.startswith("{"), f"{tag}{text}"
     got = json.loads(text.replace("&amp;", "&"))
     assert all(dt > 0.2 for dt in got["played"]), got["played"]  # both videos played
-    assert [(s["episode"], s["f"]) for s in got["seeks"]] == [(0, 0), (0, 7), (0, 19), (2, 0), (2, 13), (2, 29), (1, 25), (1, 4)]
+    assert [(s["episode"], s["f"]) for s in got["seeks"]] == [
+        (0, 0),
+        (0, 7),
+        (0, 19),
+        (2, 0),
+        (2, 13),
+        (2, 29),
+        (1, 25),
+        (1, 4),
+    ]
+    assert got["keys"] == [
+        5,
+        15,
+        14,
+        True,
+        False,
+        2,
+        1,
+    ]  # arrows step, shift steps ten, space toggles, up/down episodes
     for s in got["seeks"]:
-        assert s["state"] == {"episode": s["episode"], "frame": s["f"], "t": pytest.approx((s["f"] + 0.25) / FPS), "playing": False}
+        assert s["state"] == {
+            "episode": s["episode"],
+            "frame": s["f"],
+            "t": pytest.approx((s["f"] + 0.25) / FPS),
+            "playing": False,
+        }
         assert s["cursors"] == [s["f"], s["f"]]  # state and action plots
         for camera, v in enumerate(s["videos"]):
             assert v["episode"] == s["episode"], s  # the right episode's video ...
             assert abs(v["frame"] - s["f"]) <= 1, s  # ... shows the cursor's frame within one frame
             assert abs(v["blue"] - (100 + 10 * camera)) <= 4, s
+
+
+def test_a_remote_root_over_http_gives_the_same_viewer(dataset, tmp_path):
+    from robotlearn.datasets.serve import RangeServer
+
+    local = write_viewer(dataset, tmp_path / "local")
+    with RangeServer(dataset.parent) as server:
+        remote = write_viewer(f"{server.url}/{dataset.name}", tmp_path / "remote")
+    assert remote.video_bytes == local.video_bytes
+    for path in sorted(p.relative_to(local.output) for p in local.output.rglob("*") if p.is_file()):
+        if path.name != "index.html":  # the page names its root
+            assert (remote.output / path).read_bytes() == (local.output / path).read_bytes(), path
+
+
+def test_command_line_takes_the_root_first_and_prints_the_page(dataset, tmp_path):
+    import sys
+
+    cmd = [sys.executable, "-m", "robotlearn.scripts.cli", "dataset", "view", str(dataset), "--episode=1"]
+    proc = subprocess.run(
+        [*cmd, f"--output={tmp_path / 'v'}"], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "(1 episodes" in proc.stdout and (tmp_path / "v/index.html").resolve().as_uri() in proc.stdout
+    assert sorted(p.name for p in (tmp_path / "v/data").iterdir()) == ["episode_000001.js"]
+    proc = subprocess.run(
+        cmd[:-1] + ["--episode=5", f"--output={tmp_path / 'w'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        f"robotlearn dataset view: {dataset}: episodes [5] do not exist (it has episodes 0..2)"
+    ]

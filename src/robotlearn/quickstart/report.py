@@ -120,9 +120,24 @@ def build_report(
         evaluation=evaluation,
         commands=shown,
         total_time_s=sum(timings.values()),
-        next_steps=next_steps(args, policy_eval, expert_eval),
+        next_steps=[viewer_link(plan, report_path), *next_steps(args, policy_eval, expert_eval)],
     )
     return write_report(report_path, data)
+
+
+def viewer_link(plan: Plan, report_path: Path) -> str:
+    """Writes the dataset viewer beside the report (<output_dir>/dataset_viewer/) and returns the advice linking it."""
+    import os
+
+    from robotlearn.viewer import write_viewer
+
+    index = write_viewer(plan.dataset, plan.out / "dataset_viewer").index
+    href = os.path.relpath(index, report_path.parent)
+    return (
+        f"Look at every recorded demonstration in the <a id='dataset-viewer' href='{href}'>dataset viewer</a>: "
+        "the camera video with the state and action plots under it (space plays, arrows step). "
+        "Any dataset gets one with <code>robotlearn dataset view ROOT</code>."
+    )
 
 
 def next_steps(args: QuickstartConfig, policy_eval: dict, expert_eval: dict | None) -> list[str]:

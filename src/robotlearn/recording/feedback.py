@@ -47,12 +47,16 @@ def log_say(text: str, play_sounds: bool = True, blocking: bool = False) -> None
 
 _rerun = None
 _rerun_warned = False
+_rerun_step = 0
 
 
-def init_rerun(session_name: str = "recording", spawn: bool = True) -> bool:
-    """Start the rerun viewer (extra "viz": pip install 'robotlearn[viz]'). Returns False, after
-    one warning, when rerun is not installed; recording continues without display."""
-    global _rerun, _rerun_warned
+def init_rerun(session_name: str = "recording", spawn: bool = True, save_path: str | None = None) -> bool:
+    """Start logging to rerun (extra "viz": pip install 'robotlearn[viz]'): to a spawned viewer, or with
+    `save_path` to that .rrd file (no display needed; open it later with `rerun PATH`).
+
+    Returns False, after one warning, when rerun is not installed; recording continues without display.
+    Every `log_rerun_data` call after this is one step on the `step` timeline, counted from 0."""
+    global _rerun, _rerun_warned, _rerun_step
     try:
         import rerun as rr
     except ImportError:
@@ -63,16 +67,61 @@ def init_rerun(session_name: str = "recording", spawn: bool = True) -> bool:
             )
             _rerun_warned = True
         return False
-    rr.init(session_name, spawn=spawn)
+    if save_path is not None:
+        from pathlib import Path
+
+        Path(save_path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        rr.init(session_name, spawn=False)
+        rr.save(str(Path(save_path).expanduser()))
+    elif spawn:
+        import os
+
+        no_display = sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        )
+        problem = "no display (DISPLAY is not set)" if no_display else None
+        if problem is None:
+            rr.init(session_name)
+            try:
+                rr.spawn()
+            except RuntimeError as e:  # no `rerun` viewer executable on PATH
+                problem = " ".join(str(e).split())
+        if problem is not None:
+            print(
+                f"init_rerun: cannot show the rerun viewer: {problem}; continuing without display "
+                "(--display_data=save:PATH writes an .rrd file instead)",
+                file=sys.stderr,
+            )
+            return False
+    else:
+        rr.init(session_name)
     _rerun = rr
+    _rerun_step = 0
     return True
 
 
+def close_rerun() -> None:
+    """Flush and close the rerun stream that `init_rerun` opened (the .rrd file is complete after this)."""
+    global _rerun
+    if _rerun is None:
+        return
+    _rerun.disconnect()
+    _rerun = None
+
+
 def log_rerun_data(observation: dict[str, Any], action: dict[str, Any]) -> None:
-    """Send one step's observation and action to rerun (no-op unless `init_rerun` succeeded)."""
+    """Send one step's observation and action to rerun (no-op unless `init_rerun` succeeded).
+
+    Images (H, W, C) become Images; scalars and 1-element arrays Scalars, at the next `step`."""
+    global _rerun_step
     if _rerun is None:
         return
     rr = _rerun
+    if hasattr(rr, "set_time"):
+        rr.set_time("step", sequence=_rerun_step)
+    else:  # rerun < 0.23
+        rr.set_time_sequence("step", _rerun_step)
+    _rerun_step += 1
     for prefix, values in (("observation", observation), ("action", action)):
         for name, value in values.items():
             if isinstance(value, np.ndarray) and value.ndim == 3:

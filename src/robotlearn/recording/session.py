@@ -89,10 +89,32 @@ class RecordConfig:
     policy: RecordPolicyConfig = field(default_factory=RecordPolicyConfig)
     resume: bool = False
     """Append episodes to the existing dataset at --dataset.root instead of creating a new one."""
-    display_data: bool = False
-    """Show cameras and joint values live in rerun (extra 'viz')."""
+    display_data: str = "false"
+    """Cameras and joint values in rerun (extra 'viz'): true shows them live, save:PATH writes an .rrd file (no display)."""
     play_sounds: bool = True
     """Announce episodes with a speech program (spd-say/say/espeak) if present."""
+
+    def __post_init__(self):
+        display_target(self.display_data)  # rejects a bad value before anything starts
+
+    @property
+    def display(self) -> tuple[bool, str | None]:
+        """(log to rerun?, .rrd path to save to or None for the live viewer), from --display_data."""
+        return display_target(self.display_data)
+
+
+def display_target(value: str | bool) -> tuple[bool, str | None]:
+    """--display_data: "false" -> (False, None), "true" -> (True, None), "save:PATH" -> (True, PATH)."""
+    text = str(value).strip()
+    if text.lower() in ("false", "0", "no", "off", ""):
+        return False, None
+    if text.lower() in ("true", "1", "yes", "on"):
+        return True, None
+    if text.startswith("save:") and text[5:].strip():
+        return True, text[5:].strip()
+    raise ConfigError(
+        f"--display_data={value!r}: use true (live rerun viewer), false, or save:PATH (write an .rrd file)"
+    )
 
 
 def dataset_features(robot, args: RecordDatasetConfig) -> dict:
@@ -200,8 +222,9 @@ def record(args: RecordConfig):
             f"--resume: simulator seed offset by {dataset.meta.total_episodes} existing episodes -> {robot.config.seed}"
         )
     listener, events = init_keyboard_listener(use_arrows=(args.teleop is None or args.teleop.type != "keyboard"))
-    if args.display_data:
-        init_rerun(session_name="recording")
+    display, save_path = args.display
+    if display:
+        display = init_rerun(session_name="recording", save_path=save_path)
     say = lambda text: log_say(text, args.play_sounds)  # noqa: E731
     loop = dict(
         robot=robot,
@@ -210,7 +233,7 @@ def record(args: RecordConfig):
         teleop=teleop,
         policy=policy,
         single_task=ds_args.single_task,
-        display_data=args.display_data,
+        display_data=display,
         realtime=ds_args.realtime,
     )
 
@@ -265,6 +288,11 @@ def record(args: RecordConfig):
         if robot.is_connected:
             robot.disconnect()
         dataset.finalize()
+        if display and save_path:
+            from robotlearn.recording.feedback import close_rerun
+
+            close_rerun()
+            print(f"rerun recording: {save_path} (open it with: rerun {save_path})")
     print(f"dataset: {dataset.meta.root} ({dataset.meta.total_episodes} episodes, {dataset.meta.total_frames} frames)")
     if ds_args.push_to_hub:
         dataset.push_to_hub(private=ds_args.private)

@@ -1,8 +1,8 @@
 """Looking at a dataset: a self-contained HTML viewer folder and rerun recordings.
 
-    from robotlearn.viewer import write_viewer, write_rrd
-    write_viewer("data/pusht", "outputs/viewer/pusht")     # open outputs/viewer/pusht/index.html
-    write_rrd("data/pusht", "pusht.rrd")                    # extra "viz": pip install 'robotlearn[viz]'
+from robotlearn.viewer import write_viewer, write_rrd
+write_viewer("data/pusht", "outputs/viewer/pusht")     # open outputs/viewer/pusht/index.html
+write_rrd("data/pusht", "pusht.rrd")                    # extra "viz": pip install 'robotlearn[viz]'
 """
 
 

@@ -59,7 +59,9 @@ def open_metadata(root: str | Path) -> LeRobotDatasetMetadata:
         return LeRobotDatasetMetadata.from_filesystem("remote/dataset", remote, remote.root)
     path = Path(text.removeprefix("file://")).expanduser()
     if not (path / "meta" / "info.json").exists():
-        raise DatasetFormatError(f"{path}: no LeRobotDataset here (meta/info.json is missing)")
+        raise DatasetFormatError(
+            f"No dataset at {path} ({path / 'meta' / 'info.json'} is missing): pass a LeRobotDataset folder or a remote root"
+        )
     return LeRobotDatasetMetadata("local/dataset", root=path, download=False)
 
 
@@ -122,7 +124,10 @@ def read_episodes(meta: LeRobotDatasetMetadata, episodes: list[int]) -> list[Epi
             if success_key is not None and length:
                 ep.success = bool(np.asarray(arrays[success_key][rows[-1]]).reshape(-1)[0])
             for key in meta.video_keys:
-                chunk_file = dict(chunk_index=int(cols[f"videos/{key}/chunk_index"][e]), file_index=int(cols[f"videos/{key}/file_index"][e]))
+                chunk_file = dict(
+                    chunk_index=int(cols[f"videos/{key}/chunk_index"][e]),
+                    file_index=int(cols[f"videos/{key}/file_index"][e]),
+                )
                 meta.video_file(key, **chunk_file)  # refuses a path that leaves the root
                 relative = meta.info["video_path"].format(video_key=key, **chunk_file)
                 start = float(cols[f"videos/{key}/from_timestamp"][e])

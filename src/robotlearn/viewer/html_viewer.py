@@ -3,15 +3,15 @@
     write_viewer("data/pusht", "outputs/viewer/pusht")   # then open outputs/viewer/pusht/index.html
 
 The folder holds index.html (the page, the dataset summary and episode list inline), data/episode_NNNNNN.js
-(each episode's plotted series, loaded when the episode is opened), the dataset's own camera MP4 files
+(each episode's plotted series, quantized to 16 bits per value, loaded when the episode is opened), the dataset's own camera MP4 files
 under videos/ (copied, never re-encoded: the page seeks into each episode's span of a file) and the
 PNG frames of image features under images/. Its size is the videos plus a few bytes per value.
 """
 
 from __future__ import annotations
 
+import base64
 import json
-import math
 import shutil
 from dataclasses import dataclass
 from html import escape
@@ -20,11 +20,18 @@ from pathlib import Path
 import numpy as np
 
 from robotlearn.datasets.errors import DatasetError
-from robotlearn.viewer.episodes import Episode, copy_dataset_file, open_metadata, plotted_features, read_episodes, select_episodes
+from robotlearn.viewer.episodes import (
+    Episode,
+    copy_dataset_file,
+    open_metadata,
+    plotted_features,
+    read_episodes,
+    select_episodes,
+)
 from robotlearn.viewer.page import CSS, JS, TEMPLATE
 
 MARKER = ".robotlearn-viewer"  # a folder holding it was written by write_viewer and may be replaced
-SIGNIFICANT_DIGITS = 5
+QUANT_MAX = 65535  # plotted values are stored as uint16 steps of each dimension's range
 
 
 @dataclass
@@ -38,16 +45,26 @@ class ViewerResult:
     other_bytes: int
 
 
-def _rounded(values: np.ndarray) -> list:
-    """(T, D) values as nested lists, rounded to SIGNIFICANT_DIGITS per feature (keeps the JSON small)."""
-    finite = values[np.isfinite(values)]
-    peak = float(np.abs(finite).max()) if finite.size else 0.0
-    decimals = SIGNIFICANT_DIGITS - 1 - (math.floor(math.log10(peak)) if peak > 0 else 0)
-    rounded = np.round(values, max(decimals, 0))
-    rounded[~np.isfinite(rounded)] = 0.0  # JSON has no NaN; a gap would break the line anyway
-    if decimals <= 0 or np.all(rounded == np.round(rounded)):
-        return rounded.astype(np.int64).tolist()
-    return rounded.tolist()
+def encode_series(values: np.ndarray) -> dict:
+    """(T, D) values as {"lo": [D], "hi": [D], "q": base64 of (T, D) little-endian uint16}: each dimension
+    quantized over its own range (a 65536th of it: far finer than a plot shows, ~3 bytes per value).
+    Non-finite values become the dimension's low end."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    masked = np.where(finite, values, np.nan)
+    with np.errstate(all="ignore"):
+        lo = np.nan_to_num(np.nanmin(masked, axis=0), nan=0.0) if len(values) else np.zeros(values.shape[1])
+        hi = np.nan_to_num(np.nanmax(masked, axis=0), nan=0.0) if len(values) else np.zeros(values.shape[1])
+    span = np.where(hi > lo, hi - lo, 1.0)
+    q = np.round((np.where(finite, values, lo) - lo) / span * QUANT_MAX).clip(0, QUANT_MAX).astype("<u2")
+    return {"lo": lo.tolist(), "hi": hi.tolist(), "q": base64.b64encode(q.tobytes()).decode("ascii")}
+
+
+def decode_series(encoded: dict) -> np.ndarray:
+    """The inverse of encode_series (what the page does in JavaScript): (T, D) float64."""
+    lo, hi = np.array(encoded["lo"]), np.array(encoded["hi"])
+    q = np.frombuffer(base64.b64decode(encoded["q"]), dtype="<u2").reshape(-1, len(lo))
+    return lo + q / QUANT_MAX * (hi - lo)
 
 
 def _prepare_output(output: Path) -> None:
@@ -55,7 +72,9 @@ def _prepare_output(output: Path) -> None:
         if not output.is_dir():
             raise DatasetError(f"{output}: exists and is not a folder; choose another --output")
         if any(output.iterdir()) and not (output / MARKER).exists():
-            raise DatasetError(f"{output}: the folder exists and was not written by the viewer; choose another --output")
+            raise DatasetError(
+                f"{output}: the folder exists and was not written by the viewer; choose another --output"
+            )
         shutil.rmtree(output)
     output.mkdir(parents=True)
     (output / MARKER).write_text("written by robotlearn dataset view; replaced by the next run\n")
@@ -103,7 +122,7 @@ def write_viewer(root: str | Path, output: str | Path, episodes: list[int] | Non
                 ext = image_ext.setdefault(key, _image_ext(data))
                 (folder / f"{f:06d}.{ext}").write_bytes(data)
                 other += len(data)
-        series = {key: _rounded(ep.series[key]) for key in features}
+        series = {key: encode_series(ep.series[key]) for key in features}
         text = f"VIEWER_EPISODE({ep.index}, {json.dumps(series, separators=(',', ':'))});\n"
         (output / "data" / f"episode_{ep.index:06d}.js").write_text(text)
         other += len(text)

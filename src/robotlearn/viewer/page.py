@@ -1,7 +1,7 @@
 """The viewer page: one HTML file with its CSS and JavaScript inline (no network, no library).
 
 The page reads `VIEWER_DATA` (the dataset: episodes, features, cameras; inline in index.html) and,
-per episode, `data/episode_NNNNNN.js` (its series), loaded by a <script> tag so that it works from
+per episode, `data/episode_NNNNNN.js` (its series, 16-bit quantized), loaded by a <script> tag so that it works from
 file://. Cameras stored as video play the dataset's own MP4 files: v3.0 packs several episodes into a
 file, so each video element is seeked into the episode's [from, to) span of its file; the first camera
 is the clock and the others, the plot cursors and the image cameras follow it.
@@ -47,7 +47,23 @@ const COLORS = ["#1f77b4","#d62728","#2ca02c","#ff7f0e","#9467bd","#8c564b","#e3
 const pad = (n) => String(n).padStart(6, "0");
 const episodes = {};  // index -> series, filled by data/episode_NNNNNN.js
 const waiting = {};
-window.VIEWER_EPISODE = (index, series) => { episodes[index] = series; (waiting[index] || []).forEach(f => f()); };
+function decode(f) {  // {lo, hi, q: base64 uint16 (T, D)} -> T arrays of D values (see encode_series)
+  const bin = atob(f.q), D = f.lo.length, T = bin.length / 2 / D, rows = [];
+  for (let t = 0; t < T; t++) {
+    const row = new Array(D);
+    for (let d = 0; d < D; d++) {
+      const i = 2 * (t * D + d), q = bin.charCodeAt(i) | (bin.charCodeAt(i + 1) << 8);
+      row[d] = f.lo[d] + (q / 65535) * (f.hi[d] - f.lo[d]);
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+window.VIEWER_EPISODE = (index, encoded) => {
+  const series = {};
+  for (const [key, f] of Object.entries(encoded)) series[key] = decode(f);
+  episodes[index] = series; (waiting[index] || []).forEach(f => f());
+};
 const S = { pos: 0, ep: null, t: 0, playing: false, videos: [], images: [], plots: [] };
 const $ = (id) => document.getElementById(id);
 
