@@ -272,3 +272,12 @@ def test_command_line_takes_the_root_first_and_prints_the_page(dataset, tmp_path
     assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
         f"robotlearn dataset view: {dataset}: episodes [5] do not exist (it has episodes 0..2)"
     ]
+
+
+def test_series_are_quantized_per_dimension_and_survive_constants_and_nan():
+    from robotlearn.viewer.html_viewer import encode_series
+
+    values = np.array([[0.0, 5.0, 1.0], [0.5, 5.0, np.nan], [1.0, 5.0, 3.0]])
+    encoded = encode_series(values)
+    assert encoded["lo"] == [0.0, 5.0, 1.0] and encoded["hi"] == [1.0, 5.0, 3.0]
+    np.testing.assert_allclose(decode_series(encoded), [[0, 5, 1], [0.5, 5, 1], [1, 5, 3]], atol=2e-5)
