@@ -7,9 +7,9 @@ import shutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import FIXTURES
 
 from robotlearn.datasets import DatasetFormatError, FrameTimestampError, LeRobotDataset
-from tests.conftest import FIXTURES
 
 
 def snapshot(root):

@@ -42,8 +42,13 @@ RECORDER = textwrap.dedent(
 
 def start(root, resume):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-c", RECORDER, str(root), "1" if resume else "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", RECORDER, str(root), "1" if resume else "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def kill_after(proc, seconds):

@@ -33,8 +33,9 @@ def check_batch(batch):
 @pytest.mark.parametrize("num_workers", [0, 2])
 def test_dataloader_batches_every_frame_once(root, num_workers):
     ds = LeRobotDataset("x", root=root, delta_timestamps=DELTAS)
-    loader = torch.utils.data.DataLoader(ds, batch_size=5, shuffle=True, num_workers=num_workers,
-                                         generator=torch.Generator().manual_seed(0))
+    loader = torch.utils.data.DataLoader(
+        ds, batch_size=5, shuffle=True, num_workers=num_workers, generator=torch.Generator().manual_seed(0)
+    )
     seen = []
     for batch in loader:
         check_batch(batch)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 from safetensors.numpy import load_file
+from tests.conftest import FIXTURES
 
 from robotlearn.datasets import LeRobotDataset
-from tests.conftest import FIXTURES
 
 NAMES = ["pusht", "images", "rollover"]
 
@@ -22,7 +22,9 @@ def load_expected(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_samples_match_the_reference(name):
     query, expected = load_expected(name)
-    ds = LeRobotDataset("anchor/x", root=FIXTURES / name, delta_timestamps=query["delta_timestamps"], return_uint8=query["return_uint8"])
+    ds = LeRobotDataset(
+        "anchor/x", root=FIXTURES / name, delta_timestamps=query["delta_timestamps"], return_uint8=query["return_uint8"]
+    )
     assert len(ds) == query["len"]
     for i in query["indices"]:
         item = ds[i]
@@ -31,7 +33,9 @@ def test_samples_match_the_reference(name):
         for key in keys:
             want = expected[f"{i}/{key}"]
             got = item[key].numpy()
-            assert got.shape == want.shape and got.dtype == want.dtype, f"{name}[{i}] {key}: {got.shape} {got.dtype} vs {want.shape} {want.dtype}"
+            assert got.shape == want.shape and got.dtype == want.dtype, (
+                f"{name}[{i}] {key}: {got.shape} {got.dtype} vs {want.shape} {want.dtype}"
+            )
             if key in ds.meta.camera_keys:
                 scale = 255.0 if got.dtype != np.uint8 else 1.0
                 diff = np.abs(got.astype(np.float64) * scale - want.astype(np.float64) * scale).max()

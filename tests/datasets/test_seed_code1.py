@@ -15,8 +15,14 @@ from robotlearn.datasets.synthetic import expected_level, write_synthetic_datase
 def test_seed_code1_runs_with_only_imports_changed(tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("ROBOTLEARN_HOME", str(home))
-    write_synthetic_dataset(home / "datasets/lerobot/svla_so101_pickplace", num_episodes=3, episode_length=30, fps=10,
-                            state_dim=6, cameras={"wrist_camera": (32, 32)})
+    write_synthetic_dataset(
+        home / "datasets/lerobot/svla_so101_pickplace",
+        num_episodes=3,
+        episode_length=30,
+        fps=10,
+        state_dim=6,
+        cameras={"wrist_camera": (32, 32)},
+    )
 
     # ---- Code 1, verbatim except the imports (and a smaller batch loop) ----
     from robotlearn.datasets import LeRobotDataset, StreamingLeRobotDataset
@@ -50,5 +56,7 @@ def test_seed_code1_runs_with_only_imports_changed(tmp_path, monkeypatch):
     assert images.shape[1:] == (3, 3, 32, 32) and observations.shape[1:] == (6,)
     streamed = {int(s["index"]): s for s in streaming_dataset}
     assert sorted(streamed) == list(range(90))
-    np.testing.assert_array_equal(streamed[50]["observation.images.wrist_camera"].numpy(), sample["observation.images.wrist_camera"].numpy())
+    np.testing.assert_array_equal(
+        streamed[50]["observation.images.wrist_camera"].numpy(), sample["observation.images.wrist_camera"].numpy()
+    )
     assert not (home / "hub").exists() and os.environ["HF_HUB_OFFLINE"] == "1"

@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import FIXTURES
 
 from robotlearn.datasets.stats import (
     QUANTILES,
@@ -24,7 +25,6 @@ from robotlearn.datasets.stats import (
     unflatten_stats_columns,
     write_stats_json,
 )
-from tests.conftest import FIXTURES
 
 FIXTURE_NAMES = ["pusht", "images", "rollover"]
 
@@ -381,7 +381,9 @@ def test_our_columns_have_the_reference_types_and_our_aggregate_matches_its_mome
     reference_types = {f.name: f.type for f in table.schema if f.name.startswith("stats/")}
     episodes = [unflatten_stats_columns(row) for row in table.to_pylist()]
     assert stats_column_types(episodes[0]) == reference_types
-    assert {f.name: f.type for f in pa.Table.from_pylist([flatten_stats_columns(episodes[0])]).schema} == reference_types
+    assert {
+        f.name: f.type for f in pa.Table.from_pylist([flatten_stats_columns(episodes[0])]).schema
+    } == reference_types
     ours = aggregate_stats(episodes)
     reference = load_stats_json(root / "meta/stats.json")
     for key, ref in reference.items():
@@ -411,4 +413,6 @@ def test_recomputed_episode_stats_match_the_reference_row():
             assert ours[key][stat].shape == reference[key][stat].shape
             assert ours[key][stat].dtype == reference[key][stat].dtype
         for stat in ("min", "max", "mean", "std", "count"):
-            np.testing.assert_allclose(ours[key][stat], reference[key][stat], rtol=1e-5, atol=2e-4, err_msg=f"{key}/{stat}")
+            np.testing.assert_allclose(
+                ours[key][stat], reference[key][stat], rtol=1e-5, atol=2e-4, err_msg=f"{key}/{stat}"
+            )

@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 import torch
+from tests.conftest import FIXTURES
 from torch.utils.data import DataLoader
 
 from robotlearn.datasets import LeRobotDataset
@@ -20,7 +21,6 @@ from robotlearn.datasets.metadata import resolve_in_root
 from robotlearn.datasets.remote import RemoteReadError
 from robotlearn.datasets.serve import RangeServer
 from robotlearn.datasets.streaming import StreamingLeRobotDataset, _round_robin
-from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -40,11 +40,18 @@ def s3():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        options = {"endpoint_url": f"http://127.0.0.1:{port}", "key": "testing", "secret": "testing",
-                   "client_kwargs": {"region_name": "us-east-1"}}
+        options = {
+            "endpoint_url": f"http://127.0.0.1:{port}",
+            "key": "testing",
+            "secret": "testing",
+            "client_kwargs": {"region_name": "us-east-1"},
+        }
         for _ in range(300):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -83,7 +90,9 @@ def index_of(item) -> int:
 def test_http_stream_equals_map_style_in_file_order(http, name):
     query = expected_query(name)
     reference = LeRobotDataset("x", root=FIXTURES / name, delta_timestamps=query["delta_timestamps"])
-    stream = StreamingLeRobotDataset("x", root=f"{http.url}/{name}", delta_timestamps=query["delta_timestamps"], shuffle=False)
+    stream = StreamingLeRobotDataset(
+        "x", root=f"{http.url}/{name}", delta_timestamps=query["delta_timestamps"], shuffle=False
+    )
     count = 0
     for i, item in enumerate(stream):  # shuffle=False: exact file order, so stream position == map index
         assert_same_sample(item, reference[i], f"{name}[{i}]")
@@ -95,22 +104,36 @@ def test_s3_stream_equals_map_style_across_rollovers(s3):
     # Episodes on both sides of data-file, chunk and video-file rollovers (FORMAT.md §17's reference bug).
     query = expected_query("rollover")
     episodes = [1, 3, 6]
-    reference = LeRobotDataset("x", root=FIXTURES / "rollover", episodes=episodes, delta_timestamps=query["delta_timestamps"])
-    stream = StreamingLeRobotDataset("x", root="s3://datasets/rollover", storage_options=s3, episodes=episodes,
-                                     delta_timestamps=query["delta_timestamps"], shuffle=True, buffer_size=50, seed=3)
+    reference = LeRobotDataset(
+        "x", root=FIXTURES / "rollover", episodes=episodes, delta_timestamps=query["delta_timestamps"]
+    )
+    stream = StreamingLeRobotDataset(
+        "x",
+        root="s3://datasets/rollover",
+        storage_options=s3,
+        episodes=episodes,
+        delta_timestamps=query["delta_timestamps"],
+        shuffle=True,
+        buffer_size=50,
+        seed=3,
+    )
     by_index = {index_of(reference[i]): i for i in range(len(reference))}
     seen = []
     for item in stream:
         seen.append(index_of(item))
         assert_same_sample(item, reference[by_index[seen[-1]]], f"rollover index {seen[-1]}")
     assert sorted(seen) == sorted(by_index)
-    files = {(int(e["videos/observation.images.front/chunk_index"]), int(e["videos/observation.images.front/file_index"]))
-             for e in (stream.meta.episodes[e] for e in episodes)}
+    files = {
+        (int(e["videos/observation.images.front/chunk_index"]), int(e["videos/observation.images.front/file_index"]))
+        for e in (stream.meta.episodes[e] for e in episodes)
+    }
     assert len(files) > 1  # the chosen episodes really live in different video files
 
 
 def test_s3_pusht_uint8_and_metadata(s3):
-    stream = StreamingLeRobotDataset("x", root="s3://datasets/pusht", storage_options=s3, shuffle=False, return_uint8=True)
+    stream = StreamingLeRobotDataset(
+        "x", root="s3://datasets/pusht", storage_options=s3, shuffle=False, return_uint8=True
+    )
     reference = LeRobotDataset("x", root=FIXTURES / "pusht", return_uint8=True)
     assert stream.meta.total_frames == len(reference) and stream.meta.tasks == reference.meta.tasks
     assert set(stream.meta.stats) == set(reference.meta.stats)
@@ -234,12 +257,22 @@ def test_round_robin_matches_dataloader_interleaving():
 
 
 def test_server_restart_mid_epoch_completes_the_epoch(caplog):
-    reference = LeRobotDataset("x", root=FIXTURES / "pusht", delta_timestamps=expected_query("pusht")["delta_timestamps"])
+    reference = LeRobotDataset(
+        "x", root=FIXTURES / "pusht", delta_timestamps=expected_query("pusht")["delta_timestamps"]
+    )
     server = RangeServer(FIXTURES).start()
     try:
         # Tiny blocks and caches so that reading keeps needing the network after the stop.
-        ds = StreamingLeRobotDataset("x", root=f"{server.url}/pusht", delta_timestamps=expected_query("pusht")["delta_timestamps"],
-                                     shuffle=False, block_size=2048, max_retries=12, backoff_s=0.05, max_open_videos=1)
+        ds = StreamingLeRobotDataset(
+            "x",
+            root=f"{server.url}/pusht",
+            delta_timestamps=expected_query("pusht")["delta_timestamps"],
+            shuffle=False,
+            block_size=2048,
+            max_retries=12,
+            backoff_s=0.05,
+            max_open_videos=1,
+        )
         got = []
         restarted = threading.Event()
         with caplog.at_level(logging.WARNING, logger="robotlearn.datasets.remote"):
@@ -267,7 +300,9 @@ def test_clear_error_naming_the_url_when_the_server_never_returns():
     server = RangeServer(FIXTURES).start()
     url = f"{server.url}/pusht"
     try:
-        ds = StreamingLeRobotDataset("x", root=url, shuffle=False, block_size=2048, max_retries=2, backoff_s=0.01, max_open_videos=1)
+        ds = StreamingLeRobotDataset(
+            "x", root=url, shuffle=False, block_size=2048, max_retries=2, backoff_s=0.01, max_open_videos=1
+        )
         it = iter(ds)
         for _ in range(5):
             next(it)

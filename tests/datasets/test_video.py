@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import FIXTURES
 
 from robotlearn.datasets.errors import DatasetError, FrameTimestampError, VideoDecodeError
 from robotlearn.datasets.video import (
@@ -30,7 +31,6 @@ from robotlearn.datasets.video import (
     video_duration,
     video_info,
 )
-from tests.conftest import FIXTURES
 
 PUSHT_VIDEO = FIXTURES / "pusht/videos/observation.image/chunk-000/file-000.mp4"
 H, W = 32, 48
@@ -110,8 +110,11 @@ def test_video_duration_matches_reference_episode_table():
     episodes = pq.read_table(FIXTURES / "rollover/meta/episodes/chunk-000/file-000.parquet").to_pydict()
     for key in ("observation.images.front", "observation.images.side"):
         last_to = {}
-        for c, f, to in zip(episodes[f"videos/{key}/chunk_index"], episodes[f"videos/{key}/file_index"],
-                            episodes[f"videos/{key}/to_timestamp"]):
+        for c, f, to in zip(
+            episodes[f"videos/{key}/chunk_index"],
+            episodes[f"videos/{key}/file_index"],
+            episodes[f"videos/{key}/to_timestamp"],
+        ):
             last_to[(c, f)] = to
         for (c, f), to in last_to.items():
             path = FIXTURES / f"rollover/videos/{key}/chunk-{c:03d}/file-{f:03d}.mp4"
@@ -166,8 +169,10 @@ def test_decodes_reference_fixture_like_the_reference():
         e = max(k for k, start in enumerate(ep["dataset_from_index"]) if start <= index)
         frame_index, length = index - ep["dataset_from_index"][e], ep["length"][e]
         # The window [-0.1, 0] is padded with the episode's edge frame.
-        times = [ep["videos/observation.image/from_timestamp"][e] + min(max(frame_index + d, 0), length - 1) / 10
-                 for d in (-1, 0)]
+        times = [
+            ep["videos/observation.image/from_timestamp"][e] + min(max(frame_index + d, 0), length - 1) / 10
+            for d in (-1, 0)
+        ]
         got = decode_frames(PUSHT_VIDEO, times, episode_index=e, cache=cache).transpose(0, 3, 1, 2)
         want = expected[f"{index}/observation.image"]
         assert got.shape == want.shape
@@ -300,7 +305,8 @@ def test_full_queue_spills_to_disk_and_keeps_every_frame_in_order(tmp_path, capl
     assert enc.frames_written == 60
     assert video_duration(path) == pytest.approx(6.0)
     assert levels(decode_frames(path, [i / 10 for i in range(60)], cache=DecoderCache())) == [
-        (8 * i % 256) // 8 for i in range(60)]
+        (8 * i % 256) // 8 for i in range(60)
+    ]
     assert not any(spill.iterdir())  # spilled frames are removed once encoded
 
 

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import FIXTURES
 
 from robotlearn.datasets import DatasetError, FeatureError, LeRobotDataset
 from robotlearn.datasets.synthetic import expected_level, expected_state, synthetic_features, write_synthetic_dataset
-from tests.conftest import FIXTURES
 
 CAMS = {"top": (32, 48), "wrist": (16, 16)}
 
@@ -36,7 +36,12 @@ def test_every_frame_reads_back_as_written(recorded):
 
 
 def test_windows_cross_no_episode_boundary(recorded):
-    ds = LeRobotDataset("synthetic/dataset", root=recorded, delta_timestamps={"action": [-0.2, -0.1, 0.0, 0.1], "observation.images.top": [-0.1, 0.0]}, return_uint8=True)
+    ds = LeRobotDataset(
+        "synthetic/dataset",
+        root=recorded,
+        delta_timestamps={"action": [-0.2, -0.1, 0.0, 0.1], "observation.images.top": [-0.1, 0.0]},
+        return_uint8=True,
+    )
     item = ds[20]  # first frame of episode 1
     assert item["action_is_pad"].tolist() == [True, True, False, False]
     np.testing.assert_array_equal(item["action"][0].numpy(), expected_state(1, 0, 3) + 0.5)  # repeat-edge
@@ -66,7 +71,9 @@ def test_files_columns_and_dtypes_match_the_reference(recorded):
     # episodes table: the reference's columns for the same features
     ours_ep = pq.read_schema(recorded / "meta/episodes/chunk-000/file-000.parquet")
     theirs_ep = pq.read_schema(ref / "meta/episodes/chunk-000/file-000.parquet")
-    rename = lambda n: n.replace("observation.images.front", "observation.images.top").replace("observation.images.side", "observation.images.wrist")
+    rename = lambda n: n.replace("observation.images.front", "observation.images.top").replace(
+        "observation.images.side", "observation.images.wrist"
+    )
     wanted = {rename(n): theirs_ep.field(n).type for n in theirs_ep.names if "environment_state" not in n}
     got = {n: ours_ep.field(n).type for n in ours_ep.names}
     assert wanted == got
@@ -78,7 +85,9 @@ def test_files_columns_and_dtypes_match_the_reference(recorded):
 
 
 def test_image_features_are_png_in_parquet(tmp_path):
-    write_synthetic_dataset(tmp_path / "img", num_episodes=2, episode_length=5, cameras={"top": (8, 8)}, use_videos=False)
+    write_synthetic_dataset(
+        tmp_path / "img", num_episodes=2, episode_length=5, cameras={"top": (8, 8)}, use_videos=False
+    )
     ds = LeRobotDataset("x", root=tmp_path / "img")
     assert ds.meta.image_keys == ["observation.images.top"] and not (tmp_path / "img" / "videos").exists()
     assert abs(float(ds[6]["observation.images.top"][0, 0, 0]) * 255 - expected_level(1, 1)) < 0.5
@@ -106,11 +115,23 @@ def test_resume_appends_without_touching_saved_episodes(tmp_path):
 
 def test_rollover_by_size_and_chunks(tmp_path):
     root = tmp_path / "ds"
-    write_synthetic_dataset(root, num_episodes=5, episode_length=8, cameras={"top": (16, 16)},
-                            data_files_size_in_mb=1e-6, video_files_size_in_mb=1e-6, chunks_size=2)
+    write_synthetic_dataset(
+        root,
+        num_episodes=5,
+        episode_length=8,
+        cameras={"top": (16, 16)},
+        data_files_size_in_mb=1e-6,
+        video_files_size_in_mb=1e-6,
+        chunks_size=2,
+    )
     files = sorted(p.relative_to(root).as_posix() for p in (root / "data").rglob("*.parquet"))
-    assert files == ["data/chunk-000/file-000.parquet", "data/chunk-000/file-001.parquet", "data/chunk-001/file-000.parquet",
-                     "data/chunk-001/file-001.parquet", "data/chunk-002/file-000.parquet"]
+    assert files == [
+        "data/chunk-000/file-000.parquet",
+        "data/chunk-000/file-001.parquet",
+        "data/chunk-001/file-000.parquet",
+        "data/chunk-001/file-001.parquet",
+        "data/chunk-002/file-000.parquet",
+    ]
     ds = LeRobotDataset("x", root=root, return_uint8=True)
     for i in range(len(ds)):
         e, f = int(ds[i]["episode_index"]), int(ds[i]["frame_index"])
@@ -151,7 +172,9 @@ def test_add_frame_rejects_bad_frames_with_a_clear_message(tmp_path, frame_updat
 
 def test_missing_feature_and_slash_in_name_are_rejected(tmp_path):
     with pytest.raises(FeatureError, match="contains '/'"):
-        LeRobotDataset.create("x", fps=10, features={"obs/state": {"dtype": "float32", "shape": (2,)}}, root=tmp_path / "a")
+        LeRobotDataset.create(
+            "x", fps=10, features={"obs/state": {"dtype": "float32", "shape": (2,)}}, root=tmp_path / "a"
+        )
     ds = LeRobotDataset.create("x", fps=10, features=synthetic_features(2, {}), root=tmp_path / "b")
     with pytest.raises(FeatureError, match=r"missing features \['action'\]"):
         ds.add_frame({"observation.state": np.zeros(2, np.float32), "task": "t"})
@@ -176,13 +199,18 @@ def test_clear_episode_buffer_discards_only_the_current_episode(tmp_path):
 
 
 def test_scalar_features_are_stored_as_scalars_and_read_back_0d(tmp_path):
-    features = {**synthetic_features(2, {}), "next.reward": {"dtype": "float32", "shape": (1,), "names": None},
-                "next.done": {"dtype": "bool", "shape": (1,), "names": None}}
+    features = {
+        **synthetic_features(2, {}),
+        "next.reward": {"dtype": "float32", "shape": (1,), "names": None},
+        "next.done": {"dtype": "bool", "shape": (1,), "names": None},
+    }
     ds = LeRobotDataset.create("x", fps=10, features=features, root=tmp_path / "ds")
     from robotlearn.datasets.synthetic import synthetic_frame
 
     for f in range(4):
-        ds.add_frame({**synthetic_frame(0, f, 2, {}, "t"), "next.reward": np.array([f / 2], np.float32), "next.done": f == 3})
+        ds.add_frame(
+            {**synthetic_frame(0, f, 2, {}, "t"), "next.reward": np.array([f / 2], np.float32), "next.done": f == 3}
+        )
     ds.save_episode()
     schema = pq.read_schema(tmp_path / "ds/data/chunk-000/file-000.parquet")
     assert str(schema.field("next.reward").type) == "float" and str(schema.field("next.done").type) == "bool"

@@ -325,4 +325,34 @@ def test_evaluation_through_a_server_matches_in_process(tmp_path):
         remote_policy = RemotePolicy(server.address)
         remote = evaluate_policy(remote_policy, n_episodes=2, max_steps=12, progress=False)
         remote_policy.close()
-    assert remote["per_episode"] == local["per_episode"]
+        # the command: `robotlearn eval --server` writes the same episodes
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "robotlearn.scripts.cli",
+                "eval",
+                f"--server={server.address}",
+                "--eval.n_episodes=2",
+                "--eval.max_steps=12",
+                "--eval.n_videos=0",
+                "--progress=false",
+                f"--output_dir={tmp_path / 'eval'}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+        )
+    assert proc.returncode == 0, proc.stderr
+    cli = json.loads((tmp_path / "eval" / "eval_info.json").read_text())
+    # The same episodes; rewards equal up to the last bits (the server's matmuls may use another
+    # thread count than this process, which changes float rounding, not behaviour).
+    for got in (remote, cli):
+        assert [(e["seed"], e["success"], e["steps"]) for e in got["per_episode"]] == [
+            (e["seed"], e["success"], e["steps"]) for e in local["per_episode"]
+        ]
+        assert [e["sum_reward"] for e in got["per_episode"]] == pytest.approx(
+            [e["sum_reward"] for e in local["per_episode"]], rel=1e-12
+        )
+    assert cli["policy_path"] == f"server {server.address}"

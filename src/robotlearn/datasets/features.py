@@ -62,9 +62,13 @@ def validate_features(features: dict[str, dict], where: str = "features") -> dic
                 ) from None
         shape = spec["shape"]
         if not isinstance(shape, (list, tuple)) or not all(isinstance(s, int) and s > 0 for s in shape):
-            raise FeatureError(f"{where}: feature {name!r} has invalid shape {shape!r}; expected a list of positive ints")
+            raise FeatureError(
+                f"{where}: feature {name!r} has invalid shape {shape!r}; expected a list of positive ints"
+            )
         if dtype in VISUAL_DTYPES and len(shape) != 3:
-            raise FeatureError(f"{where}: {dtype} feature {name!r} needs shape (height, width, channels), got {list(shape)}")
+            raise FeatureError(
+                f"{where}: {dtype} feature {name!r} needs shape (height, width, channels), got {list(shape)}"
+            )
         norm = dict(spec)
         norm["shape"] = list(shape)
         norm.setdefault("names", None)
@@ -152,7 +156,9 @@ def to_hwc_uint8(name: str, value: Any, feature: dict) -> np.ndarray:
         return np.ascontiguousarray(arr)
     if np.issubdtype(arr.dtype, np.floating):
         if arr.size and (np.nanmin(arr) < 0.0 or np.nanmax(arr) > 1.0):
-            raise FeatureError(f"add_frame: float image {name!r} must be in [0, 1]; got values outside. Pass uint8 or scale it.")
+            raise FeatureError(
+                f"add_frame: float image {name!r} must be in [0, 1]; got values outside. Pass uint8 or scale it."
+            )
         return np.ascontiguousarray((arr * 255.0 + 0.5).astype(np.uint8))
     raise FeatureError(f"add_frame: image {name!r} has dtype {arr.dtype}; expected uint8 (or float in [0, 1])")
 
@@ -172,9 +178,7 @@ def to_numeric(name: str, value: Any, feature: dict) -> np.ndarray:
         )
     target = np.dtype(feature["dtype"])
     if arr.dtype != target:
-        ok = np.can_cast(arr.dtype, target, casting="same_kind") or (
-            target.kind == "f" and arr.dtype.kind in "iub"
-        )
+        ok = np.can_cast(arr.dtype, target, casting="same_kind") or (target.kind == "f" and arr.dtype.kind in "iub")
         if not ok or (target.kind in "iub" and arr.dtype.kind == "f"):
             raise FeatureError(
                 f"add_frame: feature {name!r} has dtype {arr.dtype} but the dataset declares {target}; "
@@ -203,7 +207,9 @@ def check_frame_keys(frame: dict, features: dict[str, dict]) -> None:
         raise FeatureError(f"add_frame: {'; '.join(parts)}. Declared features: {sorted(expected)}")
     task = frame.get("task")
     if not isinstance(task, str) or not task:
-        raise FeatureError("add_frame: each frame needs a 'task' entry holding a non-empty string, e.g. 'pick the cube'")
+        raise FeatureError(
+            "add_frame: each frame needs a 'task' entry holding a non-empty string, e.g. 'pick the cube'"
+        )
 
 
 def encode_png(image_hwc: np.ndarray, compress_level: int = 1) -> bytes:

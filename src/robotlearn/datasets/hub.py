@@ -7,7 +7,9 @@ from pathlib import Path
 from robotlearn.datasets.metadata import CODEBASE_VERSION
 
 
-def push_to_hub(root: Path, repo_id: str, private: bool = False, tags: list[str] | None = None, push_videos: bool = True) -> None:
+def push_to_hub(
+    root: Path, repo_id: str, private: bool = False, tags: list[str] | None = None, push_videos: bool = True
+) -> None:
     """Upload `root` as a dataset repo and (re)create the `v3.0` tag so readers find this revision."""
     from huggingface_hub import HfApi
 

@@ -12,8 +12,10 @@ def _open(root: str, repo_id: str):
 
     if not (Path(root) / "meta" / "info.json").is_file():
         what = "the folder does not exist" if not Path(root).exists() else "it has no meta/info.json"
-        raise DatasetFormatError(f"No dataset at {root} ({what}): pass --root pointing to a LeRobotDataset folder "
-                                 "(the one holding meta/info.json)")
+        raise DatasetFormatError(
+            f"No dataset at {root} ({what}): pass --root pointing to a LeRobotDataset folder "
+            "(the one holding meta/info.json)"
+        )
     return LeRobotDataset(repo_id, root=root, download=False)
 
 
@@ -48,7 +50,9 @@ def validate(root: str, repo_id: str = "local/dataset") -> list[str]:
             try:
                 item = ds[idx]
                 if int(item["episode_index"]) != ep["episode_index"]:
-                    problems.append(f"frame {idx}: episode_index {int(item['episode_index'])} but meta/episodes says {ep['episode_index']}")
+                    problems.append(
+                        f"frame {idx}: episode_index {int(item['episode_index'])} but meta/episodes says {ep['episode_index']}"
+                    )
             except (DatasetError, ValueError) as e:
                 problems.append(f"episode {ep['episode_index']}, frame {idx}: {e}")
     return problems

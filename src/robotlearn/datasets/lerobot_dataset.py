@@ -72,7 +72,9 @@ class LeRobotDataset(torch.utils.data.Dataset):
         self.writer = None
         unknown = sorted(set(camera_keys or ()) - set(self.meta.camera_keys))
         if unknown:
-            raise ValueError(f"camera_keys={unknown} are not cameras of {self.meta.root} (it has {self.meta.camera_keys})")
+            raise ValueError(
+                f"camera_keys={unknown} are not cameras of {self.meta.root} (it has {self.meta.camera_keys})"
+            )
         # Which cameras to read: a state-only policy passes [] and no frame is decoded.
         self.camera_keys = None if camera_keys is None else frozenset(camera_keys)
         self._setup_reading(episodes)
@@ -148,8 +150,18 @@ class LeRobotDataset(torch.utils.data.Dataset):
         ep = int(np.searchsorted(self._ep_to, absolute, side="right"))
         start, end = int(self._ep_from[ep]), int(self._ep_to[ep])
         loaded = self._files.get(self._data_path(ep))
-        return assemble_item(self.meta, loaded, absolute, ep, start, end, self._deltas, self._decode,
-                             self.image_transforms, self.camera_keys)
+        return assemble_item(
+            self.meta,
+            loaded,
+            absolute,
+            ep,
+            start,
+            end,
+            self._deltas,
+            self._decode,
+            self.image_transforms,
+            self.camera_keys,
+        )
 
     def _data_path(self, ep: int) -> Path:
         # Resolving (and checking) a path costs syscalls: do it once per episode, not per sample.
@@ -170,8 +182,10 @@ class LeRobotDataset(torch.utils.data.Dataset):
         frames = decode_frames(path, (from_ts[ep] + times).tolist(), tolerance_s=self.tolerance_s, episode_index=ep)
         h, w, _c = image_hwc_shape(self.meta.features[key])
         if frames.shape[1:3] != (h, w):  # the format states the size twice: info.json and the video
-            raise VideoDecodeError(f"{path}: frames are {frames.shape[2]}x{frames.shape[1]} but meta/info.json "
-                                   f"declares {key!r} as {w}x{h}; run robotlearn dataset validate")
+            raise VideoDecodeError(
+                f"{path}: frames are {frames.shape[2]}x{frames.shape[1]} but meta/info.json "
+                f"declares {key!r} as {w}x{h}; run robotlearn dataset validate"
+            )
         tensor = torch.from_numpy(frames).permute(0, 3, 1, 2)
         if not self.return_uint8:
             tensor = tensor.float().div_(255.0)
@@ -203,13 +217,22 @@ class LeRobotDataset(torch.utils.data.Dataset):
         from robotlearn.datasets.writer import DatasetWriter
 
         writer = DatasetWriter.create(
-            repo_id, fps, features, root=root, robot_type=robot_type, use_videos=use_videos,
-            image_writer_threads=max(image_writer_threads, image_writer_processes), vcodec=vcodec, **writer_options,
+            repo_id,
+            fps,
+            features,
+            root=root,
+            robot_type=robot_type,
+            use_videos=use_videos,
+            image_writer_threads=max(image_writer_threads, image_writer_processes),
+            vcodec=vcodec,
+            **writer_options,
         )
         return cls._from_writer(writer, tolerance_s)
 
     @classmethod
-    def resume(cls, repo_id: str, root: str | Path, vcodec: str | None = None, tolerance_s: float = 1e-4, **writer_options) -> LeRobotDataset:
+    def resume(
+        cls, repo_id: str, root: str | Path, vcodec: str | None = None, tolerance_s: float = 1e-4, **writer_options
+    ) -> LeRobotDataset:
         """Reopen an existing dataset to append episodes. Saved episodes are never modified."""
         from robotlearn.datasets.writer import DatasetWriter
 
@@ -236,7 +259,9 @@ class LeRobotDataset(torch.utils.data.Dataset):
 
     def _require_writer(self):
         if self.writer is None:
-            raise RuntimeError("This dataset was opened for reading; use LeRobotDataset.create(...) or LeRobotDataset.resume(...) to write.")
+            raise RuntimeError(
+                "This dataset was opened for reading; use LeRobotDataset.create(...) or LeRobotDataset.resume(...) to write."
+            )
         return self.writer
 
     def add_frame(self, frame: dict) -> None:
@@ -260,7 +285,9 @@ class LeRobotDataset(torch.utils.data.Dataset):
     def episode_buffer(self):
         return None if self.writer is None else self.writer.buffer
 
-    def push_to_hub(self, repo_id: str | None = None, private: bool = False, tags: list[str] | None = None, push_videos: bool = True) -> None:
+    def push_to_hub(
+        self, repo_id: str | None = None, private: bool = False, tags: list[str] | None = None, push_videos: bool = True
+    ) -> None:
         """Upload the dataset folder to the Hugging Face Hub and tag it `v3.0` (needs network and a token)."""
         from robotlearn.datasets.hub import push_to_hub
 

@@ -63,7 +63,9 @@ def resolve_in_root(root: Path | str, relative: str, field: str) -> Path | str:
     fsspec filesystem (the result is a str too).
     """
     if os.path.isabs(relative) or relative.startswith(("~", "/")) or "://" in relative:
-        raise DatasetFormatError(f"{join_root(root, INFO_PATH)}: field {field!r} gives an absolute path {relative!r}; paths must be relative to the dataset root")
+        raise DatasetFormatError(
+            f"{join_root(root, INFO_PATH)}: field {field!r} gives an absolute path {relative!r}; paths must be relative to the dataset root"
+        )
     if isinstance(root, str):
         norm = posixpath.normpath(relative.replace("\\", "/"))
         if norm == ".." or norm.startswith("../"):
@@ -158,8 +160,14 @@ def validate_info(info: dict, path: Path) -> dict:
         if key not in info:
             raise DatasetFormatError(f"{path}: missing field {key!r}. {hint}".strip())
         value = info[key]
-        if not isinstance(value, types) or isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-            raise DatasetFormatError(f"{path}: field {key!r} must be {getattr(types, '__name__', types)}, got {value!r}")
+        if (
+            not isinstance(value, types)
+            or isinstance(value, bool)
+            and bool not in (types if isinstance(types, tuple) else (types,))
+        ):
+            raise DatasetFormatError(
+                f"{path}: field {key!r} must be {getattr(types, '__name__', types)}, got {value!r}"
+            )
         if check is not None and not check(value):
             raise DatasetFormatError(f"{path}: field {key!r} has invalid value {value!r}. {hint}".strip())
         return value
@@ -249,7 +257,9 @@ def episode_files(root: Path | str, fs=None, chunks_size: int = DEFAULT_CHUNKS_S
         chunk, file = next_chunk_file(chunk, file, chunks_size)
 
 
-def load_episodes_table(root: Path | str, with_stats: bool = False, fs=None, chunks_size: int = DEFAULT_CHUNKS_SIZE) -> pa.Table | None:
+def load_episodes_table(
+    root: Path | str, with_stats: bool = False, fs=None, chunks_size: int = DEFAULT_CHUNKS_SIZE
+) -> pa.Table | None:
     """Concatenate every `meta/episodes` file (optionally dropping `stats/...` columns, which are then never read)."""
     tables = []
     for path in episode_files(root, fs, chunks_size):
@@ -261,7 +271,9 @@ def load_episodes_table(root: Path | str, with_stats: bool = False, fs=None, chu
     try:
         return pa.concat_tables(tables, promote_options="default")
     except pa.ArrowException as e:
-        raise DatasetFormatError(f"{join_root(root, EPISODES_DIR)}: episode files have incompatible columns: {e}") from None
+        raise DatasetFormatError(
+            f"{join_root(root, EPISODES_DIR)}: episode files have incompatible columns: {e}"
+        ) from None
 
 
 def _read_schema(path: Path | str, what: str, fs=None) -> pa.Schema:
@@ -298,7 +310,9 @@ class LeRobotDatasetMetadata:
         revision: hub revision (default "v3.0").
     """
 
-    def __init__(self, repo_id: str, root: str | Path | None = None, download: bool | None = None, revision: str | None = None):
+    def __init__(
+        self, repo_id: str, root: str | Path | None = None, download: bool | None = None, revision: str | None = None
+    ):
         self.repo_id = repo_id
         self.fs = None  # local files; see from_filesystem
         self.root = Path(root).expanduser() if root is not None else default_root(repo_id)
@@ -307,8 +321,10 @@ class LeRobotDatasetMetadata:
                 pass  # a local folder without info.json: report the missing file below, don't download over it
             elif repo_id.startswith("local/"):
                 # "local/..." names a dataset made here (the default of `robotlearn record`): no Hub repository
-                raise DatasetFormatError(f"No dataset at {self.root} ({self.root / INFO_PATH} is missing): pass "
-                                         "--dataset.root (root=) pointing to a LeRobotDataset folder")
+                raise DatasetFormatError(
+                    f"No dataset at {self.root} ({self.root / INFO_PATH} is missing): pass "
+                    "--dataset.root (root=) pointing to a LeRobotDataset folder"
+                )
             else:
                 download_from_hub(repo_id, self.root, revision=revision)
         self.reload()
@@ -336,7 +352,9 @@ class LeRobotDatasetMetadata:
             template = self.info.get(field)
             if template:
                 try:
-                    sample = template.format(video_key="k", chunk_index=0, file_index=0, episode_chunk=0, episode_index=0)
+                    sample = template.format(
+                        video_key="k", chunk_index=0, file_index=0, episode_chunk=0, episode_index=0
+                    )
                 except (KeyError, IndexError, ValueError) as e:
                     raise DatasetFormatError(
                         f"{info_path}: template {field}={template!r} cannot be formatted ({e!r}); v3.0 templates use "
@@ -361,24 +379,41 @@ class LeRobotDatasetMetadata:
                 else:
                     self.episode_columns[name] = col.to_numpy()
         where = join_root(self.root, EPISODES_DIR)
-        required = ["episode_index", "length", "dataset_from_index", "dataset_to_index", "data/chunk_index", "data/file_index"]
-        required += [f"videos/{k}/{c}" for k in self.video_keys for c in ("chunk_index", "file_index", "from_timestamp")]
+        required = [
+            "episode_index",
+            "length",
+            "dataset_from_index",
+            "dataset_to_index",
+            "data/chunk_index",
+            "data/file_index",
+        ]
+        required += [
+            f"videos/{k}/{c}" for k in self.video_keys for c in ("chunk_index", "file_index", "from_timestamp")
+        ]
         for name in required if n else []:
             if name not in self.episode_columns:
                 raise DatasetFormatError(f"{where}: missing column {name!r} in the episodes table")
         if n:
             ep = self.episode_columns["episode_index"]
             if not np.array_equal(ep, np.arange(n)):
-                raise DatasetFormatError(f"{where}: episode_index must run 0..{n - 1} in order; found {ep[:20].tolist()}...")
+                raise DatasetFormatError(
+                    f"{where}: episode_index must run 0..{n - 1} in order; found {ep[:20].tolist()}..."
+                )
             start, end = self.episode_columns["dataset_from_index"], self.episode_columns["dataset_to_index"]
             if start[0] != 0 or np.any(start[1:] != end[:-1]) or np.any(end - start != self.episode_columns["length"]):
-                raise DatasetFormatError(f"{where}: dataset_from_index/dataset_to_index/length are inconsistent between episodes")
+                raise DatasetFormatError(
+                    f"{where}: dataset_from_index/dataset_to_index/length are inconsistent between episodes"
+                )
         total_frames = int(self.episode_columns["dataset_to_index"][-1]) if n else 0
         if self.info["total_episodes"] != n or self.info["total_frames"] != total_frames:
             logger.warning(
                 "%s says %d episodes / %d frames but the episodes table holds %d / %d (an interrupted write?); "
                 "using the episodes table.",
-                join_root(self.root, INFO_PATH), self.info["total_episodes"], self.info["total_frames"], n, total_frames,
+                join_root(self.root, INFO_PATH),
+                self.info["total_episodes"],
+                self.info["total_frames"],
+                n,
+                total_frames,
             )
             self.info["total_episodes"], self.info["total_frames"] = n, total_frames
             self.info["splits"] = {"train": f"0:{n}"}
@@ -440,10 +475,14 @@ class LeRobotDatasetMetadata:
         return out
 
     def episode_range(self, episode_index: int) -> tuple[int, int]:
-        return int(self.episode_columns["dataset_from_index"][episode_index]), int(self.episode_columns["dataset_to_index"][episode_index])
+        return int(self.episode_columns["dataset_from_index"][episode_index]), int(
+            self.episode_columns["dataset_to_index"][episode_index]
+        )
 
     def data_file(self, chunk_index: int, file_index: int) -> Path | str:
-        return resolve_in_root(self.root, self.info["data_path"].format(chunk_index=chunk_index, file_index=file_index), "data_path")
+        return resolve_in_root(
+            self.root, self.info["data_path"].format(chunk_index=chunk_index, file_index=file_index), "data_path"
+        )
 
     def video_file(self, video_key: str, chunk_index: int, file_index: int) -> Path | str:
         rel = self.info["video_path"].format(video_key=video_key, chunk_index=chunk_index, file_index=file_index)
@@ -462,7 +501,11 @@ def download_from_hub(repo_id: str, root: Path, revision: str | None = None, all
         from huggingface_hub import snapshot_download
 
         snapshot_download(
-            repo_id, repo_type="dataset", revision=revision or CODEBASE_VERSION, local_dir=root, allow_patterns=allow_patterns
+            repo_id,
+            repo_type="dataset",
+            revision=revision or CODEBASE_VERSION,
+            local_dir=root,
+            allow_patterns=allow_patterns,
         )
     except Exception as e:
         raise DatasetFormatError(

@@ -56,11 +56,19 @@ def is_transient(exc: BaseException) -> bool:
         if isinstance(status, int) and 100 <= status < 600:
             return status >= 500 or status in (408, 429)
         name = type(exc).__name__
-        if isinstance(exc, (ConnectionError, TimeoutError, asyncio.TimeoutError)) or "Timeout" in name or "Connect" in name:
+        if (
+            isinstance(exc, (ConnectionError, TimeoutError, asyncio.TimeoutError))
+            or "Timeout" in name
+            or "Connect" in name
+        ):
             return True
-        if type(exc).__module__.split(".")[0] in ("aiohttp", "botocore", "urllib3", "requests") and not isinstance(exc, FileNotFoundError):
+        if type(exc).__module__.split(".")[0] in ("aiohttp", "botocore", "urllib3", "requests") and not isinstance(
+            exc, FileNotFoundError
+        ):
             return "Payload" in name or "Disconnect" in name or "Connection" in name or "Client" in name
-        if isinstance(exc, OSError) and not isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
+        if isinstance(exc, OSError) and not isinstance(
+            exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+        ):
             return True
         # fsspec's HTTP info() turns any failure into FileNotFoundError: look at what caused it.
         exc = exc.__cause__ or exc.__context__
@@ -73,7 +81,7 @@ def with_retries(fn, url: str, retry: RetryConfig, what: str = "read"):
     for attempt in range(retry.max_retries + 1):
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - classified just below
+        except Exception as exc:
             if not is_transient(exc):
                 raise
             if attempt == retry.max_retries:
@@ -84,7 +92,15 @@ def with_retries(fn, url: str, retry: RetryConfig, what: str = "read"):
                     f"max_retries / timeout_s."
                 ) from exc
             delay = min(retry.backoff_s * 2**attempt, retry.max_backoff_s)
-            logger.warning("%s: %s (%s); retry %d/%d in %.2f s", url, what, type(exc).__name__, attempt + 1, retry.max_retries, delay)
+            logger.warning(
+                "%s: %s (%s); retry %d/%d in %.2f s",
+                url,
+                what,
+                type(exc).__name__,
+                attempt + 1,
+                retry.max_retries,
+                delay,
+            )
             time.sleep(delay)
 
 
@@ -94,7 +110,9 @@ def _default_storage_options(protocol: str, options: dict, retry: RetryConfig) -
         import aiohttp
 
         client = dict(options.get("client_kwargs") or {})
-        client.setdefault("timeout", aiohttp.ClientTimeout(total=None, sock_connect=retry.timeout_s, sock_read=retry.timeout_s))
+        client.setdefault(
+            "timeout", aiohttp.ClientTimeout(total=None, sock_connect=retry.timeout_s, sock_read=retry.timeout_s)
+        )
         options["client_kwargs"] = client
     elif protocol in ("s3", "s3a"):
         config = dict(options.get("config_kwargs") or {})
@@ -115,9 +133,14 @@ class RemoteFS:
         block_size: bytes fetched per range request; cache_blocks: blocks kept per open file.
     """
 
-    def __init__(self, url: str, storage_options: dict | None = None, retry: RetryConfig | None = None,
-                 block_size: int = 1 << 20, cache_blocks: int = 4):
-        import fsspec
+    def __init__(
+        self,
+        url: str,
+        storage_options: dict | None = None,
+        retry: RetryConfig | None = None,
+        block_size: int = 1 << 20,
+        cache_blocks: int = 4,
+    ):
 
         self.retry = retry or RetryConfig()
         self.block_size = block_size
@@ -126,7 +149,9 @@ class RemoteFS:
         self.url = str(url)
         fs = self.fs
         self.protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-        self.root = fs._strip_protocol(self.url).rstrip("/") if self.protocol not in ("http", "https") else self.url.rstrip("/")
+        self.root = (
+            fs._strip_protocol(self.url).rstrip("/") if self.protocol not in ("http", "https") else self.url.rstrip("/")
+        )
 
     def _options(self, url: str) -> dict:
         protocol = url.split("://", 1)[0] if "://" in url else "file"
@@ -140,7 +165,9 @@ class RemoteFS:
         if fs is None:
             import fsspec
 
-            fs = _FILESYSTEMS[key] = fsspec.core.url_to_fs(self.url, skip_instance_cache=True, **self._options(self.url))[0]
+            fs = _FILESYSTEMS[key] = fsspec.core.url_to_fs(
+                self.url, skip_instance_cache=True, **self._options(self.url)
+            )[0]
         return fs
 
     def full_url(self, path: str) -> str:
@@ -160,7 +187,7 @@ class RemoteFS:
 
         return with_retries(probe, self.full_url(path), self.retry, "look up")
 
-    def open(self, path: str, mode: str = "rb") -> "RemoteFile":
+    def open(self, path: str, mode: str = "rb") -> RemoteFile:
         if mode != "rb":
             raise ValueError(f"{self.full_url(path)}: streaming datasets are read-only (mode {mode!r})")
         return RemoteFile(self, path)
@@ -181,7 +208,10 @@ class RemoteFile(io.RawIOBase):
     def _ensure_open(self):
         if self._f is None:
             self._f = self.remote.fs.open(
-                self.path, "rb", block_size=self.remote.block_size, cache_type="blockcache",
+                self.path,
+                "rb",
+                block_size=self.remote.block_size,
+                cache_type="blockcache",
                 cache_options={"maxblocks": self.remote.cache_blocks},
             )
         return self._f
@@ -196,7 +226,7 @@ class RemoteFile(io.RawIOBase):
         if f is not None:
             try:
                 f.close()
-            except Exception:  # noqa: BLE001 - the connection is already broken
+            except Exception:
                 pass
 
     def readable(self) -> bool:

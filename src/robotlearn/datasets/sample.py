@@ -8,7 +8,7 @@ windows and `<key>_is_pad` masks), so the assembly lives here once.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -89,6 +89,8 @@ def assemble_item(
                 item[key] = image_transforms(item[key])
     task_index = int(loaded.columns["task_index"][row])
     if not 0 <= task_index < len(meta.tasks):
-        raise DatasetFormatError(f"{meta.root}/meta/tasks.parquet: no task with task_index {task_index} (frame {absolute})")
+        raise DatasetFormatError(
+            f"{meta.root}/meta/tasks.parquet: no task with task_index {task_index} (frame {absolute})"
+        )
     item["task"] = meta.tasks[task_index]
     return item

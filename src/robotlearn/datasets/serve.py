@@ -28,7 +28,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in separate writes: don't wait for delayed ACKs
-    server: "_Server"
+    server: _Server
 
     def log_message(self, format, *args):  # quiet: tests and benchmarks make thousands of requests
         pass
@@ -155,7 +155,7 @@ class RangeServer:
     def requests(self) -> int:
         return self._server.requests if self._server is not None else 0
 
-    def start(self) -> "RangeServer":
+    def start(self) -> RangeServer:
         self._server = _Server(self.root, (self.host, self.port))
         self.port = self._server.server_address[1]  # the same port again after a restart
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -172,7 +172,7 @@ class RangeServer:
         self._thread.join(timeout=5)
         self._server = None
 
-    def __enter__(self) -> "RangeServer":
+    def __enter__(self) -> RangeServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

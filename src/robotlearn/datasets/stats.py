@@ -247,7 +247,9 @@ class ImageStatsAccumulator:
         if self.hist is None:
             self.hist = hist.astype(np.int64)
         elif hist.shape != self.hist.shape:
-            raise StatsError(f"ImageStatsAccumulator: frame has {frame.shape[-1]} channels, earlier frames had {len(self.hist)}")
+            raise StatsError(
+                f"ImageStatsAccumulator: frame has {frame.shape[-1]} channels, earlier frames had {len(self.hist)}"
+            )
         else:
             self.hist += hist
         self.n_frames += 1
@@ -489,7 +491,9 @@ def cast_stats_to_numpy(stats: dict) -> dict[str, dict[str, np.ndarray]]:
     out: dict[str, dict[str, np.ndarray]] = {}
     for key, feature_stats in stats.items():
         if not isinstance(feature_stats, dict):
-            raise StatsError(f"stats for feature '{key}' must be a dict of stat -> list, got {type(feature_stats).__name__}")
+            raise StatsError(
+                f"stats for feature '{key}' must be a dict of stat -> list, got {type(feature_stats).__name__}"
+            )
         out[key] = {}
         for name, value in feature_stats.items():
             arr = _to_array(value, f"{key}/{name}")
@@ -550,7 +554,9 @@ def flatten_stats_columns(stats: dict[str, dict[str, np.ndarray]]) -> dict[str, 
     scalars, `list<list<list<double>>>` for images, `list<int64>` for `count`
     (`stats_column_types` gives them explicitly).
     """
-    return {f"{STATS_COLUMN_PREFIX}{key}/{name}": value for key, s in _to_lists(stats).items() for name, value in s.items()}
+    return {
+        f"{STATS_COLUMN_PREFIX}{key}/{name}": value for key, s in _to_lists(stats).items() for name, value in s.items()
+    }
 
 
 def unflatten_stats_columns(row: dict) -> dict[str, dict[str, np.ndarray]]:

@@ -42,8 +42,8 @@ import multiprocessing
 import os
 import random
 from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -187,7 +187,9 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         if buffer_size < 1:
             raise ValueError(f"buffer_size must be >= 1, got {buffer_size}")
         if (rank is None) != (world_size is None) or (world_size is not None and not 0 <= rank < world_size):
-            raise ValueError(f"pass both rank and world_size with 0 <= rank < world_size, got rank={rank}, world_size={world_size}")
+            raise ValueError(
+                f"pass both rank and world_size with 0 <= rank < world_size, got rank={rank}, world_size={world_size}"
+            )
         self.repo_id = repo_id
         self.retry = RetryConfig(max_retries=max_retries, backoff_s=backoff_s, timeout_s=timeout_s)
         self.remote = RemoteFS(url, storage_options, self.retry, block_size=block_size)
@@ -223,9 +225,13 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         self._data_chunk = cols.get("data/chunk_index", empty).astype(np.int64)
         self._data_file = cols.get("data/file_index", empty).astype(np.int64)
         self._video_cols = {
-            key: (cols[f"videos/{key}/chunk_index"].astype(np.int64), cols[f"videos/{key}/file_index"].astype(np.int64),
-                  cols[f"videos/{key}/from_timestamp"].astype(np.float64))
-            for key in meta.video_keys if n_eps
+            key: (
+                cols[f"videos/{key}/chunk_index"].astype(np.int64),
+                cols[f"videos/{key}/file_index"].astype(np.int64),
+                cols[f"videos/{key}/from_timestamp"].astype(np.float64),
+            )
+            for key in meta.video_keys
+            if n_eps
         }
         self._epoch = _SharedEpoch(0)
         self._resume: dict | None = None
@@ -379,9 +385,13 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         try:
             pf = pq.ParquetFile(f)
         except FileNotFoundError:
-            raise DatasetFormatError(f"{self.remote.full_url(path)}: data file not found (referenced by meta/episodes)") from None
+            raise DatasetFormatError(
+                f"{self.remote.full_url(path)}: data file not found (referenced by meta/episodes)"
+            ) from None
         except pa.ArrowException as e:
-            raise DatasetFormatError(f"{self.remote.full_url(path)}: cannot read data file (truncated or not Parquet?): {e}") from None
+            raise DatasetFormatError(
+                f"{self.remote.full_url(path)}: cannot read data file (truncated or not Parquet?): {e}"
+            ) from None
         entry = files[path] = (pf, _index_ranges(pf), f)
         while len(files) > OPEN_PARQUET_FILES:
             files.popitem(last=False)[1][2].close()
@@ -396,32 +406,52 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         try:
             table = pf.read_row_groups(groups)
         except pa.ArrowException as e:
-            raise DatasetFormatError(f"{self.remote.full_url(path)}: cannot read the row groups of episode {ep}: {e}") from None
+            raise DatasetFormatError(
+                f"{self.remote.full_url(path)}: cannot read the row groups of episode {ep}: {e}"
+            ) from None
         if table.num_rows != end - start:
             index = table.column("index")
             table = table.filter(pc.and_(pc.greater_equal(index, start), pc.less(index, end)))
         if table.num_rows != end - start:
             raise DatasetFormatError(
                 f"{self.remote.full_url(path)}: episode {ep} should have {end - start} rows (index {start}..{end - 1}) "
-                f"but the file holds {table.num_rows}; meta/episodes and the data file disagree")
+                f"but the file holds {table.num_rows}; meta/episodes and the data file disagree"
+            )
         return LoadedFile(self.remote.full_url(path), self.meta.features, table)
 
     def _sample(self, loaded: LoadedFile, absolute: int, ep: int) -> dict:
-        return assemble_item(self.meta, loaded, absolute, ep, int(self._ep_from[ep]), int(self._ep_to[ep]),
-                             self._deltas, self._decode, self.image_transforms)
+        return assemble_item(
+            self.meta,
+            loaded,
+            absolute,
+            ep,
+            int(self._ep_from[ep]),
+            int(self._ep_to[ep]),
+            self._deltas,
+            self._decode,
+            self.image_transforms,
+        )
 
     def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool) -> torch.Tensor:
         chunk, file, from_ts = self._video_cols[key]
         path = self.meta.video_file(key, int(chunk[ep]), int(file[ep]))
-        frames = decode_frames(self.remote.full_url(path), (from_ts[ep] + times).tolist(), tolerance_s=self.tolerance_s,
-                               episode_index=ep, cache=self._local.decoders, opener=lambda: self.remote.open(path))
+        frames = decode_frames(
+            self.remote.full_url(path),
+            (from_ts[ep] + times).tolist(),
+            tolerance_s=self.tolerance_s,
+            episode_index=ep,
+            cache=self._local.decoders,
+            opener=lambda: self.remote.open(path),
+        )
         tensor = torch.from_numpy(frames).permute(0, 3, 1, 2)
         if not self.return_uint8:
             tensor = tensor.float().div_(255.0)
         return tensor[0] if squeeze else tensor
 
     # --- resuming ----------------------------------------------------------------------------
-    def state_dict(self, samples_consumed: int | None = None, loader: torch.utils.data.DataLoader | None = None) -> dict:
+    def state_dict(
+        self, samples_consumed: int | None = None, loader: torch.utils.data.DataLoader | None = None
+    ) -> dict:
         """The position in the current epoch, as a small JSON-able dict.
 
         Without DataLoader workers (iterating in this process) call `state_dict()`. With workers pass
@@ -432,34 +462,49 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         workers = max(loader.num_workers, 1) if loader is not None else 1
         if samples_consumed is None:
             if workers > 1:
-                raise ValueError("state_dict: with DataLoader workers pass samples_consumed= (samples your loop received this "
-                                 "epoch); the workers' progress is not visible from the main process")
+                raise ValueError(
+                    "state_dict: with DataLoader workers pass samples_consumed= (samples your loop received this "
+                    "epoch); the workers' progress is not visible from the main process"
+                )
             taken = [self._taken_here]
         else:
             base = self._resume_taken(rank, world, workers)
             shards = [self.shard_size(self.epoch, rank * workers + w, world * workers) for w in range(workers)]
             since = int(samples_consumed) - sum(base)
             if since < 0:
-                raise ValueError(f"state_dict: samples_consumed={samples_consumed} is less than the {sum(base)} samples "
-                                 "already consumed before the restart; count every sample of the epoch")
+                raise ValueError(
+                    f"state_dict: samples_consumed={samples_consumed} is less than the {sum(base)} samples "
+                    "already consumed before the restart; count every sample of the epoch"
+                )
             batch_size = (loader.batch_size or 1) if loader is not None else 1
             drop_last = bool(loader.drop_last) if loader is not None else False
             more = _round_robin(since, [s - b for s, b in zip(shards, base)], batch_size, drop_last)
             taken = [b + m for b, m in zip(base, more)]
         return {
-            "version": STATE_VERSION, "epoch": self.epoch, "seed": self.seed, "shuffle": self.shuffle,
-            "buffer_size": self.buffer_size, "episodes": self.episodes, "rank": rank, "world_size": world,
-            "num_workers": workers, "taken": taken,
+            "version": STATE_VERSION,
+            "epoch": self.epoch,
+            "seed": self.seed,
+            "shuffle": self.shuffle,
+            "buffer_size": self.buffer_size,
+            "episodes": self.episodes,
+            "rank": rank,
+            "world_size": world,
+            "num_workers": workers,
+            "taken": taken,
         }
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from `state` (from `state_dict`): the next iteration of its epoch skips what was delivered."""
         if state.get("version") != STATE_VERSION:
-            raise ValueError(f"load_state_dict: unsupported state version {state.get('version')!r} (expected {STATE_VERSION})")
+            raise ValueError(
+                f"load_state_dict: unsupported state version {state.get('version')!r} (expected {STATE_VERSION})"
+            )
         for key in ("seed", "shuffle", "buffer_size", "episodes"):
             if state[key] != getattr(self, key):
-                raise ValueError(f"load_state_dict: the state was saved with {key}={state[key]!r} but this dataset has "
-                                 f"{key}={getattr(self, key)!r}; the sample order would differ. Recreate it with the same {key}.")
+                raise ValueError(
+                    f"load_state_dict: the state was saved with {key}={state[key]!r} but this dataset has "
+                    f"{key}={getattr(self, key)!r}; the sample order would differ. Recreate it with the same {key}."
+                )
         self._epoch.set(int(state["epoch"]))
         self._resume = dict(state)
         self._taken_here = 0
@@ -482,7 +527,8 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
             raise ValueError(
                 f"load_state_dict: the state was saved at rank {saved[0]} of world_size {saved[1]} with num_workers="
                 f"{saved[2]} but is resumed at rank {rank} of {world} with num_workers={workers}; resume with the same "
-                "topology (the split of frames between workers depends on it)")
+                "topology (the split of frames between workers depends on it)"
+            )
 
 
 def _index_ranges(pf: pq.ParquetFile) -> list[tuple[int, int] | None]:
@@ -508,8 +554,10 @@ def _round_robin(samples: int, remaining: list[int], batch_size: int, drop_last:
             if size <= 0 or (drop_last and size < batch_size):
                 continue
             if size > left:
-                raise ValueError(f"state_dict: samples_consumed does not end on a batch boundary (batch_size={batch_size}); "
-                                 "pass the number of samples in the batches your loop received")
+                raise ValueError(
+                    f"state_dict: samples_consumed does not end on a batch boundary (batch_size={batch_size}); "
+                    "pass the number of samples in the batches your loop received"
+                )
             taken[w] += size
             left -= size
             progressed = True

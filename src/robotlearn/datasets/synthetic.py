@@ -27,7 +27,11 @@ def synthetic_features(state_dim: int, cameras: dict[str, tuple[int, int]], came
         "action": {"dtype": "float32", "shape": (state_dim,), "names": [f"j{i}" for i in range(state_dim)]},
     }
     for name, (h, w) in cameras.items():
-        features[f"observation.images.{name}"] = {"dtype": camera_dtype, "shape": (h, w, 3), "names": ["height", "width", "channels"]}
+        features[f"observation.images.{name}"] = {
+            "dtype": camera_dtype,
+            "shape": (h, w, 3),
+            "names": ["height", "width", "channels"],
+        }
     return features
 
 
@@ -57,8 +61,13 @@ def write_synthetic_dataset(
     cameras = {"top": (32, 48)} if cameras is None else cameras
     lengths = episode_length if isinstance(episode_length, list) else [episode_length] * num_episodes
     ds = LeRobotDataset.create(
-        "synthetic/dataset", fps=fps, features=synthetic_features(state_dim, cameras), root=root,
-        robot_type="synthetic", use_videos=use_videos, **{"video_when_full": "block", **create_options},
+        "synthetic/dataset",
+        fps=fps,
+        features=synthetic_features(state_dim, cameras),
+        root=root,
+        robot_type="synthetic",
+        use_videos=use_videos,
+        **{"video_when_full": "block", **create_options},
     )
     for e in tqdm(range(num_episodes), desc="recording synthetic episodes", disable=not progress):
         for f in range(lengths[e]):

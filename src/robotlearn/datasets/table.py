@@ -46,7 +46,9 @@ class LoadedFile:
         )
         index = self.columns["index"]
         self.first_index = int(index[0]) if len(index) else 0
-        self.contiguous = bool(len(index) == 0 or (index[-1] - index[0] + 1 == len(index) and np.all(np.diff(index) == 1)))
+        self.contiguous = bool(
+            len(index) == 0 or (index[-1] - index[0] + 1 == len(index) and np.all(np.diff(index) == 1))
+        )
         self._index = index
 
     def rows(self, absolute_indices: np.ndarray) -> np.ndarray:
@@ -54,7 +56,9 @@ class LoadedFile:
         if self.contiguous:
             rows = absolute_indices - self.first_index
             if rows.min() < 0 or rows.max() >= len(self._index):
-                raise DatasetFormatError(f"{self.path}: index {absolute_indices.tolist()} not in this file (rows {self.first_index}..{self.first_index + len(self._index) - 1})")
+                raise DatasetFormatError(
+                    f"{self.path}: index {absolute_indices.tolist()} not in this file (rows {self.first_index}..{self.first_index + len(self._index) - 1})"
+                )
             return rows
         order = np.argsort(self._index)
         pos = np.searchsorted(self._index, absolute_indices, sorter=order)
@@ -77,12 +81,18 @@ def column_to_numpy(col: pa.ChunkedArray, feature: dict, path: Path, name: str) 
         if shape == [1] and not pa.types.is_list(col.type) and not pa.types.is_fixed_size_list(col.type):
             return col.to_numpy(zero_copy_only=False).astype(np.dtype(dtype), copy=False)
         values = col
-        while pa.types.is_list(values.type) or pa.types.is_fixed_size_list(values.type) or pa.types.is_large_list(values.type):
+        while (
+            pa.types.is_list(values.type)
+            or pa.types.is_fixed_size_list(values.type)
+            or pa.types.is_large_list(values.type)
+        ):
             values = values.flatten()
         arr = values.to_numpy(zero_copy_only=False).astype(np.dtype(dtype), copy=False)
         return arr.reshape([len(col), *shape])
     except (ValueError, pa.ArrowException) as e:
-        raise DatasetFormatError(f"{path}: column {name!r} does not match its declared shape {shape} / dtype {dtype}: {e}") from None
+        raise DatasetFormatError(
+            f"{path}: column {name!r} does not match its declared shape {shape} / dtype {dtype}: {e}"
+        ) from None
 
 
 class DataFileCache:

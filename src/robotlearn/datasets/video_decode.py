@@ -64,8 +64,9 @@ class _OpenVideo:
         try:
             self.container = av.open(str(path) if self._file is None else self._file)
         except (av.FFmpegError, UnicodeDecodeError) as exc:  # a corrupt header can hold undecodable metadata
-            raise VideoDecodeError(f"{path}: cannot open video ({exc}); the file is truncated or not an MP4. "
-                                   "Re-download or re-record it.") from exc
+            raise VideoDecodeError(
+                f"{path}: cannot open video ({exc}); the file is truncated or not an MP4. Re-download or re-record it."
+            ) from exc
         if not self.container.streams.video:
             self.container.close()
             raise VideoDecodeError(f"{path}: the file has no video stream")
@@ -143,8 +144,10 @@ class _OpenVideo:
     def frames_at(self, times: Sequence[float], tolerance_s: float, episode_index) -> np.ndarray:
         where = f"{self.path}" + (f" (episode {episode_index})" if episode_index is not None else "")
         if not all(math.isfinite(t) for t in times):
-            raise FrameTimestampError(f"{where}: requested frame times {list(times)} are not finite; the episode's "
-                                      "from_timestamp or the rows' timestamp holds NaN (run robotlearn dataset validate)")
+            raise FrameTimestampError(
+                f"{where}: requested frame times {list(times)} are not finite; the episode's "
+                "from_timestamp or the rows' timestamp holds NaN (run robotlearn dataset validate)"
+            )
         t_lo, t_hi = min(times), max(times)
         frame_s = 1.0 / self.fps
         last_t = self.duration - frame_s if self.duration is not None else None
@@ -154,15 +157,17 @@ class _OpenVideo:
             raise FrameTimestampError(
                 f"{where}: requested frame at t={bad:.6f}s is outside the video (frames from 0 to {end}s; "
                 f"nearest t={nearest:.6f}s). Check the episode's from_timestamp and the dataset fps "
-                f"({self.fps:g} in the video), or raise tolerance_s (now {tolerance_s}).")
+                f"({self.fps:g} in the video), or raise tolerance_s (now {tolerance_s})."
+            )
         # Stop once a frame within eps of t_hi is decoded: no later frame can be nearer (eps < half a frame).
         eps = min(tolerance_s, 0.25 * frame_s)
 
         # Continue from what is already decoded when the request starts within or shortly after the recent
         # frames (in-order reads); otherwise seek to the keyframe at/before t_lo.
         cands = [(t, f) for t, f in self.recent if t >= t_lo - frame_s]
-        if not (self.recent and self.recent[0][0] <= t_lo + eps
-                and t_lo - self.recent[-1][0] <= self.gop * frame_s + eps):
+        if not (
+            self.recent and self.recent[0][0] <= t_lo + eps and t_lo - self.recent[-1][0] <= self.gop * frame_s + eps
+        ):
             self._seek(t_lo)
             cands = []
         try:
@@ -174,13 +179,16 @@ class _OpenVideo:
                     continue
                 cands.append(got)
         except av.FFmpegError as exc:
-            raise VideoDecodeError(f"{where}: decoding failed near t={t_lo:.6f}s ({exc}); the file is corrupt or "
-                                   "truncated. Re-download or re-record it.") from exc
+            raise VideoDecodeError(
+                f"{where}: decoding failed near t={t_lo:.6f}s ({exc}); the file is corrupt or "
+                "truncated. Re-download or re-record it."
+            ) from exc
         if not cands or cands[-1][0] < t_hi - tolerance_s:
             end = f"at t={cands[-1][0]:.6f}s" if cands else "before the requested frames"
             raise VideoDecodeError(
                 f"{where}: the stream ends {end} although its header declares a duration of {self.duration}s "
-                f"and t={t_hi:.6f}s was requested; the file is truncated. Re-download or re-record it.")
+                f"and t={t_hi:.6f}s was requested; the file is truncated. Re-download or re-record it."
+            )
 
         # Nearest decoded frame for each requested time (plain Python: T and the candidates are a handful).
         cand_times = [t for t, _ in cands]
@@ -194,7 +202,8 @@ class _OpenVideo:
                     f"{where}: requested frame at t={q:.6f}s but the nearest frame in the video is at "
                     f"t={cand_times[j]:.6f}s (off by {abs(q - cand_times[j]):.6f}s > tolerance_s={tolerance_s}). "
                     f"Check that the dataset fps matches the video's ({self.fps:g}) and the episode's "
-                    "from_timestamp, or raise tolerance_s.")
+                    "from_timestamp, or raise tolerance_s."
+                )
             nearest.append(j)
 
         out = None
@@ -245,8 +254,14 @@ class DecoderCache:
             self._lock = threading.Lock()  # the parent's may have been held by a thread that no longer exists
             self._pid = os.getpid()
 
-    def decode(self, path: str | os.PathLike, timestamps: Sequence[float], tolerance_s: float = 1e-4,
-               episode_index: int | None = None, opener=None) -> np.ndarray:
+    def decode(
+        self,
+        path: str | os.PathLike,
+        timestamps: Sequence[float],
+        tolerance_s: float = 1e-4,
+        episode_index: int | None = None,
+        opener=None,
+    ) -> np.ndarray:
         """Frames of `path` nearest `timestamps` (seconds, file time) as a (T, H, W, 3) uint8 RGB array.
 
         `opener`: a no-argument callable returning a readable, seekable binary file object for `path`
@@ -263,10 +278,12 @@ class DecoderCache:
                 if not S_ISREG(stat.st_mode):  # a FIFO or device would block FFmpeg's open() forever
                     raise VideoDecodeError(f"{path}: not a regular file; expected an MP4")
             except FileNotFoundError:
-                raise VideoDecodeError(f"{path}: video file not found"
-                                       + (f" (episode {episode_index})" if episode_index is not None else "")
-                                       + ". Check the dataset root and the episode's videos/<key>/chunk_index and "
-                                       "file_index, or re-download the dataset.") from None
+                raise VideoDecodeError(
+                    f"{path}: video file not found"
+                    + (f" (episode {episode_index})" if episode_index is not None else "")
+                    + ". Check the dataset root and the episode's videos/<key>/chunk_index and "
+                    "file_index, or re-download the dataset."
+                ) from None
         self._check_fork()
         while True:
             entry = self._checkout(path, stat, opener)
@@ -335,8 +352,14 @@ def default_decoder_cache() -> DecoderCache:
     return _DEFAULT_CACHE
 
 
-def decode_frames(path: str | os.PathLike, timestamps: Sequence[float], tolerance_s: float = 1e-4,
-                  episode_index: int | None = None, cache: DecoderCache | None = None, opener=None) -> np.ndarray:
+def decode_frames(
+    path: str | os.PathLike,
+    timestamps: Sequence[float],
+    tolerance_s: float = 1e-4,
+    episode_index: int | None = None,
+    cache: DecoderCache | None = None,
+    opener=None,
+) -> np.ndarray:
     """Decode the frames of video `path` at `timestamps` (seconds in file time = from_timestamp + episode time).
 
     Returns a (T, H, W, 3) uint8 RGB array, T = len(timestamps), in the order asked.
@@ -346,4 +369,6 @@ def decode_frames(path: str | os.PathLike, timestamps: Sequence[float], toleranc
     `cache` is given. `opener` (optional): a callable returning a binary file object to read `path` from
     (see `DecoderCache.decode`).
     """
-    return (cache if cache is not None else default_decoder_cache()).decode(path, timestamps, tolerance_s, episode_index, opener)
+    return (cache if cache is not None else default_decoder_cache()).decode(
+        path, timestamps, tolerance_s, episode_index, opener
+    )

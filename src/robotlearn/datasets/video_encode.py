@@ -52,8 +52,14 @@ ENCODER_DEFAULTS = {
     "libsvtav1": {"crf": 30, "preset": 12},
     "libx264": {"crf": 23, "preset": "veryfast"},
 }
-CODEC_ALIASES = {"libsvtav1": "libsvtav1", "av1": "libsvtav1", "svtav1": "libsvtav1",
-                 "libx264": "libx264", "h264": "libx264", "x264": "libx264"}
+CODEC_ALIASES = {
+    "libsvtav1": "libsvtav1",
+    "av1": "libsvtav1",
+    "svtav1": "libsvtav1",
+    "libx264": "libx264",
+    "h264": "libx264",
+    "x264": "libx264",
+}
 SUPPORTED_PIX_FMTS = ("yuv420p",)
 MP4_OPTIONS = {"movflags": "faststart"}  # index at the front: a reader can start before the whole file arrives
 
@@ -62,8 +68,13 @@ class VideoIncompatibleError(DatasetError, ValueError):
     """Two videos cannot be concatenated: codec, size, pixel format or fps differ."""
 
 
-def resolve_encoder_options(vcodec: str = "libsvtav1", pix_fmt: str = "yuv420p", g: int | None = 2,
-                            crf: int | None = None, preset: int | str | None = None) -> dict:
+def resolve_encoder_options(
+    vcodec: str = "libsvtav1",
+    pix_fmt: str = "yuv420p",
+    g: int | None = 2,
+    crf: int | None = None,
+    preset: int | str | None = None,
+) -> dict:
     """Canonical encoder settings with defaults filled in; also the `encoder_options` for `video_info`.
 
     Returns {"vcodec", "pix_fmt", "g", "crf", "preset", "fast_decode", "video_backend", "extra_options"}.
@@ -72,17 +83,25 @@ def resolve_encoder_options(vcodec: str = "libsvtav1", pix_fmt: str = "yuv420p",
     """
     name = CODEC_ALIASES.get(str(vcodec).lower())
     if name is None:
-        raise ValueError(f"vcodec={vcodec!r} is not supported; use one of {sorted(CODEC_ALIASES)} "
-                         "('libsvtav1' is the LeRobot default, 'h264' encodes ~3x faster)")
+        raise ValueError(
+            f"vcodec={vcodec!r} is not supported; use one of {sorted(CODEC_ALIASES)} "
+            "('libsvtav1' is the LeRobot default, 'h264' encodes ~3x faster)"
+        )
     if pix_fmt not in SUPPORTED_PIX_FMTS:
         raise ValueError(f"pix_fmt={pix_fmt!r} is not supported; use one of {SUPPORTED_PIX_FMTS}")
     if g is not None and int(g) < 1:
         raise ValueError(f"g (keyframe interval) must be >= 1, got {g}")
     defaults = ENCODER_DEFAULTS[name]
-    return {"vcodec": name, "pix_fmt": pix_fmt, "g": None if g is None else int(g),
-            "crf": defaults["crf"] if crf is None else int(crf),
-            "preset": defaults["preset"] if preset is None else preset,
-            "fast_decode": 0, "video_backend": "pyav", "extra_options": {}}
+    return {
+        "vcodec": name,
+        "pix_fmt": pix_fmt,
+        "g": None if g is None else int(g),
+        "crf": defaults["crf"] if crf is None else int(crf),
+        "preset": defaults["preset"] if preset is None else preset,
+        "fast_decode": 0,
+        "video_backend": "pyav",
+        "extra_options": {},
+    }
 
 
 def _codec_options(opts: dict) -> dict[str, str]:
@@ -117,9 +136,19 @@ class VideoEncoder:
     and at `close()` as DatasetError (chained to the FFmpeg error).
     """
 
-    def __init__(self, path: str | os.PathLike, fps: int, vcodec: str = "libsvtav1", pix_fmt: str = "yuv420p",
-                 g: int | None = 2, crf: int | None = None, preset: int | str | None = None,
-                 max_queue_frames: int = 60, spill_dir: str | os.PathLike | None = None, when_full: str = "spill"):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        fps: int,
+        vcodec: str = "libsvtav1",
+        pix_fmt: str = "yuv420p",
+        g: int | None = 2,
+        crf: int | None = None,
+        preset: int | str | None = None,
+        max_queue_frames: int = 60,
+        spill_dir: str | os.PathLike | None = None,
+        when_full: str = "spill",
+    ):
         if int(fps) != fps or fps <= 0:
             raise ValueError(f"fps must be a positive integer, got {fps!r}")
         if when_full not in ("spill", "block"):
@@ -234,12 +263,16 @@ class VideoEncoder:
         if self._shape is None:
             h, w = frame.shape[:2]
             if h % 2 or w % 2:
-                raise ValueError(f"{self.path}: frame size {h}x{w} (HxW) is odd; {self.encoder_options['pix_fmt']} "
-                                 "needs even height and width. Crop or resize the camera image to an even size.")
+                raise ValueError(
+                    f"{self.path}: frame size {h}x{w} (HxW) is odd; {self.encoder_options['pix_fmt']} "
+                    "needs even height and width. Crop or resize the camera image to an even size."
+                )
             self._shape = frame.shape
         elif frame.shape != self._shape:
-            raise ValueError(f"{self.path}: frame shape {frame.shape} differs from the first frame's {self._shape}; "
-                             "a camera's resolution must stay fixed within an episode")
+            raise ValueError(
+                f"{self.path}: frame shape {frame.shape} differs from the first frame's {self._shape}; "
+                "a camera's resolution must stay fixed within an episode"
+            )
         return frame
 
     def _spill(self, frame: np.ndarray) -> Path:
@@ -250,10 +283,14 @@ class VideoEncoder:
             self._spill_dir = Path(tempfile.mkdtemp(prefix=f".{self.path.stem}.spill-", dir=root))
         if not self._warned:
             self._warned = True
-            logger.warning("%s: video encoding fell behind (%d frames queued in memory); spilling frames to %s. "
-                           "No frame is lost, but close() will take longer. Use a faster codec or preset "
-                           "(e.g. vcodec='h264'), fewer or smaller cameras, or a lower fps.",
-                           self.path, self.max_queue_frames, self._spill_dir)
+            logger.warning(
+                "%s: video encoding fell behind (%d frames queued in memory); spilling frames to %s. "
+                "No frame is lost, but close() will take longer. Use a faster codec or preset "
+                "(e.g. vcodec='h264'), fewer or smaller cameras, or a lower fps.",
+                self.path,
+                self.max_queue_frames,
+                self._spill_dir,
+            )
         item = self._spill_dir / f"{self.frames_added:08d}.npy"
         np.save(item, frame, allow_pickle=False)
         self.frames_spilled += 1
@@ -370,8 +407,14 @@ def video_duration(path: str | os.PathLike) -> float:
 def _stream_props(stream) -> dict:
     cc = stream.codec_context
     rate = stream.base_rate or stream.average_rate or stream.guessed_rate
-    return {"codec": cc.codec.canonical_name, "width": cc.width, "height": cc.height,
-            "pix_fmt": cc.pix_fmt, "fps": float(rate) if rate else None, "time_base": stream.time_base}
+    return {
+        "codec": cc.codec.canonical_name,
+        "width": cc.width,
+        "height": cc.height,
+        "pix_fmt": cc.pix_fmt,
+        "fps": float(rate) if rate else None,
+        "time_base": stream.time_base,
+    }
 
 
 def video_info(path: str | os.PathLike, encoder_options: dict) -> dict:
@@ -385,8 +428,9 @@ def video_info(path: str | os.PathLike, encoder_options: dict) -> dict:
     path = Path(path)
     if encoder_options.get("vcodec") is not None:
         o = encoder_options
-        resolved = resolve_encoder_options(o["vcodec"], o.get("pix_fmt") or "yuv420p", o.get("g", 2),
-                                           o.get("crf"), o.get("preset"))
+        resolved = resolve_encoder_options(
+            o["vcodec"], o.get("pix_fmt") or "yuv420p", o.get("g", 2), o.get("crf"), o.get("preset")
+        )
         encoder_options = {**resolved, **{k: v for k, v in o.items() if v is not None}}
     with _open_input(path) as container:
         props = _stream_props(container.streams.video[0])
@@ -416,7 +460,8 @@ def _check_compatible(dst: Path, a: dict, src: Path, b: dict) -> None:
     if diffs:
         raise VideoIncompatibleError(
             f"cannot append {src} to {dst}: {'; '.join(diffs)}. All episodes of a camera file must share codec, "
-            "size, pixel format and fps; start a new video file (new_video_file) for different settings.")
+            "size, pixel format and fps; start a new video file (new_video_file) for different settings."
+        )
 
 
 def append_video(dst: str | os.PathLike, src: str | os.PathLike) -> float:
@@ -455,8 +500,10 @@ def append_video(dst: str | os.PathLike, src: str | os.PathLike) -> float:
 def _copy_packets(path: Path, container, stream, out_stream, out, offset_s: Fraction) -> None:
     shift = offset_s / stream.time_base
     if shift.denominator != 1:
-        raise VideoIncompatibleError(f"{path}: offset {float(offset_s)} s is not a whole number of "
-                                     f"time-base units ({stream.time_base}); cannot shift packets exactly")
+        raise VideoIncompatibleError(
+            f"{path}: offset {float(offset_s)} s is not a whole number of "
+            f"time-base units ({stream.time_base}); cannot shift packets exactly"
+        )
     shift = int(shift)
     for packet in container.demux(stream):
         if packet.size == 0:  # the demuxer's end-of-stream marker

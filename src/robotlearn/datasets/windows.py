@@ -15,7 +15,9 @@ def check_delta_timestamps(
 ) -> None:
     """Raise ValueError when a key is unknown or an offset is not a whole number of frames at `fps`."""
     if not isinstance(delta_timestamps, dict):
-        raise ValueError(f"delta_timestamps must be a dict of feature -> list of seconds, got {type(delta_timestamps).__name__}")
+        raise ValueError(
+            f"delta_timestamps must be a dict of feature -> list of seconds, got {type(delta_timestamps).__name__}"
+        )
     for key, offsets in delta_timestamps.items():
         if key not in features:
             raise ValueError(f"delta_timestamps: unknown feature {key!r}; the dataset has {sorted(features)}")
@@ -34,7 +36,9 @@ def delta_indices(delta_timestamps: dict[str, list[float]], fps: int) -> dict[st
     return {k: np.array([round(float(t) * fps) for t in v], dtype=np.int64) for k, v in delta_timestamps.items()}
 
 
-def window(absolute_index: int, episode_start: int, episode_end: int, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def window(
+    absolute_index: int, episode_start: int, episode_end: int, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows to read and their pad mask for one key.
 
     Returns (query_indices (T,) int64 clamped to [episode_start, episode_end - 1], is_pad (T,) bool).

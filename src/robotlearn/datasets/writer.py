@@ -73,7 +73,9 @@ def write_parquet_atomic(tables: list[pa.Table], path: Path, schema: pa.Schema) 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with pq.ParquetWriter(tmp, schema, compression="snappy") as writer:
         for table in tables:
-            writer.write_table(table.cast(schema) if table.schema != schema else table, row_group_size=max(table.num_rows, 1))
+            writer.write_table(
+                table.cast(schema) if table.schema != schema else table, row_group_size=max(table.num_rows, 1)
+            )
     fsync_file(tmp)
     os.replace(tmp, path)
     fsync_dir(path.parent)
@@ -88,9 +90,23 @@ def write_tasks(tasks: list[str], root: Path) -> None:
     """`meta/tasks.parquet`: column task_index, pandas index `task` (as the reference's DataFrame.to_parquet)."""
     pandas_meta = {
         "index_columns": ["task"],
-        "column_indexes": [{"name": None, "field_name": None, "pandas_type": "unicode", "numpy_type": "object", "metadata": {"encoding": "UTF-8"}}],
+        "column_indexes": [
+            {
+                "name": None,
+                "field_name": None,
+                "pandas_type": "unicode",
+                "numpy_type": "object",
+                "metadata": {"encoding": "UTF-8"},
+            }
+        ],
         "columns": [
-            {"name": "task_index", "field_name": "task_index", "pandas_type": "int64", "numpy_type": "int64", "metadata": None},
+            {
+                "name": "task_index",
+                "field_name": "task_index",
+                "pandas_type": "int64",
+                "numpy_type": "int64",
+                "metadata": None,
+            },
             {"name": "task", "field_name": "task", "pandas_type": "unicode", "numpy_type": "object", "metadata": None},
         ],
         "attributes": {},
@@ -99,8 +115,12 @@ def write_tasks(tasks: list[str], root: Path) -> None:
     }
     import json
 
-    schema = pa.schema([("task_index", pa.int64()), ("task", pa.string())], metadata={b"pandas": json.dumps(pandas_meta).encode()})
-    table = pa.table({"task_index": pa.array(range(len(tasks)), pa.int64()), "task": pa.array(tasks, pa.string())}, schema=schema)
+    schema = pa.schema(
+        [("task_index", pa.int64()), ("task", pa.string())], metadata={b"pandas": json.dumps(pandas_meta).encode()}
+    )
+    table = pa.table(
+        {"task_index": pa.array(range(len(tasks)), pa.int64()), "task": pa.array(tasks, pa.string())}, schema=schema
+    )
     write_parquet_atomic([table], root / TASKS_PATH, schema)
 
 
@@ -119,7 +139,9 @@ class EpisodeBuffer:
 class DatasetWriter:
     """Appends episodes to a dataset folder. Use through `LeRobotDataset.create` / `.resume`."""
 
-    def __init__(self, repo_id: str, root: Path, resumed: bool, vcodec: str, encoder_options: dict, image_writer_threads: int):
+    def __init__(
+        self, repo_id: str, root: Path, resumed: bool, vcodec: str, encoder_options: dict, image_writer_threads: int
+    ):
         self.repo_id = repo_id
         self.root = root
         self.meta = LeRobotDatasetMetadata(repo_id, root, download=False)
@@ -128,7 +150,9 @@ class DatasetWriter:
         self.buffer: EpisodeBuffer | None = None
         self.on_episode_saved = None
         self._finalized = False
-        self._pool = ThreadPoolExecutor(image_writer_threads, thread_name_prefix="png") if image_writer_threads > 0 else None
+        self._pool = (
+            ThreadPoolExecutor(image_writer_threads, thread_name_prefix="png") if image_writer_threads > 0 else None
+        )
         # Image stats are computed off the recording loop, in order, on a small copy of each frame.
         self._stats_worker = ThreadPoolExecutor(1, thread_name_prefix="image-stats")
         self._schema = data_schema(self.meta.features)
@@ -166,7 +190,7 @@ class DatasetWriter:
         preset: int | None = None,
         video_when_full: str = "spill",
         **unsupported,
-    ) -> "DatasetWriter":
+    ) -> DatasetWriter:
         if unsupported:
             logger.warning("LeRobotDataset.create: ignoring options %s (not used by robotlearn)", sorted(unsupported))
         root = Path(root).expanduser() if root is not None else default_root(repo_id)
@@ -179,11 +203,15 @@ class DatasetWriter:
             if isinstance(fps, float) and fps.is_integer() and fps > 0:
                 fps = int(fps)
             else:
-                raise FeatureError(f"LeRobotDataset.create: fps must be a positive integer (the format stores one integer rate), got {fps!r}")
+                raise FeatureError(
+                    f"LeRobotDataset.create: fps must be a positive integer (the format stores one integer rate), got {fps!r}"
+                )
         user = validate_features(features, where="LeRobotDataset.create features")
         reserved = set(user) & set(DEFAULT_FEATURES)
         if reserved:
-            raise FeatureError(f"LeRobotDataset.create: {sorted(reserved)} are added automatically; remove them from features")
+            raise FeatureError(
+                f"LeRobotDataset.create: {sorted(reserved)} are added automatically; remove them from features"
+            )
         for name, ft in user.items():
             if ft["dtype"] in ("image", "video"):
                 ft["dtype"] = "video" if use_videos else "image"
@@ -192,7 +220,9 @@ class DatasetWriter:
                     ft["names"] = ["height", "width", "channels"]
                 h, w, c = ft["shape"]
                 if ft["dtype"] == "video" and (h % 2 or w % 2):
-                    raise FeatureError(f"LeRobotDataset.create: video feature {name!r} has odd size {w}x{h}; yuv420p needs even width and height")
+                    raise FeatureError(
+                        f"LeRobotDataset.create: video feature {name!r} has odd size {w}x{h}; yuv420p needs even width and height"
+                    )
         all_features = {**user, **{k: dict(v) for k, v in DEFAULT_FEATURES.items()}}
         has_video = any(ft["dtype"] == "video" for ft in all_features.values())
         info = {
@@ -213,15 +243,26 @@ class DatasetWriter:
         root.mkdir(parents=True, exist_ok=True)
         write_json_atomic(info, root / INFO_PATH)
         options = {"g": g, "crf": crf, "preset": preset}
-        writer = cls(repo_id, root, resumed=False, vcodec=vcodec, encoder_options=options, image_writer_threads=image_writer_threads)
+        writer = cls(
+            repo_id,
+            root,
+            resumed=False,
+            vcodec=vcodec,
+            encoder_options=options,
+            image_writer_threads=image_writer_threads,
+        )
         writer.video_when_full = video_when_full
         return writer
 
     @classmethod
-    def resume(cls, repo_id: str, root: str | Path, vcodec: str | None = None, image_writer_threads: int = 0, **options) -> "DatasetWriter":
+    def resume(
+        cls, repo_id: str, root: str | Path, vcodec: str | None = None, image_writer_threads: int = 0, **options
+    ) -> DatasetWriter:
         root = Path(root).expanduser()
         if not (root / INFO_PATH).exists():
-            raise DatasetFormatError(f"{root / INFO_PATH}: not found; resume needs an existing dataset (use LeRobotDataset.create for a new one)")
+            raise DatasetFormatError(
+                f"{root / INFO_PATH}: not found; resume needs an existing dataset (use LeRobotDataset.create for a new one)"
+            )
         meta = LeRobotDatasetMetadata(repo_id, root, download=False)
         enc = {}
         for key in meta.video_keys:
@@ -231,7 +272,14 @@ class DatasetWriter:
                 vcodec = {"av1": "libsvtav1", "h264": "libx264"}.get(info.get("video.codec"), "libsvtav1")
             break
         enc.update({k: v for k, v in options.items() if k in ("g", "crf", "preset")})
-        writer = cls(repo_id, root, resumed=True, vcodec=vcodec or "libsvtav1", encoder_options=enc, image_writer_threads=image_writer_threads)
+        writer = cls(
+            repo_id,
+            root,
+            resumed=True,
+            vcodec=vcodec or "libsvtav1",
+            encoder_options=enc,
+            image_writer_threads=image_writer_threads,
+        )
         writer._repair_after_crash()
         return writer
 
@@ -253,12 +301,16 @@ class DatasetWriter:
         if n == 0:
             return
         last = n - 1
-        path = meta.data_file(int(meta.episode_columns["data/chunk_index"][last]), int(meta.episode_columns["data/file_index"][last]))
+        path = meta.data_file(
+            int(meta.episode_columns["data/chunk_index"][last]), int(meta.episode_columns["data/file_index"][last])
+        )
         groups = read_row_groups(path)
         index = pa.concat_tables(groups).column("index").to_numpy() if groups else np.zeros(0)
         keep = index < meta.total_frames
         if not keep.all():
-            logger.warning("%s: removing %d uncommitted rows left by an interrupted recording", path, int((~keep).sum()))
+            logger.warning(
+                "%s: removing %d uncommitted rows left by an interrupted recording", path, int((~keep).sum())
+            )
             kept = [g.filter(pa.array(g.column("index").to_numpy() < meta.total_frames)) for g in groups]
             write_parquet_atomic([g for g in kept if g.num_rows], path, self._schema)
 
@@ -279,7 +331,10 @@ class DatasetWriter:
         fps = self.meta.fps
         buf = self.buffer or EpisodeBuffer()
         frame_index = buf.size
-        if "timestamp" in frame and abs(float(np.asarray(frame["timestamp"]).reshape(-1)[0]) - frame_index / fps) > 1e-4:
+        if (
+            "timestamp" in frame
+            and abs(float(np.asarray(frame["timestamp"]).reshape(-1)[0]) - frame_index / fps) > 1e-4
+        ):
             raise FeatureError(
                 "add_frame: 'timestamp' is frame_index / fps in this format (decoding relies on it); store measured "
                 "capture times in a separate float feature such as 'observation.capture_time'"
@@ -325,8 +380,14 @@ class DatasetWriter:
         path = self.root / STAGING_DIR / key / f"episode-{episode:06d}-{os.getpid()}-{time.monotonic_ns()}.mp4"
         path.parent.mkdir(parents=True, exist_ok=True)
         opts = {k: v for k, v in self.encoder_options.items() if v is not None}
-        return VideoEncoder(path, self.meta.fps, vcodec=self.vcodec, spill_dir=path.parent / (path.stem + "-spill"),
-                            when_full=self.video_when_full, **opts)
+        return VideoEncoder(
+            path,
+            self.meta.fps,
+            vcodec=self.vcodec,
+            spill_dir=path.parent / (path.stem + "-spill"),
+            when_full=self.video_when_full,
+            **opts,
+        )
 
     def clear_episode_buffer(self) -> None:
         """Discard the episode in progress; stop its encoders and delete their partial files."""
@@ -383,17 +444,23 @@ class DatasetWriter:
             enc = buf.encoders.get(key)
             enc.close()
             if enc.frames_written != n:
-                raise DatasetError(f"save_episode: video {key!r} holds {enc.frames_written} frames but the episode has {n}")
+                raise DatasetError(
+                    f"save_episode: video {key!r} holds {enc.frames_written} frames but the episode has {n}"
+                )
             chunk, file, from_ts, to_ts = self._append_video(key, Path(enc.path), n)
-            video_cols.update({
-                f"videos/{key}/chunk_index": chunk,
-                f"videos/{key}/file_index": file,
-                f"videos/{key}/from_timestamp": from_ts,
-                f"videos/{key}/to_timestamp": to_ts,
-            })
+            video_cols.update(
+                {
+                    f"videos/{key}/chunk_index": chunk,
+                    f"videos/{key}/file_index": file,
+                    f"videos/{key}/from_timestamp": from_ts,
+                    f"videos/{key}/to_timestamp": to_ts,
+                }
+            )
 
         # 4. stats, then the commit: the episodes table
-        numeric = {k: v for k, v in columns.items() if features[k]["dtype"] not in ("image", "video", "string", "language")}
+        numeric = {
+            k: v for k, v in columns.items() if features[k]["dtype"] not in ("image", "video", "string", "language")
+        }
         ep_stats = stats_lib.compute_episode_stats(numeric, features)
         self._stats_worker.submit(lambda: None).result()  # one worker, FIFO: every add above is done
         for key, acc in buf.image_stats.items():
@@ -505,7 +572,10 @@ class DatasetWriter:
             last = None
             if self.meta.total_episodes:
                 table = load_episodes_table(self.root)
-                last = int(table.column("meta/episodes/chunk_index")[-1].as_py()), int(table.column("meta/episodes/file_index")[-1].as_py())
+                last = (
+                    int(table.column("meta/episodes/chunk_index")[-1].as_py()),
+                    int(table.column("meta/episodes/file_index")[-1].as_py()),
+                )
             self._episodes_pos = self._first_new_position(last)
             self._episodes_rows = []
         else:

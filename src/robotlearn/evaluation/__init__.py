@@ -3,5 +3,13 @@
 from robotlearn.evaluation.eval import EpisodesConfig, EvalConfig, PretrainedPolicyConfig, eval_summary_line, run_eval
 from robotlearn.evaluation.rollout import evaluate_policy, rollout, write_video
 
-__all__ = ["EpisodesConfig", "EvalConfig", "PretrainedPolicyConfig", "eval_summary_line", "evaluate_policy", "rollout", "run_eval",
-           "write_video"]
+__all__ = [
+    "EpisodesConfig",
+    "EvalConfig",
+    "PretrainedPolicyConfig",
+    "eval_summary_line",
+    "evaluate_policy",
+    "rollout",
+    "run_eval",
+    "write_video",
+]

@@ -57,11 +57,18 @@ class EvalConfig:
     """torch CPU threads (default: torch's choice)."""
     progress: bool = True
     """Show a progress bar."""
+    server: str = ""
+    """Evaluate through a policy server HOST:PORT (`robotlearn serve-policy`) instead of loading --policy.path."""
+    token_file: str | None = None
+    """With --server: file holding the server's token (default: $ROBOTLEARN_TOKEN)."""
 
 
-def run_eval(cfg: EvalConfig) -> dict:
+def run_eval(cfg: EvalConfig, policy=None) -> dict:
     """Loads `cfg.policy`, evaluates it, writes `<output_dir>/eval_info.json` and videos; returns the
     results (see `evaluate_policy`) with `policy_path` and `policy_overrides` added.
+
+    `policy`: an already built policy-like object to evaluate instead of loading `cfg.policy.path`
+    (`robotlearn eval --server` passes a `robotlearn.inference.remote.RemotePolicy`).
 
     Raises ConfigError (no path), PolicyNotFoundError (nothing saved there), PolicyConfigError (bad overrides)."""
     import torch
@@ -70,19 +77,30 @@ def run_eval(cfg: EvalConfig) -> dict:
     from robotlearn.policies.overrides import apply_inference_overrides
     from robotlearn.utils.device import resolve_device
 
-    if not cfg.policy.path:
-        raise ConfigError("--policy.path is required: a checkpoint's pretrained_model directory")
-    device = resolve_device(cfg.device)
+    if policy is None and not cfg.policy.path:
+        raise ConfigError(
+            "--policy.path is required: a checkpoint's pretrained_model directory (or --server=HOST:PORT)"
+        )
+    device = resolve_device(cfg.device) if policy is None else torch.device("cpu")
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
-    policy = make_policy_from_pretrained(cfg.policy.path, device=str(device))
-    apply_inference_overrides(policy, cfg.policy.overrides)
+    if policy is None:
+        policy = make_policy_from_pretrained(cfg.policy.path, device=str(device))
+        apply_inference_overrides(policy, cfg.policy.overrides)
     output_dir = Path(cfg.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    results = evaluate_policy(policy, cfg.eval.n_episodes, cfg.eval.seed, max_steps=cfg.eval.max_steps,
-                              n_videos=cfg.eval.n_videos, video_dir=output_dir / "videos", device=device,
-                              env=cfg.env, progress=cfg.progress)
-    results["policy_path"] = str(cfg.policy.path)
+    results = evaluate_policy(
+        policy,
+        cfg.eval.n_episodes,
+        cfg.eval.seed,
+        max_steps=cfg.eval.max_steps,
+        n_videos=cfg.eval.n_videos,
+        video_dir=output_dir / "videos",
+        device=device,
+        env=cfg.env,
+        progress=cfg.progress,
+    )
+    results["policy_path"] = f"server {cfg.server}" if cfg.server else str(cfg.policy.path)
     results["policy_overrides"] = cfg.policy.overrides
     (output_dir / "eval_info.json").write_text(json.dumps(results, indent=2))
     return results
@@ -91,6 +109,8 @@ def run_eval(cfg: EvalConfig) -> dict:
 def eval_summary_line(results: dict, output_dir: str | Path) -> str:
     """The two lines `robotlearn eval` prints: success rate and rewards, then where the results went."""
     agg = results["aggregated"]
-    return (f"success rate {agg['success_rate']:.2%} over {agg['n_episodes']} episodes | "
-            f"mean max reward {agg['avg_max_reward']:.3f} | mean sum reward {agg['avg_sum_reward']:.2f}\n"
-            f"wrote {Path(output_dir) / 'eval_info.json'}")
+    return (
+        f"success rate {agg['success_rate']:.2%} over {agg['n_episodes']} episodes | "
+        f"mean max reward {agg['avg_max_reward']:.3f} | mean sum reward {agg['avg_sum_reward']:.2f}\n"
+        f"wrote {Path(output_dir) / 'eval_info.json'}"
+    )

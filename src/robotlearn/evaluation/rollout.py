@@ -46,8 +46,13 @@ def rollout(policy, env, seed: int, device, record_video: bool = False) -> tuple
                 frames.append(env.render())
             if terminated or truncated:
                 break
-    result = {"seed": seed, "success": success, "sum_reward": float(np.sum(rewards)),
-              "max_reward": float(np.max(rewards)), "steps": steps}
+    result = {
+        "seed": seed,
+        "success": success,
+        "sum_reward": float(np.sum(rewards)),
+        "max_reward": float(np.max(rewards)),
+        "steps": steps,
+    }
     return result, frames
 
 
@@ -61,9 +66,17 @@ def write_video(path: str | Path, frames: list[np.ndarray], fps: int) -> Path:
     return Path(path)
 
 
-def evaluate_policy(policy, n_episodes: int, seed: int = 100_000, max_steps: int = 300, n_videos: int = 0,
-                    video_dir: str | Path | None = None, device=None, env: EnvConfig | None = None,
-                    progress: bool = True) -> dict:
+def evaluate_policy(
+    policy,
+    n_episodes: int,
+    seed: int = 100_000,
+    max_steps: int = 300,
+    n_videos: int = 0,
+    video_dir: str | Path | None = None,
+    device=None,
+    env: EnvConfig | None = None,
+    progress: bool = True,
+) -> dict:
     """Rolls `policy` out for `n_episodes` episodes (reset seeds seed, seed+1, ...) in the environment
     `env` describes (default PushT) with `max_steps` per episode.
 
@@ -87,8 +100,9 @@ def evaluate_policy(policy, n_episodes: int, seed: int = 100_000, max_steps: int
             result, frames = rollout(policy, sim, seed + i, device, record_video=want_video)
             per_episode.append(result)
             if want_video:
-                video_paths.append(str(write_video(Path(video_dir) / f"eval_episode_{i}.mp4", frames,
-                                                   getattr(sim, "fps", 10))))
+                video_paths.append(
+                    str(write_video(Path(video_dir) / f"eval_episode_{i}.mp4", frames, getattr(sim, "fps", 10)))
+                )
             successes = sum(r["success"] for r in per_episode)
             bar.set_postfix(success=f"{successes}/{len(per_episode)}")
     finally:
@@ -97,6 +111,10 @@ def evaluate_policy(policy, n_episodes: int, seed: int = 100_000, max_steps: int
     def mean(key: str) -> float:
         return float(np.mean([r[key] for r in per_episode])) if per_episode else 0.0
 
-    aggregated = {"success_rate": mean("success"), "avg_sum_reward": mean("sum_reward"),
-                  "avg_max_reward": mean("max_reward"), "n_episodes": len(per_episode)}
+    aggregated = {
+        "success_rate": mean("success"),
+        "avg_sum_reward": mean("sum_reward"),
+        "avg_max_reward": mean("max_reward"),
+        "n_episodes": len(per_episode),
+    }
     return {"per_episode": per_episode, "aggregated": aggregated, "video_paths": video_paths}

@@ -130,7 +130,9 @@ def features_from_dataset(dataset_features: dict, input_features: list[str] | No
             )
         chosen = {k: available[k] for k in input_features}
     if not chosen:
-        raise PolicyConfigError(f"no observation features to condition on; dataset features: {sorted(dataset_features)}")
+        raise PolicyConfigError(
+            f"no observation features to condition on; dataset features: {sorted(dataset_features)}"
+        )
     chosen[ACTION_KEY] = {"type": ACTION, "shape": list(dataset_features[ACTION_KEY]["shape"])}
     return chosen
 
@@ -219,7 +221,7 @@ class Policy(nn.Module):
         return directory
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, device: str | torch.device = "cpu") -> "Policy":
+    def from_pretrained(cls, directory: str | Path, device: str | torch.device = "cpu") -> Policy:
         """Rebuilds a policy saved by `save_pretrained`. Raises PolicyNotFoundError / PolicyConfigError."""
         from safetensors.torch import load_file
 

@@ -66,7 +66,9 @@ SUBCOMMANDS: dict[str, Command] = {
     "images-to-video": _op(
         "images_to_video", "Turn image features (PNG in Parquet) into MP4 video features.", example=("--output=out",)
     ),
-    "view": _op("view", "Look at a dataset: an HTML viewer folder that opens from file:// (--rerun=out.rrd: a rerun recording)."),
+    "view": _op(
+        "view", "Look at a dataset: an HTML viewer folder that opens from file:// (--rerun=out.rrd: a rerun recording)."
+    ),
     "convert": _op(
         "convert", "Convert a LeRobotDataset v2.1 folder to v3.0 (no re-encoding).", example=("--output=out",)
     ),

@@ -36,7 +36,9 @@ def make_betas(config: DiffusionConfig) -> torch.Tensor:
     def alpha_bar(t: float) -> float:
         return math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2
 
-    return torch.tensor([min(1 - alpha_bar((i + 1) / T) / alpha_bar(i / T), 0.999) for i in range(T)], dtype=torch.float64)
+    return torch.tensor(
+        [min(1 - alpha_bar((i + 1) / T) / alpha_bar(i / T), 0.999) for i in range(T)], dtype=torch.float64
+    )
 
 
 class NoiseSchedule(nn.Module):
@@ -276,7 +278,9 @@ class DiffusionPolicy(Policy):
     def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
         """Epsilon-prediction loss (MSE) on one batch: obs (B, T_o, ...), action (B, T_a, A)."""
         batch = self.prepare_batch(batch)
-        cond = self.encoder({k: batch[k][:, : self.config.n_obs_steps] for k in self.config.features if k != ACTION_KEY})
+        cond = self.encoder(
+            {k: batch[k][:, : self.config.n_obs_steps] for k in self.config.features if k != ACTION_KEY}
+        )
         actions = batch[ACTION_KEY]
         noise = torch.randn_like(actions)
         t = torch.randint(0, self.config.num_train_timesteps, (actions.shape[0],), device=actions.device)
