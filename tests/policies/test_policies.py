@@ -283,7 +283,7 @@ def test_config_errors_name_the_flag():
 def test_default_inputs_are_cameras_and_state_or_scene_state_without_cameras():
     from robotlearn.policies.policy import features_from_dataset
 
-    vec = lambda n: {"dtype": "float32", "shape": [n], "names": None}  # noqa: E731
+    vec = lambda n: {"dtype": "float32", "shape": [n], "names": None}
     base = {
         "observation.state": vec(2),
         "observation.environment_state": vec(5),
@@ -309,7 +309,7 @@ def test_narrow_resnet_keeps_the_layers_and_both_policies_train_with_it(tmp_path
 
     narrow, full = ResNet18(norm="group", width=16), ResNet18(norm="group")
     assert narrow(torch.rand(2, 3, 96, 96)).shape == (2, 128, 3, 3)
-    conv_names = lambda net: [n for n, m in net.named_modules() if isinstance(m, torch.nn.Conv2d)]  # noqa: E731
+    conv_names = lambda net: [n for n, m in net.named_modules() if isinstance(m, torch.nn.Conv2d)]
     assert conv_names(narrow) == conv_names(full)  # same 18-layer structure (+ the shortcut convs)
     assert sum(p.numel() for p in narrow.parameters()) < sum(p.numel() for p in full.parameters()) / 12
     save_file(dict(full.state_dict()), str(tmp_path / "r18.safetensors"))
