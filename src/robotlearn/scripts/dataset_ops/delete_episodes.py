@@ -5,32 +5,23 @@ robotlearn dataset delete-episodes --root=data/pusht --episodes=3,7-9 --output=d
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
-from robotlearn.configs import ConfigError, parse_config
+from robotlearn.configs import parse_config
 from robotlearn.datasets.tools.delete import delete_episodes
-from robotlearn.scripts.dataset_ops._print import print_result
+from robotlearn.scripts.dataset_ops._common import DatasetEditConfig, print_result, require_root, show_progress
 
 
 @dataclass
-class DeleteEpisodesConfig:
+class DeleteEpisodesConfig(DatasetEditConfig):
     """`robotlearn dataset delete-episodes`."""
 
-    root: str = ""
-    """Dataset folder to read."""
     episodes: str = ""
     """Episodes to delete: indices and ranges, e.g. 3,7-9."""
-    output: str = ""
-    """New dataset folder to write (must not exist)."""
     in_place: bool = False
     """Replace the input instead (atomic swap; the old dataset is kept until the new one is complete)."""
     compact: bool = False
     """Re-encode (only) the episodes whose video does not start on a key frame, instead of refusing them."""
-    dry_run: bool = False
-    """Say what would change; write nothing."""
-    json: bool = False
-    """Print the result as JSON."""
 
 
 CONFIG = DeleteEpisodesConfig
@@ -38,8 +29,7 @@ CONFIG = DeleteEpisodesConfig
 
 def main(argv: list[str]) -> int:
     args = parse_config(DeleteEpisodesConfig, argv, prog="robotlearn dataset delete-episodes", description=__doc__)
-    if not args.root:
-        raise ConfigError("--root is required: the dataset folder")
+    require_root(args)
     result = delete_episodes(
         args.root,
         args.episodes,
@@ -47,7 +37,7 @@ def main(argv: list[str]) -> int:
         in_place=args.in_place,
         dry_run=args.dry_run,
         compact=args.compact,
-        progress=not args.json and sys.stderr.isatty(),
+        progress=show_progress(args),
     )
     print_result(result, args.json)
     return 0

@@ -6,34 +6,23 @@ robotlearn dataset edit-tasks --root=data/pusht --set_task='push left' --episode
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from robotlearn.configs import ConfigError, parse_config
 from robotlearn.datasets.tools.tasks import edit_tasks
-from robotlearn.scripts.dataset_ops._print import print_result
+from robotlearn.scripts.dataset_ops._common import DatasetEditConfig, print_result, require_root, show_progress
 
 
 @dataclass
-class EditTasksConfig:
+class EditTasksConfig(DatasetEditConfig):
     """`robotlearn dataset edit-tasks`."""
 
-    root: str = ""
-    """Dataset folder to read."""
     rename: str = ""
     """old text=new text pairs, comma-separated."""
     set_task: str | None = None
     """New task for the episodes given by --episodes (all episodes without it)."""
     episodes: str = ""
     """Episodes whose task --set_task replaces, e.g. 3,7-9."""
-    output: str = ""
-    """New dataset folder to write (must not exist)."""
-    in_place: bool = False
-    """Replace the input instead (atomic swap; the old dataset stays until the new one is complete)."""
-    dry_run: bool = False
-    """Say what would change; write nothing."""
-    json: bool = False
-    """Print the result as JSON."""
 
 
 CONFIG = EditTasksConfig
@@ -51,9 +40,8 @@ def _pairs(text: str, flag: str) -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     args = parse_config(EditTasksConfig, argv, prog="robotlearn dataset edit-tasks", description=__doc__)
-    if not args.root:
-        raise ConfigError("--root is required: the dataset folder")
-    progress = not args.json and sys.stderr.isatty()
+    require_root(args)
+    progress = show_progress(args)
     result = edit_tasks(
         args.root,
         rename=_pairs(args.rename, "--rename"),

@@ -7,12 +7,11 @@ Datasets that differ are refused with one message listing every mismatch.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 from robotlearn.configs import ConfigError, parse_config
 from robotlearn.datasets.tools.merge import merge_datasets
-from robotlearn.scripts.dataset_ops._print import print_result
+from robotlearn.scripts.dataset_ops._common import print_result, show_progress
 
 
 @dataclass
@@ -49,7 +48,7 @@ def main(argv: list[str]) -> int:
         args.output,
         dry_run=args.dry_run,
         compact=args.compact,
-        progress=not args.json and sys.stderr.isatty(),
+        progress=show_progress(args),
     )
     print_result(result, args.json)
     return 0

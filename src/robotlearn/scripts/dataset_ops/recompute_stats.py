@@ -5,30 +5,19 @@ robotlearn dataset recompute-stats --root=data/pusht --output=data/pusht_stats
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
-from robotlearn.configs import ConfigError, parse_config
+from robotlearn.configs import parse_config
 from robotlearn.datasets.tools.stats import recompute_stats
-from robotlearn.scripts.dataset_ops._print import print_result
+from robotlearn.scripts.dataset_ops._common import DatasetEditConfig, print_result, require_root, show_progress
 
 
 @dataclass
-class RecomputeStatsConfig:
+class RecomputeStatsConfig(DatasetEditConfig):
     """`robotlearn dataset recompute-stats`."""
 
-    root: str = ""
-    """Dataset folder to read."""
     cameras: bool = True
     """Also recompute camera stats (decodes sampled frames); false keeps theirs."""
-    output: str = ""
-    """New dataset folder to write (must not exist)."""
-    in_place: bool = False
-    """Replace the input instead (atomic swap; the old dataset stays until the new one is complete)."""
-    dry_run: bool = False
-    """Say what would change; write nothing."""
-    json: bool = False
-    """Print the result as JSON."""
 
 
 CONFIG = RecomputeStatsConfig
@@ -36,9 +25,8 @@ CONFIG = RecomputeStatsConfig
 
 def main(argv: list[str]) -> int:
     args = parse_config(RecomputeStatsConfig, argv, prog="robotlearn dataset recompute-stats", description=__doc__)
-    if not args.root:
-        raise ConfigError("--root is required: the dataset folder")
-    progress = not args.json and sys.stderr.isatty()
+    require_root(args)
+    progress = show_progress(args)
     result = recompute_stats(
         args.root,
         output=args.output or None,

@@ -5,30 +5,19 @@ robotlearn dataset remove-feature --root=data/pusht --features=observation.image
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
-from robotlearn.configs import ConfigError, parse_config
+from robotlearn.configs import parse_config
 from robotlearn.datasets.tools.features import remove_feature
-from robotlearn.scripts.dataset_ops._print import print_result
+from robotlearn.scripts.dataset_ops._common import DatasetEditConfig, print_result, require_root, show_progress
 
 
 @dataclass
-class RemoveFeatureConfig:
+class RemoveFeatureConfig(DatasetEditConfig):
     """`robotlearn dataset remove-feature`."""
 
-    root: str = ""
-    """Dataset folder to read."""
     features: str = ""
     """Features to remove, comma-separated."""
-    output: str = ""
-    """New dataset folder to write (must not exist)."""
-    in_place: bool = False
-    """Replace the input instead (atomic swap; the old dataset stays until the new one is complete)."""
-    dry_run: bool = False
-    """Say what would change; write nothing."""
-    json: bool = False
-    """Print the result as JSON."""
 
 
 CONFIG = RemoveFeatureConfig
@@ -36,9 +25,8 @@ CONFIG = RemoveFeatureConfig
 
 def main(argv: list[str]) -> int:
     args = parse_config(RemoveFeatureConfig, argv, prog="robotlearn dataset remove-feature", description=__doc__)
-    if not args.root:
-        raise ConfigError("--root is required: the dataset folder")
-    progress = not args.json and sys.stderr.isatty()
+    require_root(args)
+    progress = show_progress(args)
     result = remove_feature(
         args.root,
         args.features,

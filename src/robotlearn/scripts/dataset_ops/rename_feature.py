@@ -5,30 +5,19 @@ robotlearn dataset rename-feature --root=data/pusht --rename=observation.image=o
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from robotlearn.configs import ConfigError, parse_config
 from robotlearn.datasets.tools.features import rename_feature
-from robotlearn.scripts.dataset_ops._print import print_result
+from robotlearn.scripts.dataset_ops._common import DatasetEditConfig, print_result, require_root, show_progress
 
 
 @dataclass
-class RenameFeatureConfig:
+class RenameFeatureConfig(DatasetEditConfig):
     """`robotlearn dataset rename-feature`."""
 
-    root: str = ""
-    """Dataset folder to read."""
     rename: str = ""
     """old=new pairs, comma-separated."""
-    output: str = ""
-    """New dataset folder to write (must not exist)."""
-    in_place: bool = False
-    """Replace the input instead (atomic swap; the old dataset stays until the new one is complete)."""
-    dry_run: bool = False
-    """Say what would change; write nothing."""
-    json: bool = False
-    """Print the result as JSON."""
 
 
 CONFIG = RenameFeatureConfig
@@ -46,9 +35,8 @@ def _pairs(text: str, flag: str) -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     args = parse_config(RenameFeatureConfig, argv, prog="robotlearn dataset rename-feature", description=__doc__)
-    if not args.root:
-        raise ConfigError("--root is required: the dataset folder")
-    progress = not args.json and sys.stderr.isatty()
+    require_root(args)
+    progress = show_progress(args)
     result = rename_feature(
         args.root,
         _pairs(args.rename, "--rename"),

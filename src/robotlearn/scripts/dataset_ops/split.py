@@ -9,12 +9,11 @@ Writes <output>/<split name> for each split.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 
 from robotlearn.configs import ConfigError, parse_config
 from robotlearn.datasets.tools.split import split_dataset
-from robotlearn.scripts.dataset_ops._print import print_result
+from robotlearn.scripts.dataset_ops._common import print_result, show_progress
 
 
 @dataclass
@@ -81,7 +80,7 @@ def main(argv: list[str]) -> int:
         episodes=episodes,
         dry_run=args.dry_run,
         compact=args.compact,
-        progress=not args.json and sys.stderr.isatty(),
+        progress=show_progress(args),
     )
     print_result(result, args.json)
     return 0

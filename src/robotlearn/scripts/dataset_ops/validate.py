@@ -8,12 +8,12 @@ Exits 0 when the dataset is intact (after repair, with --repair), 1 when problem
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 
 from robotlearn.configs import ConfigError, parse_config
 from robotlearn.datasets.tools.repair import repair
 from robotlearn.datasets.tools.validate import validate
+from robotlearn.scripts.dataset_ops._common import show_progress
 
 
 @dataclass
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
                 print(("[dry run] " if args.dry_run else "") + line)
             print("OK" if report.ok else f"{len(report.problems)} problem(s) remain")
         return 0 if report.ok else 1
-    report = validate(args.root, deep=args.deep, progress=not args.json and sys.stderr.isatty())
+    report = validate(args.root, deep=args.deep, progress=show_progress(args))
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
