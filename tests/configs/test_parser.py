@@ -43,3 +43,22 @@ def test_help_lists_every_flag_with_its_help(capsys):
         parse_config(RecordArgs, ["--help"], prog="robotlearn record")
     out = capsys.readouterr().out
     assert "--dataset.root" in out and "Where the dataset lives." in out and "--resume" in out
+
+
+def test_flags_rendered_from_a_config_rebuild_it_including_a_dict_of_camera_configs():
+    from robotlearn.configs import config_to_flags
+    from robotlearn.recording.session import RecordConfig
+
+    cfg = parse_config(
+        RecordConfig,
+        [
+            "--robot.type=sim_arm",
+            "--teleop.type=sim_arm_leader",
+            "--robot.seed=3",
+            '--robot.cameras={"f": {"type": "sim", "width": 32}}',
+        ],
+    )
+    flags = config_to_flags(cfg)
+    assert flags[0] == "--robot.type=sim_arm" and "--teleop.type=sim_arm_leader" in flags
+    assert parse_config(RecordConfig, flags) == cfg
+    assert cfg.robot.cameras["f"].width == 32

@@ -13,13 +13,13 @@ For each case the stored safetensors (tests/fixtures/golden/policy_<case>.safete
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
-import numpy as np
 import torch
+from tests.policies.fakes import IMG
+from tests.policies.fakes import fake_meta as tiny_meta
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
-IMG = 48  # small images keep the ResNet cheap on CPU (feature map 2x2)
+
 N_TRAIN_STEPS, N_CALLS, BATCH = 3, 5, 3
 TINY_ACT = dict(
     dim_model=32,
@@ -55,41 +55,6 @@ CASES = {
     "diffusion_state": ("diffusion", False, TINY_DIFFUSION),
     "diffusion_image": ("diffusion", True, TINY_DIFFUSION),
 }
-
-
-def tiny_meta(with_image: bool) -> SimpleNamespace:
-    """A dataset `.meta` stand-in: features and stats of a 2-D state/action PushT-like dataset."""
-    features = {
-        "observation.state": {"dtype": "float32", "shape": [2], "names": ["x", "y"]},
-        "action": {"dtype": "float32", "shape": [2], "names": ["x", "y"]},
-    }
-    stats = {
-        "observation.state": {
-            "mean": np.array([200.0, 300.0]),
-            "std": np.array([50.0, 80.0]),
-            "min": np.array([10.0, 20.0]),
-            "max": np.array([500.0, 490.0]),
-        },
-        "action": {
-            "mean": np.array([210.0, 290.0]),
-            "std": np.array([60.0, 70.0]),
-            "min": np.array([0.0, 5.0]),
-            "max": np.array([510.0, 500.0]),
-        },
-    }
-    if with_image:
-        features["observation.images.top"] = {
-            "dtype": "video",
-            "shape": [IMG, IMG, 3],
-            "names": ["height", "width", "channels"],
-        }
-        stats["observation.images.top"] = {
-            "mean": np.full((3, 1, 1), 0.5),
-            "std": np.full((3, 1, 1), 0.25),
-            "min": np.zeros((3, 1, 1)),
-            "max": np.ones((3, 1, 1)),
-        }
-    return SimpleNamespace(features=features, stats=stats, fps=10)
 
 
 def fixed_batch(policy, seed: int = 0) -> dict[str, torch.Tensor]:

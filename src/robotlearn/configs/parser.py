@@ -412,20 +412,25 @@ def config_to_flags(cfg, default=None, prefix: str = "") -> list[str]:
     for name in _fields(type(cfg)):
         value, base = getattr(cfg, name), getattr(default, name)
         path = f"{prefix}{name}"
+        if name == "type" and prefix and registry_of(type(cfg)) is not None:
+            continue  # a choice's type: its parent names it first (below)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            sub_default = base if type(base) is type(value) else None
-            sub = config_to_flags(value, sub_default, path + ".")
+            sub = config_to_flags(value, base if type(base) is type(value) else None, path + ".")
             if registry_of(type(value)) is not None and "type" in _fields(type(value)):
                 # always name a choice's type: the command then reads the same whatever the defaults
-                sub = [f"--{path}.type={value.type}"] + [s for s in sub if not s.startswith(f"--{path}.type=")]
+                sub = [f"--{path}.type={value.type}", *sub]
             flags += sub
-        elif value != base and not (
-            name == "type" and registry_of(type(cfg)) is not None and prefix and type(default) is type(cfg)
-        ):
-            flags.append(f"--{path}={_flag_text(config_to_dict_value(value))}")
+        elif value != base:
+            flags.append(f"--{path}={_flag_text(_jsonable(value))}")
     return flags
 
 
-def config_to_dict_value(value):
-    """A field value as JSON-compatible data (tuples -> lists, configs -> dicts)."""
-    return json.loads(json.dumps(dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value, default=str))
+def _jsonable(value):
+    """A field value as JSON-compatible data (tuples -> lists, configs -> dicts, also inside dicts and lists)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    elif isinstance(value, dict):
+        value = {k: _jsonable(v) for k, v in value.items()}
+    elif isinstance(value, (list, tuple)):
+        value = [_jsonable(v) for v in value]
+    return json.loads(json.dumps(value, default=str))

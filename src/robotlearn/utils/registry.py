@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import sys
 from importlib import metadata
 from typing import Any
 
@@ -141,24 +140,6 @@ class Registry:
         if config_cls is None:
             raise TypeError(f"{self.kind} {name!r} ({cls.__qualname__}) has no `config_class` attribute")
         return config_cls
-
-    def name_of(self, config_or_class: Any) -> str | None:
-        """The registered name whose class (or config class) is `config_or_class`'s type, if any.
-
-        Imports entries one by one until found; entries that fail to import are skipped (they
-        cannot be the class of an existing object)."""
-        target = config_or_class if isinstance(config_or_class, type) else type(config_or_class)
-        for name, path in self.entries().items():
-            module_name, _, attr = path.partition(":")
-            module = sys.modules.get(module_name)
-            if module is None:
-                continue  # not imported, so `target` cannot come from it
-            cls = getattr(module, attr.split(".")[0], None)
-            for part in attr.split(".")[1:]:
-                cls = getattr(cls, part, None)
-            if cls is target or getattr(cls, "config_class", None) is target:
-                return name
-        return None
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {self.names()})"
