@@ -370,10 +370,10 @@ class RobotClient:
                 next_t = time.perf_counter() + period
                 sync_restart = False
             if opts.realtime:
-                if time.perf_counter() > next_t:
-                    next_t = time.perf_counter()
+                if time.perf_counter() > next_t + period:
+                    next_t = time.perf_counter()  # more than a tick behind: restart the schedule from now
                 else:
-                    precise_sleep_until(next_t)
+                    precise_sleep_until(next_t)  # a late tick keeps the schedule: the rate stays fps
         stats.ticks = tick
         stats.wall_s = time.perf_counter() - start
         stats.reconnects = self.reconnects - reconnects0

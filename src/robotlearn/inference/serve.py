@@ -102,6 +102,9 @@ def serve_policy(cfg: ServePolicyConfig, on_ready=None, on_session=None) -> None
             from robotlearn.transport.connection import listen
 
             listen(cfg.host, 0, b"")  # raises the ConfigError naming what to do
+    from robotlearn.transport import server_tls_context
+
+    server_tls_context(cfg.tls_cert, cfg.tls_key)  # bad TLS files fail before the policy load too
     t0 = time.perf_counter()
     policy = load_served_policy(cfg.policy)
     load_s = time.perf_counter() - t0

@@ -32,7 +32,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from robotlearn.errors import RobotlearnError
-from robotlearn.transport import Connection, ConnectionClosedError, TransportError, listen
+from robotlearn.transport import (
+    Connection,
+    ConnectionClosedError,
+    TransportError,
+    accept_tls,
+    listen,
+    server_tls_context,
+)
 from robotlearn.transport.errors import AuthenticationError, ProtocolError
 from robotlearn.transport.wire import DEFAULT_MAX_MESSAGE_BYTES
 
@@ -137,7 +144,8 @@ class PolicyServer:
     def start(self) -> PolicyServer:
         """Binds and starts accepting clients in a background thread. Raises ConfigError (non-loopback
         without token) or TransportError (cannot bind)."""
-        self._sock = listen(self.host, self.port, self.token, self.tls_cert, self.tls_key)
+        self._tls = server_tls_context(self.tls_cert, self.tls_key)
+        self._sock = listen(self.host, self.port, self.token)
         self._sock.settimeout(0.2)
         t = threading.Thread(target=self._accept_loop, name="policy-server-accept", daemon=True)
         t.start()
@@ -167,8 +175,7 @@ class PolicyServer:
                     return
                 continue
             sock.settimeout(None)
-            conn = Connection(sock, self.token, self.max_message_bytes)
-            threading.Thread(target=self._serve_client, args=(conn, f"{peer[0]}:{peer[1]}"), daemon=True).start()
+            threading.Thread(target=self._serve_client, args=(sock, f"{peer[0]}:{peer[1]}"), daemon=True).start()
 
     # -- one client ------------------------------------------------------------------------------
     def _reply_error(self, conn: Connection, code: str, message: str) -> None:
@@ -177,7 +184,15 @@ class PolicyServer:
         except TransportError:
             pass
 
-    def _serve_client(self, conn: Connection, peer: str) -> None:
+    def _serve_client(self, sock, peer: str) -> None:
+        if self._tls is not None:  # the handshake in this client's thread: a stalled peer blocks no one else
+            try:
+                sock = accept_tls(sock, self._tls)
+            except ConnectionClosedError as e:
+                self.rejected_frames += 1
+                log.info("%s: %s", peer, e)
+                return
+        conn = Connection(sock, self.token, self.max_message_bytes)
         session = None
         drain_s = 0.0  # after a frame error: let the error reply reach the peer before closing
         try:

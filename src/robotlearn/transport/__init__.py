@@ -8,7 +8,16 @@ only to maps, lists, numbers, UTF-8 strings and numpy arrays of an allowlisted d
 Needs the `inference` extra (msgpack): pip install 'robotlearn[inference]'.
 """
 
-from robotlearn.transport.connection import Connection, connect, is_loopback, listen, parse_address, resolve_token
+from robotlearn.transport.connection import (
+    Connection,
+    accept_tls,
+    connect,
+    is_loopback,
+    listen,
+    parse_address,
+    resolve_token,
+    server_tls_context,
+)
 from robotlearn.transport.errors import (
     AuthenticationError,
     ConnectionClosedError,
@@ -28,9 +37,11 @@ __all__ = [
     "RemoteError",
     "TransportError",
     "VersionMismatchError",
+    "accept_tls",
     "connect",
     "is_loopback",
     "listen",
     "parse_address",
     "resolve_token",
+    "server_tls_context",
 ]

@@ -154,21 +154,17 @@ class Connection:
         self.sock.close()
 
 
-def listen(
-    host: str, port: int, token: bytes = b"", tls_cert: str | None = None, tls_key: str | None = None, backlog: int = 16
-) -> socket.socket:
+def listen(host: str, port: int, token: bytes = b"", backlog: int = 16) -> socket.socket:
     """A listening socket on host:port (port 0: any free port; read it from getsockname()).
 
     Raises ConfigError for a non-loopback host without a token (anyone on the network could drive
-    the robot's policy) or for a TLS certificate without its key. With tls_cert/tls_key the socket
-    is wrapped in TLS (server side)."""
+    the robot's policy). TLS is per accepted connection: `server_tls_context` + `accept_tls`, so
+    a client that connects and never finishes its handshake holds up only its own thread."""
     if not is_loopback(host) and not token:
         raise ConfigError(
             f"--host={host} is not a loopback address: serving on a network needs a token "
             f"(set {TOKEN_ENV} or --token_file) and preferably TLS (--tls_cert, --tls_key)"
         )
-    if bool(tls_cert) != bool(tls_key):
-        raise ConfigError("--tls_cert and --tls_key go together")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -178,11 +174,37 @@ def listen(
         sock.close()
         raise TransportError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     sock.listen(backlog)
-    if tls_cert:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(tls_cert, tls_key)
-        sock = context.wrap_socket(sock, server_side=True)
     return sock
+
+
+def server_tls_context(tls_cert: str | None, tls_key: str | None) -> ssl.SSLContext | None:
+    """The server's TLS context from PEM files (None when neither is given). Raises ConfigError
+    for one without the other or a file that does not load."""
+    if bool(tls_cert) != bool(tls_key):
+        raise ConfigError("--tls_cert and --tls_key go together")
+    if not tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(tls_cert, tls_key)
+    except (OSError, ssl.SSLError) as e:
+        raise ConfigError(
+            f"--tls_cert={tls_cert} / --tls_key={tls_key}: cannot load ({e}); give a PEM certificate and its key"
+        ) from None
+    return context
+
+
+def accept_tls(sock: socket.socket, context: ssl.SSLContext, timeout_s: float = 5.0) -> ssl.SSLSocket:
+    """The server side of the TLS handshake on a freshly accepted socket, within `timeout_s`.
+    Raises ConnectionClosedError when it fails (plain TCP, a bad certificate, a silent peer)."""
+    sock.settimeout(timeout_s)
+    try:
+        tls = context.wrap_socket(sock, server_side=True)
+    except (OSError, ssl.SSLError) as e:
+        sock.close()
+        raise ConnectionClosedError(f"TLS handshake failed: {e}") from None
+    tls.settimeout(None)
+    return tls
 
 
 def connect(
@@ -200,7 +222,15 @@ def connect(
     except OSError as e:
         raise ConnectionClosedError(f"cannot connect to {address}: {e.strerror or e}") from None
     if tls_ca:
-        context = ssl.create_default_context(cafile=tls_ca)
-        sock = context.wrap_socket(sock, server_hostname=host)
+        try:
+            context = ssl.create_default_context(cafile=tls_ca)
+        except (OSError, ssl.SSLError) as e:
+            sock.close()
+            raise ConfigError(f"--tls_ca={tls_ca}: cannot load ({e}); give the server certificate's PEM CA file") from None
+        try:
+            sock = context.wrap_socket(sock, server_hostname=host)
+        except (OSError, ssl.SSLError) as e:
+            sock.close()
+            raise ConnectionClosedError(f"TLS handshake with {address} failed: {e}") from None
     sock.settimeout(None)
     return Connection(sock, token, max_bytes)
