@@ -209,17 +209,24 @@ def figure_8(n: int) -> None:
     )
 
 
-def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int) -> None:
+def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int, policy_path: str | None) -> None:
     from robotlearn.envs.pusht import PushTEnv
     from robotlearn.inference.expert_chunks import PushTExpertChunkPolicy
     from robotlearn.inference.queue import MERGES
     from robotlearn.inference.simulated import seam_deltas, simulate_episode
 
     env = PushTEnv(max_steps=None)
-    policy = PushTExpertChunkPolicy(CHUNK, N_EXEC)
+    if policy_path:  # a trained policy, executing its own n_action_steps per chunk
+        from robotlearn.policies import make_policy_from_pretrained
+
+        policy = make_policy_from_pretrained(policy_path)
+        n_exec, what = policy.config.n_action_steps, f"{policy.config.type} from {policy_path}"
+    else:
+        policy, n_exec = PushTExpertChunkPolicy(CHUNK, N_EXEC), N_EXEC
+        what = f"scripted expert as a chunking policy (chunk {CHUNK})"
     seeds = range(100_000, 100_000 + n_seeds)
     print(
-        f"\nParity (3): scripted expert as a chunking policy (chunk {CHUNK}, n_exec {N_EXEC}), simulated clock, "
+        f"\nParity (3): {what}, n_exec {n_exec}, simulated clock, "
         f"D = {delay_ticks} ticks, {n_seeds} paired seeds, 300 actions max"
     )
     rows = {}
@@ -229,7 +236,7 @@ def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int) 
         ("async, no stale dropping", dict(mode="async", drop_stale=False)),
     ):
         t0 = time.perf_counter()
-        traces = [simulate_episode(policy, env, s, delay_ticks, N_EXEC, **kw) for s in seeds]
+        traces = [simulate_episode(policy, env, s, delay_ticks, n_exec, **kw) for s in seeds]
         rows[name] = traces
         ok = [t for t in traces if t.success]
         print(
@@ -242,7 +249,7 @@ def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int) 
     )
     seam_rows = []
     for merge in MERGES:
-        traces = [simulate_episode(policy, env, s, delay_ticks, N_EXEC, merge=merge) for s in seeds[:seam_seeds]]
+        traces = [simulate_episode(policy, env, s, delay_ticks, n_exec, merge=merge) for s in seeds[:seam_seeds]]
         seam, within = (np.concatenate(x) for x in zip(*[seam_deltas(t) for t in traces]))
         p_seam, p_within = np.percentile(seam, 99), np.percentile(within, 99)
         success = np.mean([t.success for t in traces])
@@ -306,6 +313,7 @@ def main() -> None:
     parser.add_argument("--seam_seeds", type=int, default=20)
     parser.add_argument("--delay_ticks", type=int, default=3)
     parser.add_argument("--report", default=None)
+    parser.add_argument("--policy_path", default=None, help="parity: a trained policy's pretrained_model folder")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     if args.only in (None, "figures"):
@@ -316,7 +324,7 @@ def main() -> None:
     if args.only in (None, "fuzz"):
         figure_8(args.fuzz)
     if args.only == "parity":
-        parity(args.seeds, args.delay_ticks, args.report, args.seam_seeds)
+        parity(args.seeds, args.delay_ticks, args.report, args.seam_seeds, args.policy_path)
 
 
 if __name__ == "__main__":

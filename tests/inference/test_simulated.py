@@ -37,4 +37,7 @@ def test_expert_chunks_keep_their_success_async_and_degrade_without_stale_droppi
     assert DEFAULT_MERGE == "prefix"
     seam, within = (np.concatenate(parts) for parts in zip(*[seam_deltas(t) for t in runs["async"]]))
     assert len(seam) >= 30 and len(within) >= 200
-    assert np.percentile(seam, 99) <= 1.5 * np.percentile(within, 99), (np.percentile(seam, 99), np.percentile(within, 99))
+    assert np.percentile(seam, 99) <= 1.5 * np.percentile(within, 99), (
+        np.percentile(seam, 99),
+        np.percentile(within, 99),
+    )

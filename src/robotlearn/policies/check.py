@@ -20,7 +20,7 @@ from robotlearn.utils.checks import Checklist, check_registration
 def random_batch(policy: Policy, batch_size: int, fps: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
     """A training batch shaped like a LeRobotDataset DataLoader's for `policy.delta_timestamps(fps)`:
     windowed keys (B, T, *shape) with `<key>_is_pad` (B, T) all False, others (B, *shape); images
-    float in [0, 1], (C, H, W) per step."""
+    float in [0, 1], (C, H, W) per step; plus the policy's `extra_batch_keys`, random."""
     windows = policy.delta_timestamps(fps)
     batch = {}
     for key, ft in policy.config.features.items():
@@ -29,6 +29,8 @@ def random_batch(policy: Policy, batch_size: int, fps: int, generator: torch.Gen
         batch[key] = torch.rand(shape, generator=generator)
         if steps is not None:
             batch[f"{key}_is_pad"] = torch.zeros(batch_size, steps, dtype=torch.bool)
+    for key, shape in policy.extra_batch_keys.items():
+        batch[key] = torch.rand([batch_size, *shape], generator=generator)
     return batch
 
 

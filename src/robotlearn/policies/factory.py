@@ -27,6 +27,7 @@ POLICIES = Registry(
     {
         "act": "robotlearn.policies.act.model:ACTPolicy",
         "diffusion": "robotlearn.policies.diffusion.model:DiffusionPolicy",
+        "sac": "robotlearn.policies.sac.model:SACPolicy",
     },
     entry_point_group="robotlearn.policies",
 )

@@ -146,6 +146,9 @@ class Policy(nn.Module):
 
     config_class: type = PolicyConfig
     name: str = ""
+    # Dataset columns a training batch carries besides the features, key -> per-sample shape
+    # (SAC: the reward and done flag of each transition, "next.reward" and "next.done").
+    extra_batch_keys: dict[str, list[int]] = {}
 
     def __init__(self, config: PolicyConfig, stats: dict | None = None):
         super().__init__()

@@ -226,7 +226,9 @@ def connect(
             context = ssl.create_default_context(cafile=tls_ca)
         except (OSError, ssl.SSLError) as e:
             sock.close()
-            raise ConfigError(f"--tls_ca={tls_ca}: cannot load ({e}); give the server certificate's PEM CA file") from None
+            raise ConfigError(
+                f"--tls_ca={tls_ca}: cannot load ({e}); give the server certificate's PEM CA file"
+            ) from None
         try:
             sock = context.wrap_socket(sock, server_hostname=host)
         except (OSError, ssl.SSLError) as e:
