@@ -119,6 +119,42 @@ class ReplayBuffer:
         self.transitions_added += 1
         self._chain_open = not (terminated or truncated)
 
+    def add_episode(self, frames: dict, actions, rewards, terminated: bool, interventions=None) -> int:
+        """A recorded episode in one vectorized write: `frames` key -> (M, ...) observations,
+        `actions` (M, A), `rewards` (M,) (LeRobot's `next.reward`: after each frame's action).
+        Transitions 0..M-2 take the following frame as s'; the last frame is a transition only
+        when the episode terminated (its s' is never used), otherwise it closes the chain.
+        Returns the transitions added. Episodes longer than the capacity keep their end."""
+        m = len(actions)
+        if m == 0:
+            return 0
+        self.close_chain()
+        n_frames = m + 1 if terminated else m  # a terminal episode's last s' is a placeholder copy
+        keep = min(n_frames, self.capacity)
+        slots = (self._pos + torch.arange(keep)) % self.capacity
+        frame_ids = torch.arange(n_frames - keep, n_frames)  # which episode frame each slot gets
+        src = frame_ids.clamp(max=m - 1)  # the placeholder repeats the last frame
+        for key, store in self.obs.items():
+            if key not in frames:
+                raise ConfigError(f"replay buffer: episode lacks {key!r} (has {sorted(frames)})")
+            store[slots] = torch.as_tensor(np.asarray(frames[key]))[src].to(store.dtype)
+        transition = frame_ids < n_frames - 1  # every frame but the last written starts a transition
+        self.action[slots] = torch.as_tensor(np.asarray(actions, dtype=np.float32)).reshape(m, self.action_dim)[src]
+        self.reward[slots] = torch.as_tensor(np.asarray(rewards, dtype=np.float32)).reshape(m)[src]
+        self.done[slots] = (frame_ids == m - 1) & bool(terminated)
+        flags = (
+            torch.zeros(m, dtype=torch.bool)
+            if interventions is None
+            else torch.as_tensor(np.asarray(interventions, bool))
+        )
+        self.intervention[slots] = flags[src]
+        self.valid[slots] = transition
+        self._pos = int((self._pos + keep) % self.capacity)
+        self.frames_written += keep
+        added = int(transition.sum())
+        self.transitions_added += added
+        return added
+
     def sample(self, batch_size: int, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """A uniform batch of transitions, as SAC takes it (and a LeRobotDataset gives it for
         observation windows [0, 1/fps]): each observation key (B, 2, ...) with s at [:, 0] and
