@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from robotlearn.envs.configs import EnvConfig, PushTEnvConfig
+from robotlearn.envs.configs import EnvConfig, GymEnvConfig, PushTEnvConfig
 from robotlearn.envs.pusht import (
     ACTION_KEY,
     ENV_STATE_KEY,
@@ -24,7 +24,10 @@ from robotlearn.envs.pusht import (
 from robotlearn.utils.registry import Registry
 
 ENVS = Registry(
-    "env", {"pusht": "robotlearn.envs.pusht:PushTEnv"}, entry_point_group="robotlearn.envs", extras={"pusht": "sim"}
+    "env",
+    {"pusht": "robotlearn.envs.pusht:PushTEnv", "gym": "robotlearn.envs.gym_env:GymEnv"},
+    entry_point_group="robotlearn.envs",
+    extras={"pusht": "sim", "gym": "sim"},
 )
 
 
@@ -45,6 +48,7 @@ __all__ = [
     "ENVS",
     "ENV_STATE_KEY",
     "EnvConfig",
+    "GymEnvConfig",
     "OBS_IMAGE_KEY",
     "OBS_STATE_KEY",
     "PushTEnv",

@@ -25,3 +25,13 @@ class PushTEnvConfig(EnvConfig):
     """Side of the square observation image, pixels."""
     render_size: int = 384
     """Side of the frames `render()` returns for videos, pixels."""
+
+
+@dataclass
+class GymEnvConfig(EnvConfig):
+    """A gymnasium task with Box observation and action spaces (its vector as observation.state)."""
+
+    type: str = "gym"
+    """Environment name."""
+    id: str = "Pendulum-v1"
+    """gymnasium id, e.g. Pendulum-v1."""

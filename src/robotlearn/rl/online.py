@@ -13,16 +13,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import numpy as np
 import torch
 
-from robotlearn.errors import ConfigError
+from robotlearn.envs import make_env
 from robotlearn.policies.sac.config import SACConfig
 from robotlearn.rl.buffer import ReplayBuffer
 
-STATE_KEY = "observation.state"
+STATE_KEY = "observation.state"  # the gym env's vector
 
 
 @dataclass
@@ -62,39 +61,16 @@ class SACTrainResult:
         return float(np.mean(self.eval_returns))
 
 
-def box_meta(env) -> SimpleNamespace:
-    """Dataset-style features and stats for a Box-observation, Box-action gymnasium env: the state
-    normalized by its bounds where they are finite (mean 0, std 1 where not), actions by their bounds."""
-    from gymnasium import spaces
-
-    if not isinstance(env.observation_space, spaces.Box) or not isinstance(env.action_space, spaces.Box):
-        raise ConfigError(f"{env.spec.id if env.spec else env}: SAC here needs Box observation and action spaces")
-    low, high = (np.asarray(b, dtype=np.float64) for b in (env.observation_space.low, env.observation_space.high))
-    finite = np.isfinite(low) & np.isfinite(high)
-    mean = np.where(finite, (low + high) / 2, 0.0)
-    std = np.where(finite, (high - low) / 2, 1.0)
-    a_low, a_high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
-    n_obs, n_act = int(np.prod(env.observation_space.shape)), int(np.prod(env.action_space.shape))
-    features = {
-        STATE_KEY: {"dtype": "float32", "shape": [n_obs], "names": None},
-        "action": {"dtype": "float32", "shape": [n_act], "names": None},
-    }
-    stats = {STATE_KEY: {"mean": mean, "std": std}, "action": {"min": a_low, "max": a_high}}
-    return SimpleNamespace(features=features, stats=stats)
-
-
 def evaluate(policy, env_id: str, episodes: int, seed0: int = 10_000) -> list[float]:
     """Returns of `episodes` deterministic episodes on seeds seed0, seed0 + 1, ..."""
-    import gymnasium as gym
-
-    env = gym.make(env_id)
+    env = make_env("gym", id=env_id, max_steps=None)
     returns = []
     policy.eval()
     for i in range(episodes):
         obs, _ = env.reset(seed=seed0 + i)
         total, done = 0.0, False
         while not done:
-            action = policy.select_action({STATE_KEY: torch.as_tensor(obs, dtype=torch.float32)[None]})[0].numpy()
+            action = policy.select_action({STATE_KEY: torch.as_tensor(obs[STATE_KEY])[None]})[0].numpy()
             obs, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
             done = terminated or truncated
@@ -105,15 +81,13 @@ def evaluate(policy, env_id: str, episodes: int, seed0: int = 10_000) -> list[fl
 
 def train_sac(cfg: SACTrainConfig, on_log: Callable[[int, dict], None] | None = None) -> SACTrainResult:
     """Trains SAC online for `cfg.steps` environment steps, then evaluates the deterministic policy."""
-    import gymnasium as gym
-
     from robotlearn.policies.factory import make_policy_from_config
 
     torch.set_num_threads(cfg.num_threads)
     torch.manual_seed(cfg.seed)
-    env = gym.make(cfg.env_id)
+    env = make_env("gym", id=cfg.env_id, max_steps=None)
     env.action_space.seed(cfg.seed)
-    meta = box_meta(env)
+    meta = env.dataset_meta()
     policy = make_policy_from_config(cfg.policy, meta)
     policy.generator = torch.Generator().manual_seed(cfg.seed)
     optimizer = torch.optim.Adam(policy.param_groups())
@@ -130,9 +104,9 @@ def train_sac(cfg: SACTrainConfig, on_log: Callable[[int, dict], None] | None = 
             action = env.action_space.sample()
         else:
             policy.eval()
-            action = policy.sample_action({STATE_KEY: torch.as_tensor(obs, dtype=torch.float32)[None]})[0].numpy()
+            action = policy.sample_action({STATE_KEY: torch.as_tensor(obs[STATE_KEY])[None]})[0].numpy()
         next_obs, reward, terminated, truncated, _ = env.step(action)
-        buffer.add({STATE_KEY: obs}, action, reward, terminated, truncated, {STATE_KEY: next_obs})
+        buffer.add(obs, action, reward, terminated, truncated, next_obs)
         episode_return += float(reward)
         obs = next_obs
         if terminated or truncated:

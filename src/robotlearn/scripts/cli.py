@@ -69,6 +69,10 @@ COMMANDS: dict[str, Command] = {
         reads=("policy",),
     ),
     "run-policy": Command("robotlearn.scripts.run_policy", "Run a robot from a policy server: plan ahead, never wait."),
+    "rl-learner": Command(
+        "robotlearn.scripts.rl_learner", "Train SAC on the steps rl-actor processes stream in (RL, human in the loop)."
+    ),
+    "rl-actor": Command("robotlearn.scripts.rl_actor", "Act in an environment for an rl-learner, with its latest weights."),
     "dataset-info": Command(
         "robotlearn.scripts.dataset_info", "Print a dataset's summary and validate its files.", reads=("dataset",)
     ),

@@ -88,6 +88,20 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
         "request_id": ((int,), False),
     },
     "ok": {"request_id": ((int,), False)},
+    # RL actor -> learner (robotlearn.rl): steps as they happen, each observation sent once
+    "actor_hello": {"actor": ((str,), True)},
+    "steps": {
+        "batch": ((int,), True),
+        "episode": ((int,), True),
+        "start": ((int,), True),
+        "steps": ((dict,), True),
+        "final": ((dict,), False),
+    },
+    "weights_request": {"version": ((int,), True)},
+    # RL learner -> actor
+    "learner_welcome": {"policy": ((dict,), True), "version": ((int,), True), "last_batch": ((int,), True)},
+    "ack": {"batch": ((int,), True)},
+    "weights": {"version": ((int,), True), "safetensors": ((_ANY_ARRAY,), True)},
     "pong": {"request_id": ((int,), False)},
     "error": {"code": ((str,), True), "message": ((str,), True)},
 }

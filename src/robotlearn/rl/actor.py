@@ -1,0 +1,264 @@
+"""The RL actor: runs the policy in the environment and streams its steps to the learner.
+
+    robotlearn rl-actor --env.type=gym --env.id=Pendulum-v1 --learner=127.0.0.1:8766
+
+Each step (observation, action, reward, flags, whether a human intervened) is queued for the
+sender thread, which sends batches of up to `steps_per_message` steps with at most one batch
+unacknowledged: while one is in flight new steps wait and go in the next batch. If the learner
+vanishes the sender keeps the unacknowledged batch, reconnects, and sends it again (the learner
+skips batches it already stored). A second thread polls for new weights every `weights_poll_s`
+and loads them between two steps; until the learner's first weights arrive the actor explores
+with uniformly random actions.
+
+Interventions: `intervene(observation, policy_action)` (a teleoperator, or the scripted PushT
+expert standing in for a human) may return an action that replaces the policy's; the step is then
+marked `intervention` and the executed action is what is stored.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from robotlearn.envs import EnvConfig, GymEnvConfig, make_env
+from robotlearn.transport import ConnectionClosedError, TransportError, connect, resolve_token
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ActorConfig:
+    env: EnvConfig = field(default_factory=GymEnvConfig)
+    """The task, as the learner was given it."""
+    learner: str = "127.0.0.1:8766"
+    """The learner's host:port."""
+    token_file: str | None = None
+    """File holding the shared token (else $ROBOTLEARN_TOKEN)."""
+    actor: str = "actor0"
+    """This actor's name (a restarted actor keeps its name; two actors need two names)."""
+    steps: int | None = None
+    """Environment steps to run (None: until stopped)."""
+    max_episode_steps: int | None = None
+    """Truncate episodes after this many steps (None: the task's own limit)."""
+    steps_per_message: int = 8
+    """Steps per batch sent (a batch in flight makes the next one larger)."""
+    weights_poll_s: float = 0.25
+    """How often to ask for new weights, seconds."""
+    seed: int = 0
+    """Seed of the environment's resets and of the exploration noise."""
+    reconnect_s: float = 0.5
+    """Wait between reconnection attempts, seconds."""
+    give_up_s: float = 60.0
+    """Stop (error) after this long without a learner, seconds."""
+
+
+class Actor:
+    def __init__(self, cfg: ActorConfig, token: bytes | None = None, intervene: Callable | None = None):
+        self.cfg = cfg
+        self.token = resolve_token(cfg.token_file) if token is None else token
+        self.intervene = intervene
+        self.policy = None
+        self.version = 0
+        self._weights_lock = threading.Lock()
+        self._new_weights: tuple[int, bytes] | None = None
+        self._outbox: collections.deque = collections.deque()  # steps waiting to be sent
+        self._outbox_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._sent_all = threading.Event()
+        self.last_acked = -1
+        self.next_batch = 0
+        self.reconnects = 0
+        self.interventions = 0
+
+    # -- connection --------------------------------------------------------------------------------
+    def _connect(self):
+        conn = connect(self.cfg.learner, self.token, timeout_s=5.0)
+        welcome = conn.request({"type": "actor_hello", "actor": self.cfg.actor})
+        if welcome["type"] != "learner_welcome":
+            conn.close()
+            raise TransportError(f"the learner answered actor_hello with {welcome['type']!r}")
+        return conn, welcome
+
+    def _connect_retrying(self):
+        deadline = time.monotonic() + self.cfg.give_up_s
+        while True:
+            try:
+                return self._connect()
+            except (TransportError, OSError) as e:
+                if time.monotonic() > deadline or self._stopping.is_set():
+                    raise ConnectionClosedError(
+                        f"no learner at {self.cfg.learner} for {self.cfg.give_up_s:g} s ({e}); is `robotlearn rl-learner` running?"
+                    ) from None
+                time.sleep(self.cfg.reconnect_s)
+
+    def _build_policy(self, policy_config: dict) -> None:
+        from robotlearn.policies.factory import POLICIES
+        from robotlearn.policies.policy import config_from_dict
+
+        policy_class = POLICIES.get(policy_config.get("type", ""), "learner policy type")
+        self.policy = policy_class(config_from_dict(policy_class.config_class, policy_config, source="learner")).eval()
+        self.policy.generator = torch.Generator().manual_seed(self.cfg.seed)
+
+    # -- threads ---------------------------------------------------------------------------------
+    def _sender(self) -> None:
+        """Sends queued steps in batches, one unacknowledged at a time; resends after reconnecting."""
+        conn, welcome = None, None
+        in_flight = None
+        while True:
+            if conn is None:
+                conn, welcome = self._connect_retrying()
+                # the learner may already hold our in-flight batch (its ack was lost)
+                if in_flight is not None and welcome["last_batch"] >= in_flight["batch"]:
+                    self.last_acked, in_flight = in_flight["batch"], None
+            if in_flight is None:
+                in_flight = self._next_message()
+                if in_flight is None:
+                    if self._stopping.is_set():
+                        self._sent_all.set()
+                        conn.close()
+                        return
+                    time.sleep(0.002)
+                    continue
+            try:
+                reply = conn.request(in_flight)
+                if reply["type"] == "ack" and reply["batch"] == in_flight["batch"]:
+                    self.last_acked, in_flight = in_flight["batch"], None
+            except (TransportError, OSError) as e:
+                log.info("learner lost (%s); reconnecting", e)
+                conn.close()
+                conn = None
+                self.reconnects += 1
+
+    def _next_message(self) -> dict | None:
+        """Up to `steps_per_message` queued steps of one episode as a `steps` message."""
+        with self._outbox_lock:
+            if not self._outbox:
+                return None
+            episode = self._outbox[0]["episode"]
+            taken = []
+            while self._outbox and self._outbox[0]["episode"] == episode and len(taken) < self.cfg.steps_per_message:
+                taken.append(self._outbox.popleft())
+                if taken[-1].get("final") is not None:
+                    break
+        steps = {k: np.stack([s["step"][k] for s in taken]) for k in taken[0]["step"]}
+        message = {
+            "type": "steps",
+            "batch": self.next_batch,
+            "episode": episode,
+            "start": taken[0]["index"],
+            "steps": steps,
+        }
+        if taken[-1].get("final") is not None:
+            message["final"] = taken[-1]["final"]
+        self.next_batch += 1
+        return message
+
+    def _weights_poller(self) -> None:
+        conn = None
+        while not self._stopping.is_set():
+            try:
+                if conn is None:
+                    conn, _ = self._connect()
+                reply = conn.request({"type": "weights_request", "version": self.version})
+                if reply["type"] == "weights":
+                    with self._weights_lock:
+                        self._new_weights = (reply["version"], reply["safetensors"].tobytes())
+            except (TransportError, OSError):
+                if conn is not None:
+                    conn.close()
+                conn = None
+            self._stopping.wait(self.cfg.weights_poll_s)
+
+    def _load_new_weights(self) -> None:
+        with self._weights_lock:
+            new, self._new_weights = self._new_weights, None
+        if new is not None:
+            from safetensors.torch import load
+
+            self.policy.load_state_dict(load(new[1]))
+            self.version = new[0]
+
+    # -- the loop --------------------------------------------------------------------------------
+    def run(self, on_episode: Callable[[dict], None] | None = None) -> dict:
+        """Runs `cfg.steps` environment steps; returns counters. Raises ConnectionClosedError when no
+        learner answers for `give_up_s`."""
+        cfg = self.cfg
+        conn, welcome = self._connect_retrying()
+        conn.close()
+        self._build_policy(welcome["policy"])
+        self.next_batch = welcome["last_batch"] + 1  # a restarted actor continues the numbering
+        sender = threading.Thread(target=self._sender, daemon=True, name="rl-actor-send")
+        sender.start()
+        threading.Thread(target=self._weights_poller, daemon=True, name="rl-actor-weights").start()
+        env = make_env(cfg.env, max_steps=cfg.max_episode_steps)
+        env.action_space.seed(cfg.seed)
+        keys = [k for k in self.policy.config.features if k != "action"]
+        episode = int(time.time() * 1000) % 2**31  # unique per actor run: a restart never continues an old episode
+        obs, _ = env.reset(seed=cfg.seed)
+        index, total, episode_return, returns = 0, 0, 0.0, []
+        try:
+            while cfg.steps is None or total < cfg.steps:
+                self._load_new_weights()
+                batch = {k: torch.as_tensor(np.asarray(obs[k]))[None] for k in keys}
+                if self.version == 0:
+                    action = np.asarray(env.action_space.sample(), dtype=np.float32)
+                else:
+                    action = self.policy.sample_action(batch)[0].numpy()
+                intervened = False
+                if self.intervene is not None:
+                    human = self.intervene(obs, action)
+                    if human is not None:
+                        action, intervened = np.asarray(human, dtype=np.float32), True
+                        self.interventions += 1
+                next_obs, reward, terminated, truncated, info = env.step(action)
+                step = {k: np.asarray(obs[k]) for k in keys}
+                step.update(
+                    action=np.asarray(action, np.float32).reshape(-1),
+                    reward=np.float32(reward),
+                    terminated=np.bool_(terminated),
+                    truncated=np.bool_(truncated),
+                    intervention=np.bool_(intervened),
+                )
+                item = {"episode": episode, "index": index, "step": step}
+                if terminated or truncated:
+                    item["final"] = {k: np.asarray(next_obs[k]) for k in keys}
+                with self._outbox_lock:
+                    self._outbox.append(item)
+                episode_return += float(reward)
+                index += 1
+                total += 1
+                obs = next_obs
+                if terminated or truncated:
+                    returns.append(episode_return)
+                    if on_episode is not None:
+                        on_episode(
+                            {
+                                "return": episode_return,
+                                "steps": index,
+                                "version": self.version,
+                                "success": bool(info.get("is_success", False)),
+                            }
+                        )
+                    episode, index, episode_return = episode + 1, 0, 0.0
+                    obs, _ = env.reset()
+        finally:
+            env.close()
+            self._stopping.set()
+            self._sent_all.wait(timeout=30)
+        if not self._sent_all.is_set():
+            raise ConnectionClosedError("the actor stopped with steps the learner never acknowledged (learner gone?)")
+        return {
+            "steps": total,
+            "episodes": len(returns),
+            "returns": returns,
+            "version": self.version,
+            "reconnects": self.reconnects,
+            "interventions": self.interventions,
+        }
