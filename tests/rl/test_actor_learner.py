@@ -238,3 +238,36 @@ def test_published_weights_reach_the_actor_within_2_seconds(tmp_path):
     finally:
         actor._stopping.set()
         learner.stop()
+
+
+def test_pusht_from_pixels_streams_uint8_frames_channels_first(tmp_path):
+    from robotlearn.envs import PushTEnvConfig
+    from robotlearn.policies.sac.config import SACConfig
+    from robotlearn.rl.actor import Actor, ActorConfig
+
+    cfg = LearnerConfig(
+        env=PushTEnvConfig(image_size=32),
+        policy=SACConfig(encoder_channels=8, hidden_dims=[16]),
+        output_dir=str(tmp_path / "rl"),
+        port=0,
+        learning_starts=20,
+        batch_size=8,
+        max_transitions=40,
+    )
+    learner = Learner(cfg, token=b"").start()
+    thread = threading.Thread(target=learner.run)
+    thread.start()
+    try:
+        result = Actor(
+            ActorConfig(env=PushTEnvConfig(image_size=32), learner=learner.address, steps=41, max_episode_steps=20),
+            token=b"",
+        ).run()
+        thread.join(60)
+    finally:
+        learner.stop()
+    assert result["episodes"] == 2 and learner.streams.transitions == 40
+    assert learner.online.obs["observation.images.top"].dtype == torch.uint8
+    assert learner.online.obs["observation.images.top"].shape[1:] == (3, 32, 32)
+    assert learner.updates >= 20
+    frames = learner.online.sample(4)["observation.images.top"]
+    assert frames.float().std() > 0  # real pixels, not an empty buffer

@@ -148,6 +148,27 @@ class PushTEnv:
         """gymnasium Box of target positions (x, y) in [0, 512]."""
         return self._env.action_space
 
+    def dataset_meta(self):
+        """Dataset-style `features` and `stats` for building a policy without a dataset (RL): the
+        agent position, the full state (`observation.environment_state`) and the camera, with
+        statistics of PushT's 512 x 512 workspace; actions are targets in [0, 512]."""
+        from types import SimpleNamespace
+
+        features = {**pusht_dataset_features(self.image_size), **pusht_env_state_feature()}
+        uniform = 512 / np.sqrt(12)  # std of a uniform position on [0, 512]
+        stats = {
+            OBS_STATE_KEY: {"mean": np.full(2, 256.0), "std": np.full(2, uniform)},
+            ENV_STATE_KEY: {"mean": np.array([256.0] * 4 + [0.0]), "std": np.array([uniform] * 4 + [np.pi])},
+            OBS_IMAGE_KEY: {"mean": np.full((3, 1, 1), 0.5), "std": np.full((3, 1, 1), 0.25)},
+            ACTION_KEY: {
+                "min": np.zeros(2),
+                "max": np.full(2, 512.0),
+                "mean": np.full(2, 256.0),
+                "std": np.full(2, uniform),
+            },
+        }
+        return SimpleNamespace(features=features, stats=stats, fps=FPS)
+
     def render(self) -> np.ndarray:
         """A (render_size, render_size, 3) uint8 frame with the last target marked (for videos)."""
         return self._env.render()

@@ -28,9 +28,25 @@ import numpy as np
 import torch
 
 from robotlearn.envs import EnvConfig, GymEnvConfig, make_env
+from robotlearn.evaluation.rollout import env_observation
 from robotlearn.transport import ConnectionClosedError, TransportError, connect, resolve_token
 
 log = logging.getLogger(__name__)
+
+
+def policy_layout(obs: dict, env, features: dict) -> dict:
+    """The env's observation as the policy and the replay buffer take it: the keys it uses (the
+    simulator's state added when needed), cameras (H, W, C) -> (C, H, W) uint8."""
+    obs = env_observation(obs, env, features)
+    out = {}
+    for key, ft in features.items():
+        if key == "action":
+            continue
+        value = np.asarray(obs[key])
+        if ft["type"] == "VISUAL" and value.ndim == 3 and value.shape[-1] == ft["shape"][0]:
+            value = np.ascontiguousarray(value.transpose(2, 0, 1))
+        out[key] = value
+    return out
 
 
 @dataclass
@@ -199,9 +215,11 @@ class Actor:
         threading.Thread(target=self._weights_poller, daemon=True, name="rl-actor-weights").start()
         env = make_env(cfg.env, max_steps=cfg.max_episode_steps)
         env.action_space.seed(cfg.seed)
-        keys = [k for k in self.policy.config.features if k != "action"]
+        features = self.policy.config.features
+        keys = [k for k in features if k != "action"]
         episode = int(time.time() * 1000) % 2**31  # unique per actor run: a restart never continues an old episode
         obs, _ = env.reset(seed=cfg.seed)
+        obs = policy_layout(obs, env, features)
         index, total, episode_return, returns = 0, 0, 0.0, []
         try:
             while cfg.steps is None or total < cfg.steps:
@@ -218,6 +236,7 @@ class Actor:
                         action, intervened = np.asarray(human, dtype=np.float32), True
                         self.interventions += 1
                 next_obs, reward, terminated, truncated, info = env.step(action)
+                next_obs = policy_layout(next_obs, env, features)
                 step = {k: np.asarray(obs[k]) for k in keys}
                 step.update(
                     action=np.asarray(action, np.float32).reshape(-1),
@@ -248,6 +267,7 @@ class Actor:
                         )
                     episode, index, episode_return = episode + 1, 0, 0.0
                     obs, _ = env.reset()
+                    obs = policy_layout(obs, env, features)
         finally:
             env.close()
             self._stopping.set()
