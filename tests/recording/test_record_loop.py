@@ -227,6 +227,7 @@ def test_capture_time_is_stored_when_the_dataset_declares_it(tmp_path, clock):
 def test_end_on_success_stops_a_pusht_episode_at_its_first_successful_frame(tmp_path):
     pytest.importorskip("gym_pusht")
     from robotlearn.robots.sim_pusht import PushTRobot, PushTRobotConfig
+    from robotlearn.recording.features import reward_features
     from robotlearn.teleoperators.scripted_pusht import ScriptedPushT
 
     robot = PushTRobot(PushTRobotConfig(image_size=16, seed=3))
@@ -235,6 +236,7 @@ def test_end_on_success_stops_a_pusht_episode_at_its_first_successful_frame(tmp_
         **hw_to_dataset_features(robot.action_features, "action", use_video=False),
         **hw_to_dataset_features(robot.observation_features, "observation", use_video=False),
         **robot.extra_dataset_features,
+        **reward_features(),  # --dataset.rewards=true: what the simulator reported after each action
     }
     ds = LeRobotDataset.create("t/pusht", 10, feats, root=tmp_path / "ds", robot_type=robot.name, use_videos=False)
     robot.connect()
@@ -259,5 +261,12 @@ def test_end_on_success_stops_a_pusht_episode_at_its_first_successful_frame(tmp_
     assert len(ds) == stats.frames
     env = PushTEnv(image_size=16, max_steps=None)
     env.reset_to_state(ds[0]["observation.environment_state"].numpy())
-    successes = [env.step(ds[i]["action"].numpy())[4]["is_success"] for i in range(len(ds))]
+    steps = [env.step(ds[i]["action"].numpy()) for i in range(len(ds))]
+    successes = [info["is_success"] for *_, info in steps]
     assert successes[-1] and not any(successes[:-1])
+    # the reward columns say the same: success and done only on the last frame, the env's rewards
+    assert [bool(ds[i]["next.success"]) for i in range(len(ds))] == successes
+    assert [bool(ds[i]["next.done"]) for i in range(len(ds))] == successes
+    np.testing.assert_allclose(
+        [float(ds[i]["next.reward"]) for i in range(len(ds))], [r for _, r, *_ in steps], rtol=1e-6
+    )

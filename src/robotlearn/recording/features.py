@@ -22,6 +22,7 @@ import numpy as np
 
 # Seconds since the start of the episode at which the observation was read (measured, not nominal).
 CAPTURE_TIME_KEY = "observation.capture_time"
+REWARD_KEYS = ("next.reward", "next.success", "next.done")  # LeRobot's columns for what followed the action
 
 
 def _is_image_shape(value: Any) -> bool:
@@ -95,3 +96,13 @@ def build_dataset_frame(ds_features: dict[str, dict], values: dict[str, Any], pr
                 )
             frame[key] = values[name]
     return frame
+
+
+def reward_features() -> dict:
+    """next.reward (float32), next.success and next.done (bool): what a simulated robot reported
+    after the frame's action, as RL reads them (done = the episode ended in success)."""
+    return {
+        "next.reward": {"dtype": "float32", "shape": (1,), "names": None},
+        "next.success": {"dtype": "bool", "shape": (1,), "names": None},
+        "next.done": {"dtype": "bool", "shape": (1,), "names": None},
+    }

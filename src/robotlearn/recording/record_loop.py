@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from robotlearn.recording.features import CAPTURE_TIME_KEY, build_dataset_frame, hw_to_dataset_features
+from robotlearn.recording.features import CAPTURE_TIME_KEY, REWARD_KEYS, build_dataset_frame, hw_to_dataset_features
 from robotlearn.robots.sim_robot import SimRobot
 from robotlearn.utils.device import module_device
 
@@ -175,6 +175,7 @@ def record_loop(
         [k for k in sim.extra_dataset_features if k in features] if sim is not None and dataset is not None else []
     )
     want_capture_time = dataset is not None and CAPTURE_TIME_KEY in features
+    want_rewards = dataset is not None and sim is not None and all(k in features for k in REWARD_KEYS)
 
     if dataset is not None:
         if sim is not None:
@@ -226,6 +227,12 @@ def record_loop(
             frame = {**obs_frame, **build_dataset_frame(features, sent, "action"), "task": single_task}
             if want_capture_time:
                 frame[CAPTURE_TIME_KEY] = np.array([t0 - start], dtype=np.float32)
+            if want_rewards:  # what the simulator reported after this action
+                info = sim.last_info or {}
+                success = bool(info.get("is_success", False))
+                frame["next.reward"] = np.array([info.get("reward", 0.0)], dtype=np.float32)
+                frame["next.success"] = np.array([success])
+                frame["next.done"] = np.array([success])
             dataset.add_frame(frame)
         if display_data:
             log_rerun_data(obs, sent or {})

@@ -59,6 +59,8 @@ class RecordDatasetConfig:
     start)."""
     env_state: bool = True
     """Simulated robots: also store the full simulator state (observation.environment_state), for exact replay."""
+    rewards: bool = False
+    """Simulated robots: also store next.reward, next.success and next.done (success ends an episode), for RL."""
     realtime: bool = True
     """Run at --dataset.fps in wall-clock time. false: simulated robots run as fast as possible (same frames)."""
     push_to_hub: bool = False
@@ -130,6 +132,10 @@ def dataset_features(robot, args: RecordDatasetConfig) -> dict:
         features.update(capture_time_feature())
     if args.env_state:
         features.update(robot.extra_dataset_features if isinstance(robot, SimRobot) else {})
+    if args.rewards and isinstance(robot, SimRobot):
+        from robotlearn.recording.features import reward_features
+
+        features.update(reward_features())
     return features
 
 
