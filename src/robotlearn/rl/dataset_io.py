@@ -20,52 +20,71 @@ from robotlearn.rl.buffer import ReplayBuffer
 REWARD, DONE, INTERVENTION = "next.reward", "next.done", "intervention"
 
 
-def load_dataset(buffer: ReplayBuffer, root, repo_id: str = "local/dataset", episodes=None) -> int:
-    """Adds the episodes of the LeRobotDataset at `root` to `buffer`; returns the transitions added.
-    Raises ConfigError when the dataset lacks a key the buffer stores."""
+def episode_arrays(root, keys: list[str], repo_id: str = "local/dataset", episodes=None):
+    """Yields (episode index, {key: (M, ...) array}) for the LeRobotDataset at `root`: cameras as
+    (M, 3, H, W) uint8 (videos decoded in one call per episode and camera), other columns as numpy
+    arrays; keys the dataset lacks are left out (callers decide on defaults)."""
     from robotlearn.datasets.features import decode_png, image_hwc_shape
     from robotlearn.datasets.metadata import LeRobotDatasetMetadata
     from robotlearn.datasets.table import DataFileCache
     from robotlearn.datasets.video import decode_frames
 
     meta = LeRobotDatasetMetadata(repo_id, root, download=False)
-    missing = [k for k in [*buffer.obs, "action"] if k not in meta.features]
-    if missing:
-        raise ConfigError(f"{root}: the dataset has no {missing} (its features: {sorted(meta.features)})")
     cols = meta.episode_columns
     files = DataFileCache(meta.features)
-    added = 0
     for ep in range(meta.total_episodes) if episodes is None else episodes:
         start, end = int(cols["dataset_from_index"][ep]), int(cols["dataset_to_index"][ep])
         loaded = files.get(meta.data_file(int(cols["data/chunk_index"][ep]), int(cols["data/file_index"][ep])))
         rows = loaded.rows(np.arange(start, end))
-        frames = {}
-        for key in buffer.obs:
-            ft = meta.features[key]
+        out = {}
+        for key in keys:
+            ft = meta.features.get(key)
+            if ft is None:
+                continue
             if ft["dtype"] == "video":
                 h, w, _ = image_hwc_shape(ft)
                 times = float(cols[f"videos/{key}/from_timestamp"][ep]) + loaded.columns["timestamp"][rows]
                 path = meta.video_file(
                     key, int(cols[f"videos/{key}/chunk_index"][ep]), int(cols[f"videos/{key}/file_index"][ep])
                 )
-                out = np.empty((len(rows), 3, h, w), np.uint8)
-                decode_frames(path, times.tolist(), episode_index=ep, channels_first=True, out=out)
-                frames[key] = out
+                frames = np.empty((len(rows), 3, h, w), np.uint8)
+                decode_frames(path, times.tolist(), episode_index=ep, channels_first=True, out=frames)
+                out[key] = frames
             elif ft["dtype"] == "image":
-                frames[key] = np.stack([decode_png(b, key).transpose(2, 0, 1) for b in loaded.columns[key][rows]])
+                out[key] = np.stack([decode_png(b, key).transpose(2, 0, 1) for b in loaded.columns[key][rows]])
             else:
-                frames[key] = np.stack(loaded.columns[key][rows]).astype(np.float32)
-        actions = np.stack(loaded.columns["action"][rows]).astype(np.float32)
-        rewards = _column(loaded, REWARD, rows, 0.0)
-        terminated = bool(_column(loaded, DONE, rows, False)[-1]) or bool(
-            _column(loaded, "next.success", rows, False)[-1] or _column(loaded, "is_success", rows, False)[-1]
+                out[key] = np.stack(loaded.columns[key][rows])
+        yield ep, out
+
+
+def dataset_features(root, repo_id: str = "local/dataset") -> dict:
+    from robotlearn.datasets.metadata import LeRobotDatasetMetadata
+
+    return LeRobotDatasetMetadata(repo_id, root, download=False).features
+
+
+def load_dataset(buffer: ReplayBuffer, root, repo_id: str = "local/dataset", episodes=None) -> int:
+    """Adds the episodes of the LeRobotDataset at `root` to `buffer`; returns the transitions added.
+    Raises ConfigError when the dataset lacks a key the buffer stores."""
+    features = dataset_features(root, repo_id)
+    missing = [k for k in [*buffer.obs, "action"] if k not in features]
+    if missing:
+        raise ConfigError(f"{root}: the dataset has no {missing} (its features: {sorted(features)})")
+    keys = [*buffer.obs, "action", REWARD, DONE, "next.success", "is_success", INTERVENTION]
+    added = 0
+    for _, arrays in episode_arrays(root, keys, repo_id, episodes):
+
+        def column(key, default, arrays=arrays):
+            m = len(arrays["action"])
+            return np.asarray(arrays[key]).reshape(m, -1)[:, 0] if key in arrays else np.full(m, default)
+
+        terminated = any(bool(column(k, False)[-1]) for k in (DONE, "next.success", "is_success"))
+        frames = {k: arrays[k] if arrays[k].dtype == np.uint8 else arrays[k].astype(np.float32) for k in buffer.obs}
+        added += buffer.add_episode(
+            frames,
+            arrays["action"].astype(np.float32),
+            column(REWARD, 0.0),
+            terminated,
+            column(INTERVENTION, False).astype(bool),
         )
-        interventions = _column(loaded, INTERVENTION, rows, False).astype(bool)
-        added += buffer.add_episode(frames, actions, rewards, terminated, interventions)
     return added
-
-
-def _column(loaded, key: str, rows: np.ndarray, default) -> np.ndarray:
-    if key not in loaded.columns:
-        return np.full(len(rows), default)
-    return np.asarray(loaded.columns[key][rows]).reshape(len(rows), -1)[:, 0]
