@@ -10,9 +10,10 @@ skips batches it already stored). A second thread polls for new weights every `w
 and loads them between two steps; until the learner's first weights arrive the actor explores
 with uniformly random actions.
 
-Interventions: `intervene(observation, policy_action)` (a teleoperator, or the scripted PushT
-expert standing in for a human) may return an action that replaces the policy's; the step is then
-marked `intervention` and the executed action is what is stored.
+Interventions: `intervene(env, observation, policy_action)` (a teleoperator, or the scripted PushT
+expert standing in for a human: `--intervention.type=scripted_pusht`, see interventions.py) may
+return an action that replaces the policy's; the step is then marked `intervention` and the
+executed action is what is stored.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import torch
 
 from robotlearn.envs import EnvConfig, GymEnvConfig, make_env
 from robotlearn.evaluation.rollout import env_observation
+from robotlearn.rl.interventions import InterventionConfig, make_intervention
 from robotlearn.transport import ConnectionClosedError, TransportError, connect, resolve_token
 
 log = logging.getLogger(__name__)
@@ -73,13 +75,15 @@ class ActorConfig:
     """Wait between reconnection attempts, seconds."""
     give_up_s: float = 60.0
     """Stop (error) after this long without a learner, seconds."""
+    intervention: InterventionConfig = field(default_factory=InterventionConfig)
+    """Who takes over when the policy goes wrong (--intervention.type=scripted_pusht stands in for a human)."""
 
 
 class Actor:
     def __init__(self, cfg: ActorConfig, token: bytes | None = None, intervene: Callable | None = None):
         self.cfg = cfg
         self.token = resolve_token(cfg.token_file) if token is None else token
-        self.intervene = intervene
+        self.intervene = intervene if intervene is not None else make_intervention(cfg.intervention)
         self.policy = None
         self.version = 0
         self._weights_lock = threading.Lock()
@@ -231,7 +235,7 @@ class Actor:
                     action = self.policy.sample_action(batch)[0].numpy()
                 intervened = False
                 if self.intervene is not None:
-                    human = self.intervene(obs, action)
+                    human = self.intervene(env, obs, action)
                     if human is not None:
                         action, intervened = np.asarray(human, dtype=np.float32), True
                         self.interventions += 1
