@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from robotlearn.envs.configs import EnvConfig, GymEnvConfig, PushTEnvConfig
+from robotlearn.envs.configs import EnvConfig, GymEnvConfig, GymHilEnvConfig, PushTEnvConfig
 from robotlearn.envs.pusht import (
     ACTION_KEY,
     ENV_STATE_KEY,
@@ -25,9 +25,13 @@ from robotlearn.utils.registry import Registry
 
 ENVS = Registry(
     "env",
-    {"pusht": "robotlearn.envs.pusht:PushTEnv", "gym": "robotlearn.envs.gym_env:GymEnv"},
+    {
+        "pusht": "robotlearn.envs.pusht:PushTEnv",
+        "gym": "robotlearn.envs.gym_env:GymEnv",
+        "gym_hil": "robotlearn.envs.gym_hil:GymHilEnv",
+    },
     entry_point_group="robotlearn.envs",
-    extras={"pusht": "sim", "gym": "sim"},
+    extras={"pusht": "sim", "gym": "sim", "gym_hil": "hil"},
 )
 
 
@@ -49,6 +53,7 @@ __all__ = [
     "ENV_STATE_KEY",
     "EnvConfig",
     "GymEnvConfig",
+    "GymHilEnvConfig",
     "OBS_IMAGE_KEY",
     "OBS_STATE_KEY",
     "PushTEnv",

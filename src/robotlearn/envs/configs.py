@@ -35,3 +35,15 @@ class GymEnvConfig(EnvConfig):
     """Environment name."""
     id: str = "Pendulum-v1"
     """gymnasium id, e.g. Pendulum-v1."""
+
+
+@dataclass
+class GymHilEnvConfig(EnvConfig):
+    """gym-hil's MuJoCo Panda tasks, headless (Base variants), with two 128x128 cameras."""
+
+    type: str = "gym_hil"
+    """Environment name."""
+    task: str = "PandaPickCubeBase-v0"
+    """gym-hil task id (a headless Base variant): PandaPickCubeBase-v0, PandaArrangeBoxesBase-v0."""
+    image_obs: bool = True
+    """Also return the front and wrist cameras (slow on a CPU: software rendering)."""
