@@ -65,3 +65,11 @@ def test_intervention_steps_reach_the_demo_buffer(tmp_path):
     assert bool(learner.demos.intervention[learner.demos.valid].all())
     assert not bool(learner.online.intervention[learner.online.valid].any())
     assert len(learner.online) + len(learner.demos) == 120
+    # the learning curve: every episode logged with its interventions, plotted in report.html
+    from robotlearn.rl.report import read_jsonl
+
+    episodes = read_jsonl(tmp_path / "rl" / "episodes.jsonl")
+    assert len(episodes) == 2 and sum(e["interventions"] for e in episodes) == result["interventions"]
+    assert all(e["steps"] == 60 for e in episodes)
+    html = (tmp_path / "rl" / "report.html").read_text()
+    assert html.count("<svg") >= 2 and "2 episodes, 120 transitions" in html

@@ -177,6 +177,7 @@ class Actor:
         }
         if taken[-1].get("final") is not None:
             message["final"] = taken[-1]["final"]
+            message["episode_info"] = taken[-1]["episode_info"]
         self.next_batch += 1
         return message
 
@@ -224,7 +225,7 @@ class Actor:
         episode = int(time.time() * 1000) % 2**31  # unique per actor run: a restart never continues an old episode
         obs, _ = env.reset(seed=cfg.seed)
         obs = policy_layout(obs, env, features)
-        index, total, episode_return, returns = 0, 0, 0.0, []
+        index, total, episode_return, episode_interventions, returns = 0, 0, 0.0, 0, []
         try:
             while cfg.steps is None or total < cfg.steps:
                 self._load_new_weights()
@@ -249,27 +250,28 @@ class Actor:
                     truncated=np.bool_(truncated),
                     intervention=np.bool_(intervened),
                 )
-                item = {"episode": episode, "index": index, "step": step}
-                if terminated or truncated:
-                    item["final"] = {k: np.asarray(next_obs[k]) for k in keys}
-                with self._outbox_lock:
-                    self._outbox.append(item)
                 episode_return += float(reward)
+                episode_interventions += int(intervened)
+                item = {"episode": episode, "index": index, "step": step}
                 index += 1
                 total += 1
+                if terminated or truncated:
+                    item["final"] = {k: np.asarray(next_obs[k]) for k in keys}
+                    item["episode_info"] = {
+                        "return": episode_return,
+                        "steps": index,
+                        "success": bool(info.get("is_success", False)),
+                        "interventions": episode_interventions,
+                        "version": self.version,
+                    }
+                with self._outbox_lock:
+                    self._outbox.append(item)
                 obs = next_obs
                 if terminated or truncated:
                     returns.append(episode_return)
                     if on_episode is not None:
-                        on_episode(
-                            {
-                                "return": episode_return,
-                                "steps": index,
-                                "version": self.version,
-                                "success": bool(info.get("is_success", False)),
-                            }
-                        )
-                    episode, index, episode_return = episode + 1, 0, 0.0
+                        on_episode(item["episode_info"])
+                    episode, index, episode_return, episode_interventions = episode + 1, 0, 0.0, 0
                     obs, _ = env.reset()
                     obs = policy_layout(obs, env, features)
         finally:

@@ -14,6 +14,8 @@ transitions, ack), and the training loop here: `utd_ratio` updates per received 
 (`demo_fraction`) with online transitions. Every `checkpoint_every_s` it writes the policy (with
 its target networks and temperature), the optimizer and its counters to `output_dir/checkpoint`
 (atomically); a restarted learner loads them and replays the step log into its buffers.
+Episodes (return, success, interventions) go to `episodes.jsonl`, losses to `training.jsonl`, and
+`report.html` plots them against time at every checkpoint.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from robotlearn.envs import EnvConfig, GymEnvConfig, make_env
 from robotlearn.errors import ConfigError, RobotlearnError
 from robotlearn.policies.sac.config import SACConfig
 from robotlearn.rl.buffer import ReplayBuffer, mixed_batch
+from robotlearn.rl.report import write_rl_report
 from robotlearn.rl.streams import StepLog, StreamAssembler, check_steps
 from robotlearn.transport import Connection, ConnectionClosedError, TransportError, listen, resolve_token
 from robotlearn.transport.errors import AuthenticationError, ProtocolError
@@ -272,6 +275,14 @@ class Learner:
                 (actor, message["episode"]), message["start"], message["steps"], list(self.shapes), message.get("final")
             )
             self._last_batch[actor] = message["batch"]
+            if message.get("episode_info") is not None:
+                self._append_log("episodes.jsonl", {"actor": actor, **message["episode_info"]})
+
+    def _append_log(self, name: str, record: dict) -> None:
+        """One JSON line with the wall time and the learner's counters (the learning curve's data)."""
+        record = {"time": time.time(), "transitions": self.streams.transitions, "updates": self.updates, **record}
+        with open(self.output_dir / name, "a") as f:
+            f.write(json.dumps(record) + "\n")
 
     # -- training --------------------------------------------------------------------------------
     def update(self) -> dict:
@@ -314,12 +325,15 @@ class Learner:
                 if self.updates and now - last_publish >= cfg.publish_every_s:
                     self.publish()
                     last_publish = now
+                    self._append_log("training.jsonl", {"version": self.version, **self.metrics})
                     if on_log is not None:
                         on_log(
                             {"updates": self.updates, "transitions": received, "version": self.version, **self.metrics}
                         )
                 if now - last_checkpoint >= cfg.checkpoint_every_s:
                     self.save_checkpoint()
+                    write_rl_report(self.output_dir)
                     last_checkpoint = now
         finally:
             self.save_checkpoint()
+            write_rl_report(self.output_dir)

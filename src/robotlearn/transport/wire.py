@@ -96,6 +96,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
         "start": ((int,), True),
         "steps": ((dict,), True),
         "final": ((dict,), False),
+        "episode_info": ((dict,), False),
     },
     "weights_request": {"version": ((int,), True)},
     # RL learner -> actor
