@@ -38,6 +38,7 @@ from robotlearn.transport import (
     TransportError,
     accept_tls,
     listen,
+    serve_in_threads,
     server_tls_context,
 )
 from robotlearn.transport.errors import AuthenticationError, ProtocolError
@@ -147,9 +148,7 @@ class PolicyServer:
         self._tls = server_tls_context(self.tls_cert, self.tls_key)
         self._sock = listen(self.host, self.port, self.token)
         self._sock.settimeout(0.2)
-        t = threading.Thread(target=self._accept_loop, name="policy-server-accept", daemon=True)
-        t.start()
-        self._threads.append(t)
+        self._threads.append(serve_in_threads(self._sock, self._stopping, self._serve_client, "policy-server-accept"))
         return self
 
     def serve_forever(self) -> None:
@@ -164,26 +163,7 @@ class PolicyServer:
         if self._sock is not None:
             self._sock.close()
 
-    def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                sock, peer = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                if self._stopping.is_set():
-                    return
-                continue
-            sock.settimeout(None)
-            threading.Thread(target=self._serve_client, args=(sock, f"{peer[0]}:{peer[1]}"), daemon=True).start()
-
     # -- one client ------------------------------------------------------------------------------
-    def _reply_error(self, conn: Connection, code: str, message: str) -> None:
-        try:
-            conn.send({"type": "error", "code": code, "message": " ".join(message.split())[:500]})
-        except TransportError:
-            pass
-
     def _serve_client(self, sock, peer: str) -> None:
         if self._tls is not None:  # the handshake in this client's thread: a stalled peer blocks no one else
             try:
@@ -203,18 +183,18 @@ class PolicyServer:
                     return
                 except AuthenticationError as e:
                     self.rejected_frames += 1
-                    self._reply_error(conn, "unauthenticated", str(e))
+                    conn.send_error("unauthenticated", str(e))
                     drain_s = 0.5
                     return
                 except ProtocolError as e:  # the stream cannot be trusted any more: answer once and close
                     self.rejected_frames += 1
-                    self._reply_error(conn, "bad_frame", str(e))
+                    conn.send_error("bad_frame", str(e))
                     drain_s = 0.5
                     return
                 kind = message["type"]
                 if session is None:
                     if kind != "hello":
-                        self._reply_error(conn, "no_session", f"send 'hello' first, got {kind!r}")
+                        conn.send_error("no_session", f"send 'hello' first, got {kind!r}")
                         return
                     session = self._open_session(peer)
                     conn.send({"type": "welcome", "session": session.id, "policy": self.info})
@@ -232,12 +212,12 @@ class PolicyServer:
                 elif kind == "bye":
                     return
                 else:
-                    self._reply_error(conn, "bad_message", f"a client does not send {kind!r} messages")
+                    conn.send_error("bad_message", f"a client does not send {kind!r} messages")
         except TransportError:
             return
         except Exception:
             log.exception("policy server: unexpected error in session %s", session.id if session else "-")
-            self._reply_error(conn, "internal", "internal server error (see the server's log)")
+            conn.send_error("internal", "internal server error (see the server's log)")
         finally:
             if session is not None:
                 self.sessions.pop(session.id, None)
@@ -273,7 +253,7 @@ class PolicyServer:
                 batch["task"] = [message["task"]]
         except (RobotlearnError, ValueError, TypeError, IndexError) as e:
             session.errors += 1
-            self._reply_error(conn, "bad_observation", str(e))
+            conn.send_error("bad_observation", str(e))
             return
         t1 = time.perf_counter()
         with self._lock:
@@ -285,7 +265,7 @@ class PolicyServer:
                     chunk = policy.predict_action_chunk(batch)
             except RobotlearnError as e:
                 session.errors += 1
-                self._reply_error(conn, "bad_observation", str(e))
+                conn.send_error("bad_observation", str(e))
                 return
             actions = chunk[0].detach().float().cpu().numpy()
             t3 = time.perf_counter()

@@ -37,7 +37,14 @@ from robotlearn.policies.sac.config import SACConfig
 from robotlearn.rl.buffer import ReplayBuffer, mixed_batch
 from robotlearn.rl.report import write_rl_report
 from robotlearn.rl.streams import StepLog, StreamAssembler, check_steps
-from robotlearn.transport import Connection, ConnectionClosedError, TransportError, listen, resolve_token
+from robotlearn.transport import (
+    Connection,
+    ConnectionClosedError,
+    TransportError,
+    listen,
+    resolve_token,
+    serve_in_threads,
+)
 from robotlearn.transport.errors import AuthenticationError, ProtocolError
 
 log = logging.getLogger(__name__)
@@ -79,7 +86,7 @@ class LearnerConfig:
     seed: int = 0
     """Seed of the networks and of batch sampling."""
     num_threads: int = 1
-    """torch threads for training."""
+    """torch threads for training (set by the command; the library leaves the process's setting alone)."""
     max_message_mb: float = 64.0
     """Largest message accepted, MiB; bigger frames are refused from their header."""
 
@@ -102,7 +109,6 @@ class Learner:
         self.token = resolve_token(cfg.token_file) if token is None else token
         self.output_dir = Path(cfg.output_dir)
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        torch.set_num_threads(cfg.num_threads)
         torch.manual_seed(cfg.seed)
         env = make_env(cfg.env, max_steps=None)
         meta = env.dataset_meta()
@@ -182,7 +188,7 @@ class Learner:
     def start(self) -> Learner:
         self._sock = listen(self.cfg.host, self.cfg.port, self.token)
         self._sock.settimeout(0.2)
-        threading.Thread(target=self._accept_loop, daemon=True, name="rl-learner-accept").start()
+        serve_in_threads(self._sock, self._stopping, self._serve_actor, "rl-learner-accept")
         return self
 
     def stop(self) -> None:
@@ -190,25 +196,8 @@ class Learner:
         if self._sock is not None:
             self._sock.close()
 
-    def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                sock, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            sock.settimeout(None)
-            conn = Connection(sock, self.token, int(self.cfg.max_message_mb * 2**20))
-            threading.Thread(target=self._serve_actor, args=(conn,), daemon=True).start()
-
-    def _reply_error(self, conn: Connection, code: str, message: str) -> None:
-        try:
-            conn.send({"type": "error", "code": code, "message": " ".join(message.split())[:500]})
-        except TransportError:
-            pass
-
-    def _serve_actor(self, conn: Connection) -> None:
+    def _serve_actor(self, sock, peer: str) -> None:
+        conn = Connection(sock, self.token, int(self.cfg.max_message_mb * 2**20))
         actor = None
         try:
             while not self._stopping.is_set():
@@ -218,9 +207,7 @@ class Learner:
                     return
                 except (AuthenticationError, ProtocolError) as e:  # the stream cannot be trusted: answer once, close
                     self.rejected += 1
-                    self._reply_error(
-                        conn, "unauthenticated" if isinstance(e, AuthenticationError) else "bad_frame", str(e)
-                    )
+                    conn.send_error("unauthenticated" if isinstance(e, AuthenticationError) else "bad_frame", str(e))
                     conn.close(drain_s=0.5)
                     return
                 kind = message["type"]
@@ -256,12 +243,12 @@ class Learner:
                         raise ConfigError(f"a learner does not answer {kind!r} messages")
                 except RobotlearnError as e:
                     self.rejected += 1
-                    self._reply_error(conn, "bad_message", str(e))
+                    conn.send_error("bad_message", str(e))
         except TransportError:
             return
         except Exception as e:  # never a traceback to the peer; the learner keeps running
             log.exception("actor session failed")
-            self._reply_error(conn, "internal", f"learner error: {type(e).__name__}")
+            conn.send_error("internal", f"learner error: {type(e).__name__}")
         finally:
             conn.close()
 

@@ -81,9 +81,17 @@ def evaluate(policy, env_id: str, episodes: int, seed0: int = 10_000) -> list[fl
 
 def train_sac(cfg: SACTrainConfig, on_log: Callable[[int, dict], None] | None = None) -> SACTrainResult:
     """Trains SAC online for `cfg.steps` environment steps, then evaluates the deterministic policy."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(cfg.num_threads)
+    try:
+        return _train_sac(cfg, on_log)
+    finally:
+        torch.set_num_threads(threads)  # the caller's setting, as it was
+
+
+def _train_sac(cfg: SACTrainConfig, on_log) -> SACTrainResult:
     from robotlearn.policies.factory import make_policy_from_config
 
-    torch.set_num_threads(cfg.num_threads)
     torch.manual_seed(cfg.seed)
     env = make_env("gym", id=cfg.env_id, max_steps=None)
     env.action_space.seed(cfg.seed)

@@ -18,6 +18,9 @@ CONFIG = LearnerConfig
 
 def main(argv: list[str]) -> int:
     cfg = parse_config(LearnerConfig, argv, prog="robotlearn rl-learner", description=__doc__)
+    import torch
+
+    torch.set_num_threads(cfg.num_threads)
     learner = Learner(cfg).start()
     print(
         f"learner for {cfg.env.type} ({learner.streams.transitions} transitions, {learner.updates} updates so far); "

@@ -16,6 +16,7 @@ from robotlearn.transport.connection import (
     listen,
     parse_address,
     resolve_token,
+    serve_in_threads,
     server_tls_context,
 )
 from robotlearn.transport.errors import (
@@ -43,5 +44,6 @@ __all__ = [
     "listen",
     "parse_address",
     "resolve_token",
+    "serve_in_threads",
     "server_tls_context",
 ]

@@ -121,6 +121,14 @@ class Connection:
         self.last_decode_s = time.perf_counter() - t0
         return message
 
+    def send_error(self, code: str, message: str) -> None:
+        """Replies with one `error` message: one line, at most 500 characters, never a traceback.
+        A peer that is already gone is ignored."""
+        try:
+            self.send({"type": "error", "code": code, "message": " ".join(message.split())[:500]})
+        except TransportError:
+            pass
+
     def request(self, message: dict) -> dict:
         """send() then recv(); an `error` reply raises RemoteError."""
         from robotlearn.transport.errors import RemoteError
@@ -175,6 +183,29 @@ def listen(host: str, port: int, token: bytes = b"", backlog: int = 16) -> socke
         raise TransportError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     sock.listen(backlog)
     return sock
+
+
+def serve_in_threads(sock: socket.socket, stopping: threading.Event, handle, name: str) -> threading.Thread:
+    """Accepts connections on the listening `sock` until `stopping` is set (or the socket closes),
+    calling `handle(client_socket, "host:port")` for each in its own daemon thread. Returns the
+    started accepting thread. `sock` should have a short timeout so `stopping` is noticed."""
+
+    def accept_loop():
+        while not stopping.is_set():
+            try:
+                client, peer = sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                if stopping.is_set() or sock.fileno() == -1:
+                    return
+                continue
+            client.settimeout(None)
+            threading.Thread(target=handle, args=(client, f"{peer[0]}:{peer[1]}"), daemon=True).start()
+
+    thread = threading.Thread(target=accept_loop, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def server_tls_context(tls_cert: str | None, tls_key: str | None) -> ssl.SSLContext | None:
