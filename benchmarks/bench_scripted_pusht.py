@@ -1,6 +1,7 @@
 """Success rate of the scripted PushT expert (gym-pusht success: coverage > 0.95 within 300 steps).
 
 python benchmarks/bench_scripted_pusht.py --episodes 50 --seed 0
+python benchmarks/bench_scripted_pusht.py --episodes 50 --seed 0 --max_target_distance 30   # targets within 30 px
 """
 
 import argparse
@@ -9,7 +10,7 @@ import time
 import numpy as np
 
 from robotlearn.envs.pusht import PushTEnv
-from robotlearn.envs.pusht_expert import PushTExpert
+from robotlearn.envs.pusht_expert import PushTExpert, PushTExpertConfig
 
 
 def run_episode(env: PushTEnv, expert: PushTExpert, seed: int) -> tuple[bool, int, float]:
@@ -31,9 +32,16 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--episodes", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0, help="episode i uses seed + i")
+    parser.add_argument(
+        "--max_target_distance",
+        type=float,
+        default=PushTExpertConfig.max_target_distance,
+        help="cap on the target's distance from the agent, px (0: none)",
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    env, expert = PushTEnv(max_steps=300), PushTExpert()
+    env = PushTEnv(max_steps=300)
+    expert = PushTExpert(PushTExpertConfig(max_target_distance=args.max_target_distance))
     results = []
     t0 = time.perf_counter()
     for i in range(args.episodes):

@@ -278,3 +278,17 @@ def test_planned_train_command_parses_and_users_policy_flags_win(tmp_path, polic
         assert train_args.dataset.root == str(tmp_path / "dataset") and train_args.steps == args.steps
     small = {"act": ("dim_model", 128), "diffusion": ("down_dims", (32, 64, 128))}[policy_type]
     assert getattr(plan.train.policy, small[0]) == small[1]  # the quickstart's CPU size, not the class default
+
+
+def test_report_plots_success_against_training_time_from_the_saved_checkpoints(run):
+    out, _ = run
+    curve = json.loads((out / "eval_curve.json").read_text())
+    # 5 steps, 3 curve points: checkpoints every ceil(5 / 3) = 2 steps (2, 4) and the final one at 5; the earlier
+    # ones on min(curve_episodes, n_episodes) = 2 episodes, the final one as evaluated
+    assert [row["step"] for row in curve] == [2, 4, 5]
+    assert [row["n_episodes"] for row in curve] == [2, 2, 2]
+    times = [row["train_s"] for row in curve]
+    assert times == sorted(times) and times[-1] > 0
+    final = json.loads((out / "eval" / "eval_info.json").read_text())["aggregated"]["success_rate"]
+    assert curve[-1]["success_rate"] == final
+    assert "Success rate against training time" in (out / "report.html").read_text()

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from robotlearn.policies.policy import (
+    ACTION_KEY,
     Policy,
     PolicyConfig,
     PolicyConfigError,
@@ -44,7 +45,16 @@ def make_policy_from_config(config: PolicyConfig, dataset_meta) -> Policy:
     normalization statistics, and loads the pretrained backbone if the config names one."""
     policy_class = POLICIES.get(config.type, "--policy.type")
     config.features = features_from_dataset(dataset_meta.features, config.input_features)
-    policy = policy_class(config, stats=dataset_meta.stats)
+    stats = dataset_meta.stats
+    if config.relative_actions:
+        # The action is learned relative to the current state: its statistics are those of
+        # action[t + k] - state[t] over the offsets k of the policy's action window.
+        from robotlearn.policies.normalize import relative_action_stats
+
+        window = policy_class(config, stats=stats).delta_timestamps(dataset_meta.fps)[ACTION_KEY]
+        offsets = sorted({round(dt * dataset_meta.fps) for dt in window})
+        stats = {**stats, ACTION_KEY: relative_action_stats(dataset_meta.root, offsets)}
+    policy = policy_class(config, stats=stats)
     if config.pretrained_backbone_path:
         # ACT holds its ResNet at policy.backbone, Diffusion inside its observation encoder.
         owner = policy.encoder if hasattr(policy.encoder, "backbone") else policy

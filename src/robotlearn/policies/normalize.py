@@ -91,3 +91,36 @@ class Normalizer(nn.Module):
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Returns a shallow copy of `batch` with every known feature normalized."""
         return {k: self.normalize(k, v) if k in self.modes else v for k, v in batch.items()}
+
+
+def relative_action_stats(root, offsets: list[int], action_key: str = "action", state_key: str = "observation.state"):
+    """Statistics of `action[t + k] - state[t]` over every frame t of the dataset at `root` and every
+    offset k in `offsets` (steps; windows past an episode's edge repeat its edge frame, as the
+    dataset's windows do). Returns {"min", "max", "mean", "std"} as (D,) float32 arrays, for a policy
+    with `relative_actions`. Raises NormalizationError if the columns are missing or differ in size."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    files = sorted((Path(root) / "data").rglob("*.parquet"))
+    tables = [pq.read_table(f, columns=[action_key, state_key, "episode_index"]) for f in files]
+    if not tables:
+        raise NormalizationError(f"{root}: no data files to compute relative-action statistics from")
+    actions = np.concatenate([np.stack(t.column(action_key).to_numpy(zero_copy_only=False)) for t in tables])
+    states = np.concatenate([np.stack(t.column(state_key).to_numpy(zero_copy_only=False)) for t in tables])
+    episodes = np.concatenate([t.column("episode_index").to_numpy() for t in tables])
+    if actions.shape[1] != states.shape[1]:
+        raise NormalizationError(
+            f"relative_actions needs {action_key!r} and {state_key!r} of the same size, got "
+            f"{actions.shape[1]} and {states.shape[1]}"
+        )
+    deltas = []
+    for episode in np.unique(episodes):
+        a, s = actions[episodes == episode], states[episodes == episode]
+        for k in offsets:
+            deltas.append(a[np.clip(np.arange(len(a)) + k, 0, len(a) - 1)] - s)
+    d = np.concatenate(deltas).astype(np.float64)
+    return {
+        name: value.astype(np.float32)
+        for name, value in (("min", d.min(0)), ("max", d.max(0)), ("mean", d.mean(0)), ("std", d.std(0)))
+    }

@@ -28,6 +28,7 @@ from robotlearn.policies.normalize import Normalizer
 
 VISUAL, STATE, ACTION = "VISUAL", "STATE", "ACTION"
 ACTION_KEY = "action"
+STATE_KEY = "observation.state"
 DEFAULT_STATE_KEYS = ("observation.state", "observation.environment_state")
 NOT_INPUTS_BY_DEFAULT = ("observation.capture_time",)
 
@@ -73,6 +74,9 @@ class PolicyConfig:
     """Linear LR warmup steps."""
     use_ema: bool = False
     """Keep an exponential moving average of the weights."""
+    relative_actions: bool = False
+    """Learn each action as its offset from the current observation.state (action - state, same units), added
+    back at inference; needs an action the size of the state (PushT: target and agent position, px)."""
 
     @property
     def image_keys(self) -> list[str]:
@@ -201,7 +205,25 @@ class Policy(nn.Module):
             elif not key.endswith("_is_pad"):
                 value = value.float()
             out[key] = value
+        if self.config.relative_actions and ACTION_KEY in out:
+            out[ACTION_KEY] = out[ACTION_KEY] - self._current_state(out)[:, None]
         return self.normalizer(out)
+
+    def _current_state(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The (B, D) observation.state of the current step in `batch` ((B, D) or a history (B, T, D), last = now)."""
+        if STATE_KEY not in batch:
+            raise PolicyConfigError(f"relative_actions needs {STATE_KEY!r} among the policy's inputs")
+        state = batch[STATE_KEY]
+        return state[:, -1] if state.ndim == 3 else state
+
+    def unnormalize_actions(self, actions: torch.Tensor, normalized_obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Model output (B, T, A), normalized -> actions in the dataset's units; with `relative_actions`,
+        the current state of `normalized_obs` (what `prepare_batch` returned) is added back."""
+        actions = self.normalizer.unnormalize(ACTION_KEY, actions)
+        if self.config.relative_actions:
+            state = self.normalizer.unnormalize(STATE_KEY, self._current_state(normalized_obs))
+            actions = actions + state[:, None]
+        return actions
 
     def check_observation(self, observation: dict) -> None:
         missing = [k for k in self.config.features if k != ACTION_KEY and k not in observation]

@@ -69,16 +69,23 @@ def run_record(plan: Plan) -> float:
     return time.perf_counter() - t0
 
 
-def run_train(plan: Plan, progress: bool) -> tuple[list[dict], int, float]:
-    """Trains; returns (metrics rows, number of parameters, seconds) and writes train_metrics.jsonl."""
+def run_train(plan: Plan, progress: bool) -> tuple[list[dict], int, float, dict[int, float]]:
+    """Trains; returns (metrics rows, number of parameters, seconds, {logged step: seconds since the
+    start}) and writes train_metrics.jsonl."""
     import torch
 
     threads = torch.get_num_threads()
     t0 = time.perf_counter()
+    step_times: dict[int, float] = {}
+
+    def on_log(step: int, scalars: dict, prefix: str) -> None:
+        step_times.setdefault(step, time.perf_counter() - t0)
+
     try:
         with _stdout_to(plan.out / "logs" / "train.log"):
             result = train(
-                dataclasses.replace(plan.train, policy=dataclasses.replace(plan.train.policy), progress=progress)
+                dataclasses.replace(plan.train, policy=dataclasses.replace(plan.train.policy), progress=progress),
+                on_log=on_log,
             )
     finally:
         torch.set_num_threads(threads)
@@ -86,7 +93,50 @@ def run_train(plan: Plan, progress: bool) -> tuple[list[dict], int, float]:
     with open(plan.out / "train_metrics.jsonl", "w", encoding="utf-8") as f:
         f.writelines(json.dumps(row) + "\n" for row in result.metrics)
     n_params = sum(p.numel() for p in result.policy.parameters())
-    return result.metrics, n_params, seconds
+    return result.metrics, n_params, seconds, step_times
+
+
+def run_curve_eval(plan: Plan, args: QuickstartConfig, policy_eval: dict, step_times: dict[int, float], train_s: float):
+    """Success rate of every saved checkpoint against its training time (the report's plot): the
+    earlier checkpoints on `--eval.curve_episodes` episodes, the final one as evaluated. Writes
+    eval_curve.json; returns its rows {step, train_s, success_rate, n_episodes}."""
+    from robotlearn.evaluation import evaluate_policy
+    from robotlearn.policies import make_policy_from_pretrained
+    from robotlearn.utils.device import resolve_device
+
+    device = str(resolve_device(plan.eval.device))
+
+    def time_at(step: int) -> float:  # the first logged step at or after `step`
+        later = [t for s, t in step_times.items() if s >= step]
+        return min(later) if later else train_s
+
+    checkpoints = sorted(p for p in (plan.train_dir / "checkpoints").iterdir() if p.name.isdigit())
+    rows = []
+    with _stdout_to(plan.out / "logs" / "eval.log"):
+        for checkpoint in checkpoints[:-1]:
+            policy = make_policy_from_pretrained(checkpoint / "pretrained_model", device=device)
+            results = evaluate_policy(
+                policy,
+                min(args.eval.curve_episodes, args.eval.n_episodes),
+                args.eval.seed,
+                max_steps=args.eval.max_steps,
+                progress=args.progress,
+            )
+            agg = results["aggregated"]
+            rows.append(
+                {
+                    "step": int(checkpoint.name),
+                    "train_s": time_at(int(checkpoint.name)),
+                    "success_rate": agg["success_rate"],
+                    "n_episodes": agg["n_episodes"],
+                }
+            )
+    agg = policy_eval["aggregated"]
+    rows.append(
+        {"step": args.steps, "train_s": train_s, "success_rate": agg["success_rate"], "n_episodes": agg["n_episodes"]}
+    )
+    (plan.out / "eval_curve.json").write_text(json.dumps(rows, indent=2))
+    return rows
 
 
 def run_policy_eval(plan: Plan, progress: bool) -> dict:
@@ -150,7 +200,7 @@ def quickstart(args: QuickstartConfig) -> dict:
     print(
         f"[2/4] train: {args.policy.type}, {args.steps} steps, batch {args.batch_size} -> {plan.train_dir}", flush=True
     )
-    metrics, n_params, timings["train"] = run_train(plan, args.progress)
+    metrics, n_params, timings["train"], step_times = run_train(plan, args.progress)
     losses = [m["loss"] for m in metrics if "loss" in m]
     loss_text = f"loss {losses[0]:.4g} -> {losses[-1]:.4g}, " if losses else ""
     print(f"      trained {n_params / 1e6:.2f}M parameters: {loss_text}{duration(timings['train'])}", flush=True)
@@ -163,19 +213,21 @@ def quickstart(args: QuickstartConfig) -> dict:
     t0 = time.perf_counter()
     policy_eval = run_policy_eval(plan, args.progress)
     expert_eval = run_expert_eval(plan, args) if args.eval.expert else None
+    curve = run_curve_eval(plan, args, policy_eval, step_times, timings["train"])
     timings["eval"] = time.perf_counter() - t0
     rate = policy_eval["aggregated"]["success_rate"]
     expert_text = f", expert {expert_eval['aggregated']['success_rate']:.0%}" if expert_eval else ""
     print(f"      success rate: policy {rate:.0%}{expert_text} ({duration(timings['eval'])})", flush=True)
 
     t0 = time.perf_counter()
-    report = build_report(plan, args, commands, metrics, n_params, policy_eval, expert_eval, timings)
+    report = build_report(plan, args, commands, metrics, n_params, policy_eval, expert_eval, timings, curve)
     timings["report"] = time.perf_counter() - t0
     summary.update(
         status="done",
         report=str(report),
         checkpoint=str(plan.checkpoint),
         policy_success_rate=rate,
+        success_curve=curve,
         expert_success_rate=expert_eval["aggregated"]["success_rate"] if expert_eval else None,
         timings_s=timings,
         total_s=sum(timings.values()),

@@ -79,6 +79,11 @@ class QuickstartEvalConfig:
     """Videos of the first N policy episodes in the report."""
     expert: bool = True
     """Also evaluate the scripted expert on the same seeds."""
+    curve_points: int = 3
+    """Checkpoints on the report's success-vs-training-time plot, evenly spaced; the last is the final
+    evaluation (1: the final one only)."""
+    curve_episodes: int = 10
+    """Evaluation episodes of each earlier checkpoint on that plot (same first seeds)."""
 
 
 @dataclass
@@ -164,6 +169,8 @@ def make_plan(args: QuickstartConfig) -> Plan:
         ("--steps", args.steps),
         ("--batch_size", args.batch_size),
         ("--eval.n_episodes", args.eval.n_episodes),
+        ("--eval.curve_points", args.eval.curve_points),
+        ("--eval.curve_episodes", args.eval.curve_episodes),
     ):
         if value < 1:
             raise ConfigError(f"{name}={value} must be at least 1")
@@ -194,7 +201,7 @@ def make_plan(args: QuickstartConfig) -> Plan:
         batch_size=args.batch_size,
         num_workers=args.num_workers,
         log_freq=max(1, args.steps // 200),  # about 200 points on the loss curve
-        save_freq=args.steps,
+        save_freq=-(-args.steps // args.eval.curve_points),  # ceil: curve_points checkpoints, the last at --steps
         seed=args.seed,
         device=args.device,
         output_dir=str(out / "train"),

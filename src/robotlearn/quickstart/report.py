@@ -58,6 +58,7 @@ def build_report(
     policy_eval: dict,
     expert_eval: dict | None,
     timings: dict[str, float],
+    success_curve: list[dict] | None = None,
 ) -> Path:
     """Writes <output_dir>/report.html from the phases' results; returns its path."""
     import os
@@ -81,6 +82,7 @@ def build_report(
         n_params=n_params,
         wall_time_s=timings.get("train"),
         details=details,
+        success_curve=success_curve or [],
     )
     videos = [
         (

@@ -53,6 +53,8 @@ class TrainingSummary:
     n_params: int | None = None
     wall_time_s: float | None = None
     details: dict[str, str] = field(default_factory=dict)  # extra "name: value" lines (inputs, lr, device)
+    # Checkpoints evaluated during/after training: {"step", "train_s", "success_rate", "n_episodes"}, in step order.
+    success_curve: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -206,6 +208,22 @@ def _training_section(tr: TrainingSummary) -> str:
             )
     else:
         html.append("<p>No training metrics were logged.</p>")
+    if tr.success_curve:
+        minutes = [row["train_s"] / 60 for row in tr.success_curve]
+        rates = [100 * row["success_rate"] for row in tr.success_curve]
+        html.append(
+            line_chart(
+                {"policy success": (minutes, rates)},
+                title="Success rate against training time",
+                x_label="training time (min)",
+                y_label="success (%)",
+                height=240,
+            )
+        )
+        points = ", ".join(
+            f"step {row['step']}: {row['success_rate']:.0%} of {row['n_episodes']}" for row in tr.success_curve
+        )
+        html.append(f"<p class='muted'>Checkpoints evaluated ({escape(points)}).</p>")
     return "".join(html)
 
 

@@ -58,6 +58,9 @@ COMMANDS: dict[str, Command] = {
     "find-port": Command("robotlearn.scripts.find_port", "Find the serial port of a motor bus by unplugging it."),
     "find-cameras": Command("robotlearn.scripts.find_cameras", "List the cameras OpenCV can open."),
     "train": Command("robotlearn.scripts.train", "Train a policy (ACT, Diffusion) on a dataset.", reads=("dataset",)),
+    "dagger": Command(
+        "robotlearn.scripts.dagger", "Train on PushT demos, then DAgger: the expert labels the policy's states."
+    ),
     "eval": Command("robotlearn.scripts.eval", "Evaluate a trained policy in simulation.", reads=("policy",)),
     "dataset": Command(
         "robotlearn.scripts.dataset",

@@ -3,6 +3,7 @@
     robotlearn train --policy.type=diffusion --dataset.repo_id=me/pusht --dataset.root=data/pusht \\
         --steps=5000 --batch_size=64 --output_dir=outputs/train/pusht_diffusion
     robotlearn train --output_dir=outputs/train/pusht_diffusion --resume --steps=10000   # continue
+    torchrun --nproc_per_node=2 -m robotlearn.scripts.cli train --device=cpu ...   # 2 processes (DDP)
 
 `--policy.type=NAME --help` shows NAME's flags. With --resume the run's saved train_config.json
 gives the defaults and the flags given apply on top. See docs/training.md.
@@ -39,6 +40,10 @@ def parse_args(argv: list[str]) -> TrainConfig:
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    checkpoint = train(parse_args(argv)).checkpoint_dir
-    print(f"checkpoint: {checkpoint}\nevaluate with: robotlearn eval --policy.path={checkpoint / 'pretrained_model'}")
+    result = train(parse_args(argv))
+    if result.rank == 0:  # under torchrun, the process that wrote the checkpoints
+        checkpoint = result.checkpoint_dir
+        print(
+            f"checkpoint: {checkpoint}\nevaluate with: robotlearn eval --policy.path={checkpoint / 'pretrained_model'}"
+        )
     return 0

@@ -6,8 +6,10 @@
 
 Each step: a batch of windows (the policy's `delta_timestamps`) -> loss -> AdamW step (gradient
 clipping, LR schedule) -> EMA update (Diffusion). The data order is a function of (seed, epoch),
-so a resumed run sees the same batches, with the same RNG draws, as an uninterrupted one.
-`robotlearn train` is this function behind flags; see docs/training.md.
+and the policies' random draws are made per sample from (seed, step, sample index), so a resumed
+run sees the same batches, with the same draws, as an uninterrupted one. Under torchrun each
+process takes its slice of every global batch (distributed.py), with the same result for any
+number of processes. `robotlearn train` is this function behind flags; see docs/training.md.
 """
 
 from __future__ import annotations
@@ -30,13 +32,15 @@ from robotlearn.configs import config_to_dict
 from robotlearn.errors import ConfigError, TrainingError
 from robotlearn.policies.diffusion.config import DiffusionConfig
 from robotlearn.policies.factory import make_policy_from_config
+from robotlearn.policies.per_sample import SAMPLE_SEED_KEY, mix_seed, sample_seeds
 from robotlearn.policies.policy import PolicyConfig
 from robotlearn.training.checkpoint import last_checkpoint, load_checkpoint, save_checkpoint
+from robotlearn.training.distributed import Distributed, is_collective_error, setup_distributed
 from robotlearn.training.ema import EMA
 from robotlearn.training.loggers import Loggers
 from robotlearn.training.optim import make_optimizer, make_scheduler
-from robotlearn.training.sampler import ResumableSampler
-from robotlearn.utils.device import resolve_device, set_seed
+from robotlearn.training.sampler import GlobalBatchSampler
+from robotlearn.utils.device import set_seed
 
 log = logging.getLogger("robotlearn.train")
 
@@ -90,7 +94,7 @@ class TrainConfig:
     steps: int = 5000
     """Total optimizer steps (a resumed run continues to this)."""
     batch_size: int = 64
-    """Samples per step."""
+    """Samples per step (with several processes: the global batch, cut into one equal slice per process)."""
     num_workers: int = 2
     """DataLoader worker processes (0: load in the main process)."""
     output_dir: str = "outputs/train"
@@ -119,6 +123,9 @@ class TrainConfig:
     time_limit_s: float = 0.0
     """Stop after this many seconds of training, saving a checkpoint (0: no limit). `--resume` continues from it
     toward --steps."""
+    dist_timeout_s: float = 600.0
+    """Under torchrun: seconds a process waits for the others before failing (a checkpoint save or an --eval_freq
+    evaluation by process 0 must fit in it; a process that dies is noticed at once)."""
 
 
 def saved_train_config(output_dir: str | Path) -> dict:
@@ -158,14 +165,40 @@ class TrainResult:
     checkpoint_dir: Path  # the last checkpoint written
     policy: object  # the trained policy with its inference weights (EMA when on), in eval mode
     metrics: list[dict] = field(default_factory=list)  # {"step", "loss", ...} every log_freq steps (this run)
+    rank: int = 0  # this process's rank under torchrun (0 alone), the one that wrote the checkpoints when 0
 
 
 def train(args: TrainConfig, on_log: MetricsCallback | None = None) -> TrainResult:
-    """Runs training as configured by `args`.
+    """Runs training as configured by `args`: in this process, or as one of several under torchrun.
 
-    `on_log(step, scalars, prefix)` is called with every logged group of scalars (prefix "train"
-    every `log_freq` steps, "eval" after each evaluation). Raises ConfigError for a bad
-    configuration, DatasetError for an unreadable dataset, TrainingError when training diverges."""
+    `on_log(step, scalars, prefix)` is called (by process 0) with every logged group of scalars
+    (prefix "train" every `log_freq` steps, "eval" after each evaluation). Raises ConfigError for a
+    bad configuration, DatasetError for an unreadable dataset, TrainingError when training
+    diverges, DistributedError (a TrainingError) when another training process died or hung."""
+    dist = setup_distributed(args.device, args.dist_timeout_s)
+    try:
+        return _train(args, dist, on_log)
+    finally:
+        dist.close()
+
+
+def _make_loader(dataset, args: TrainConfig, dist: Distributed, samples_seen: int):
+    """This process's slices of the global batches, from stream position `samples_seen` on."""
+    sampler = GlobalBatchSampler(
+        len(dataset), args.seed, args.batch_size, start=samples_seen, rank=dist.rank, world_size=dist.world_size
+    )
+    return torch.utils.data.DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=args.num_workers,
+        pin_memory=dist.device.type == "cuda",
+        persistent_workers=args.num_workers > 0,
+        # own generator: creating the iterator must not draw from the global RNG (exact resume)
+        generator=torch.Generator(),
+    )
+
+
+def _train(args: TrainConfig, dist: Distributed, on_log: MetricsCallback | None) -> TrainResult:
     from robotlearn.datasets import LeRobotDataset, LeRobotDatasetMetadata
 
     output_dir = Path(args.output_dir)
@@ -175,8 +208,13 @@ def train(args: TrainConfig, on_log: MetricsCallback | None = None) -> TrainResu
         )
     if not args.dataset.repo_id and not args.dataset.root:
         raise ConfigError("give the dataset with --dataset.repo_id=user/name and/or --dataset.root=DIR")
+    if args.batch_size % dist.world_size:
+        raise ConfigError(
+            f"--batch_size={args.batch_size} is the global batch, cut into {dist.world_size} equal slices (one per "
+            f"process): use a multiple of {dist.world_size}"
+        )
     repo_id = args.dataset.repo_id or f"local/{Path(args.dataset.root).name}"
-    device = resolve_device(args.device)
+    device = dist.device
     if args.deterministic:
         torch.use_deterministic_algorithms(True)
     if args.num_threads:
@@ -184,7 +222,7 @@ def train(args: TrainConfig, on_log: MetricsCallback | None = None) -> TrainResu
     set_seed(args.seed)
 
     meta = LeRobotDatasetMetadata(repo_id, root=args.dataset.root)
-    policy = make_policy_from_config(args.policy, meta).to(device)
+    policy = dist.prepare(make_policy_from_config(args.policy, meta).to(device))
     # Decode only the cameras the policy looks at (none for a state-only policy).
     dataset = LeRobotDataset(
         repo_id,
@@ -201,105 +239,138 @@ def train(args: TrainConfig, on_log: MetricsCallback | None = None) -> TrainResu
     autocast, scaler = _amp(args, device)
 
     step, samples_seen = 0, 0
-    if args.resume:
+    if args.resume:  # every process reads the checkpoint, whatever the number of processes that wrote it
         checkpoint = last_checkpoint(output_dir)
         state = load_checkpoint(checkpoint, policy, optimizer, scheduler, ema, scaler)
         step, samples_seen = state["step"], state["samples_seen"]
-        log.info("resumed from %s at step %d", checkpoint, step)
-    output_dir.mkdir(parents=True, exist_ok=True)
+        if dist.is_main:
+            log.info("resumed from %s at step %d", checkpoint, step)
     train_config = config_to_dict(args)
     train_config["resume"] = False
-    (output_dir / "train_config.json").write_text(json.dumps(train_config, indent=2))
+    if dist.is_main:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        (output_dir / "train_config.json").write_text(json.dumps(train_config, indent=2))
 
-    loader = torch.utils.data.DataLoader(
-        dataset,
-        batch_size=args.batch_size,
-        sampler=ResumableSampler(len(dataset), args.seed, start=samples_seen),
-        num_workers=args.num_workers,
-        pin_memory=device.type == "cuda",
-        persistent_workers=args.num_workers > 0,
-        # own generator: creating the iterator must not draw from the global RNG (exact resume)
-        generator=torch.Generator(),
-    )
-    loggers = Loggers(args, output_dir)
+    loader = _make_loader(dataset, args, dist, samples_seen)
+    loggers = Loggers(args, output_dir) if dist.is_main else None
     n_params = sum(p.numel() for p in policy.parameters())
-    print(
-        f"{cfg.type}: {n_params / 1e6:.2f}M parameters, {len(dataset)} frames in {dataset.num_episodes} episodes, "
-        f"device {device}, steps {step}->{args.steps}"
-    )
+    if dist.is_main:
+        processes = f", {dist.world_size} processes of {args.batch_size // dist.world_size} samples" * dist.enabled
+        print(
+            f"{cfg.type}: {n_params / 1e6:.2f}M parameters, {len(dataset)} frames in {dataset.num_episodes} episodes, "
+            f"device {device}{processes}, steps {step}->{args.steps}"
+        )
 
     from tqdm import tqdm
 
-    bar = tqdm(total=args.steps, initial=step, disable=not args.progress, desc="train", dynamic_ncols=True)
+    bar = tqdm(
+        total=args.steps, initial=step, disable=not (args.progress and dist.is_main), desc="train", dynamic_ncols=True
+    )
     checkpoint_dir = None
     metrics: list[dict] = []
     policy.train()
     t_last, samples_last = time.perf_counter(), samples_seen
     loader_iter = iter(loader)
     deadline = time.perf_counter() + args.time_limit_s if args.time_limit_s > 0 else math.inf
-    while step < args.steps:
-        batch = next(loader_iter)
-        with autocast():
-            loss, info = policy(batch)
-        if not math.isfinite(loss.item()):
-            raise TrainingError(f"loss is {loss.item()} at step {step}: lower --policy.lr or check the dataset stats")
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-        else:
-            loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip_norm)
-        if scaler is not None:
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            optimizer.step()
-        scheduler.step()
-        if ema is not None:
-            ema.update(policy)
-        step += 1
-        samples_seen += len(batch["index"])
+    try:
+        model = dist.wrap(policy)  # DDP (several processes): waits for all of them, then averages the gradients
+        while step < args.steps:
+            batch = next(loader_iter)
+            batch[SAMPLE_SEED_KEY] = sample_seeds(args.seed, step, batch["index"])  # the policy's per-sample draws
+            if dist.enabled:  # what is still drawn from the global generator (dropout) differs per process
+                torch.manual_seed(mix_seed(args.seed, dist.rank, step))
+            with autocast():
+                loss, info = model(batch)
+            # every process must agree on stopping: the mean loss, and whether any is out of time
+            loss_sum, n_out_of_time = dist.sum([loss.item(), float(time.perf_counter() > deadline)])
+            loss_value, out_of_time = loss_sum / dist.world_size, n_out_of_time > 0
+            if not math.isfinite(loss_value):
+                raise TrainingError(
+                    f"loss is {loss_value} at step {step}: lower --policy.lr or check the dataset stats"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+            else:
+                loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip_norm)
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
+            scheduler.step()
+            if ema is not None:
+                ema.update(policy)
+            step += 1
+            samples_seen += args.batch_size
 
-        if step % args.log_freq == 0 or step == args.steps:
-            now = time.perf_counter()
-            rate = (samples_seen - samples_last) / max(now - t_last, 1e-9)
-            t_last, samples_last = now, samples_seen
-            scalars = {**info, "grad_norm": float(grad_norm), "lr": scheduler.get_last_lr()[0], "samples_per_s": rate}
-            loggers.log(step, scalars, "train")
-            metrics.append({"step": int(step), **{k: float(v) for k, v in scalars.items()}})
-            if on_log is not None:
-                on_log(step, scalars, "train")
-            bar.set_postfix(loss=f"{info['loss']:.4f}", samples_s=f"{rate:.0f}")
-            if not args.progress:
-                print(f"step {step}/{args.steps}: loss {info['loss']:.4f}, {rate:.0f} samples/s", flush=True)
-        bar.update(1)
-        out_of_time = time.perf_counter() > deadline
-        if step % args.save_freq == 0 or step == args.steps or out_of_time:
-            checkpoint_dir = save_checkpoint(
-                output_dir, step, samples_seen, args.seed, policy, train_config, optimizer, scheduler, ema, scaler
-            )
-        if args.eval_freq > 0 and (step % args.eval_freq == 0 or step == args.steps):
-            results = _evaluate_during_training(policy, ema, args, device)
-            loggers.log(step, results, "eval")
-            if on_log is not None:
-                on_log(step, results, "eval")
-            tqdm.write(
-                f"step {step}: eval success rate {results['success_rate']:.2f}, "
-                f"mean max reward {results['avg_max_reward']:.3f}"
-            )
-        if out_of_time:
-            tqdm.write(
-                f"--time_limit_s={args.time_limit_s:g} reached at step {step}; checkpoint saved "
-                f"(continue with --resume)"
-            )
-            break
-    bar.close()
-    loggers.close()
-    del loader_iter
+            if step % args.log_freq == 0 or step == args.steps:
+                now = time.perf_counter()
+                rate = (samples_seen - samples_last) / max(now - t_last, 1e-9)
+                t_last, samples_last = now, samples_seen
+                info = dist.mean(info)  # the global batch's values
+                scalars = {
+                    **info,
+                    "grad_norm": float(grad_norm),
+                    "lr": scheduler.get_last_lr()[0],
+                    "samples_per_s": rate,
+                }
+                metrics.append({"step": int(step), **{k: float(v) for k, v in scalars.items()}})
+                if dist.is_main:
+                    loggers.log(step, scalars, "train")
+                    if on_log is not None:
+                        on_log(step, scalars, "train")
+                    bar.set_postfix(loss=f"{info['loss']:.4f}", samples_s=f"{rate:.0f}")
+                    if not args.progress:
+                        print(f"step {step}/{args.steps}: loss {info['loss']:.4f}, {rate:.0f} samples/s", flush=True)
+            bar.update(1)
+            if step % args.save_freq == 0 or step == args.steps or out_of_time:
+                if dist.is_main:
+                    checkpoint_dir = save_checkpoint(
+                        output_dir,
+                        step,
+                        samples_seen,
+                        args.seed,
+                        policy,
+                        train_config,
+                        optimizer,
+                        scheduler,
+                        ema,
+                        scaler,
+                    )
+                else:
+                    checkpoint_dir = output_dir / "checkpoints" / f"{step:06d}"
+            if dist.is_main and args.eval_freq > 0 and (step % args.eval_freq == 0 or step == args.steps):
+                results = _evaluate_during_training(policy, ema, args, device)
+                loggers.log(step, results, "eval")
+                if on_log is not None:
+                    on_log(step, results, "eval")
+                tqdm.write(
+                    f"step {step}: eval success rate {results['success_rate']:.2f}, "
+                    f"mean max reward {results['avg_max_reward']:.3f}"
+                )
+            if out_of_time:
+                if dist.is_main:
+                    tqdm.write(
+                        f"--time_limit_s={args.time_limit_s:g} reached at step {step}; checkpoint saved "
+                        f"(continue with --resume)"
+                    )
+                break
+        dist.barrier()  # the other processes return once process 0 has written the last checkpoint
+    except RuntimeError as e:
+        if dist.enabled and is_collective_error(e):
+            raise dist.lost_contact(e, step) from e
+        raise
+    finally:
+        bar.close()
+        if loggers is not None:
+            loggers.close()
+        del loader_iter
     if ema is not None:
         ema.copy_to(policy)
-    return TrainResult(checkpoint_dir or last_checkpoint(output_dir), policy.eval(), metrics)
+    return TrainResult(checkpoint_dir or last_checkpoint(output_dir), policy.eval(), metrics, dist.rank)
 
 
 def _evaluate_during_training(policy, ema, args, device) -> dict:

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from robotlearn.policies.act.config import ACTConfig
+from robotlearn.policies.per_sample import SampleRandom, per_sample_mean
 from robotlearn.policies.policy import ACTION_KEY, Policy
 from robotlearn.policies.resnet import ResNet18
 
@@ -223,23 +224,22 @@ class ACTPolicy(Policy):
         return self.action_head(self.decoder(queries, memory, query_pos, pos))
 
     def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
-        """L1 reconstruction of the (unpadded) action chunk + kl_weight * KL(q(z|s,a) || N(0, I))."""
+        """L1 reconstruction of the (unpadded) action chunk + kl_weight * KL(q(z|s,a) || N(0, I)).
+
+        z's noise is drawn per sample when the batch carries per-sample seeds (see per_sample.py);
+        the L1 term is averaged over each sample's unpadded steps, then over samples."""
+        rng = SampleRandom.from_batch(batch, len(batch[ACTION_KEY]), self.device)
         batch = self.prepare_batch(batch)
         actions = batch[ACTION_KEY]  # (B, K, A)
         pad = batch.get(f"{ACTION_KEY}_is_pad")
         b = actions.shape[0]
         if self.config.use_vae:
             mu, log_var = self.encode_latent(self._state(batch), actions, pad)
-            z = mu + torch.randn_like(mu) * (0.5 * log_var).exp()
+            z = mu + rng.normal_like(mu) * (0.5 * log_var).exp()
         else:
             z = torch.zeros(b, self.config.latent_dim, device=actions.device)
         pred = self.predict_chunk(batch, z)
-        l1 = F.l1_loss(pred, actions, reduction="none")
-        if pad is not None:
-            valid = (~pad).unsqueeze(-1).to(l1.dtype)
-            l1 = (l1 * valid).sum() / (valid.sum() * l1.shape[-1]).clamp(min=1)
-        else:
-            l1 = l1.mean()
+        l1 = per_sample_mean(F.l1_loss(pred, actions, reduction="none"), pad)
         info = {"l1_loss": l1.item()}
         loss = l1
         if self.config.use_vae:
@@ -257,7 +257,7 @@ class ACTPolicy(Policy):
         batch = self.prepare_batch(observation)
         b = next(iter(batch.values())).shape[0]
         z = torch.zeros(b, self.config.latent_dim, device=self.device)
-        return self.normalizer.unnormalize(ACTION_KEY, self.predict_chunk(batch, z))
+        return self.unnormalize_actions(self.predict_chunk(batch, z), batch)
 
     @torch.no_grad()
     def select_action(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from robotlearn.policies.diffusion.config import DiffusionConfig
+from robotlearn.policies.per_sample import SampleRandom, per_sample_mean
 from robotlearn.policies.policy import ACTION_KEY, Policy, PolicyConfigError
 from robotlearn.policies.resnet import ResNet18
 
@@ -80,8 +81,11 @@ class NoiseSchedule(nn.Module):
 # --------------------------------------------------------------------------------------------
 
 
-def crop(images: torch.Tensor, size: tuple[int, int], random: bool) -> torch.Tensor:
-    """Crops (N, C, H, W) to (N, C, h, w): a random window per image, or the center one."""
+def crop(images: torch.Tensor, size: tuple[int, int], random: bool, rng: SampleRandom | None = None) -> torch.Tensor:
+    """Crops (N, C, H, W) to (N, C, h, w): a random window per image, or the center one.
+
+    The random offsets come from `rng` when given (N = B * T images of B samples, sample-major),
+    else from torch's global generator."""
     n, c, H, W = images.shape
     h, w = size
     if (h, w) == (H, W):
@@ -89,8 +93,13 @@ def crop(images: torch.Tensor, size: tuple[int, int], random: bool) -> torch.Ten
     if not random:
         top, left = (H - h) // 2, (W - w) // 2
         return images[:, :, top : top + h, left : left + w]
-    top = torch.randint(0, H - h + 1, (n,), device=images.device)
-    left = torch.randint(0, W - w + 1, (n,), device=images.device)
+    if rng is None:
+        top = torch.randint(0, H - h + 1, (n,), device=images.device)
+        left = torch.randint(0, W - w + 1, (n,), device=images.device)
+    else:
+        per_sample = n // rng.batch_size
+        top = rng.integers(0, H - h + 1, (per_sample,)).flatten().to(images.device)  # (B, T) -> (N,)
+        left = rng.integers(0, W - w + 1, (per_sample,)).flatten().to(images.device)
     rows = (top[:, None] + torch.arange(h, device=images.device))[:, None, :, None]
     cols = (left[:, None] + torch.arange(w, device=images.device))[:, None, None, :]
     idx_n = torch.arange(n, device=images.device)[:, None, None, None]
@@ -139,14 +148,16 @@ class ObservationEncoder(nn.Module):
             self.image_feature_dim = 2 * k
         self.per_step_dim = self.state_dim + self.image_feature_dim * len(config.image_keys)
 
-    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+    def forward(self, obs: dict[str, torch.Tensor], rng: SampleRandom | None = None) -> torch.Tensor:
+        """`rng` draws the training crops' offsets (None: torch's global generator)."""
         parts = [obs[k] for k in self.config.state_keys]
         for key in self.config.image_keys:
             images = obs[key]  # (B, T_o, C, H, W)
             b, t = images.shape[:2]
             flat = images.flatten(0, 1)
             if self.config.crop_shape is not None:
-                flat = crop(flat, self.config.crop_shape, random=self.training and self.config.crop_is_random)
+                random_crop = self.training and self.config.crop_is_random
+                flat = crop(flat, self.config.crop_shape, random=random_crop, rng=rng)
             keypoints = self.pool(self.backbone(flat)).flatten(1)
             parts.append(self.out(keypoints).view(b, t, -1))
         return torch.cat(parts, dim=-1).flatten(1)
@@ -276,23 +287,23 @@ class DiffusionPolicy(Policy):
         self._action_queue: deque = deque()
 
     def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
-        """Epsilon-prediction loss (MSE) on one batch: obs (B, T_o, ...), action (B, T_a, A)."""
+        """Epsilon-prediction loss (MSE) on one batch: obs (B, T_o, ...), action (B, T_a, A).
+
+        Crops, noise and timesteps are drawn per sample when the batch carries per-sample seeds (see
+        per_sample.py); the loss is averaged over each sample's unpadded steps, then over samples."""
+        rng = SampleRandom.from_batch(batch, len(batch[ACTION_KEY]), self.device)
         batch = self.prepare_batch(batch)
         cond = self.encoder(
-            {k: batch[k][:, : self.config.n_obs_steps] for k in self.config.features if k != ACTION_KEY}
+            {k: batch[k][:, : self.config.n_obs_steps] for k in self.config.features if k != ACTION_KEY}, rng
         )
         actions = batch[ACTION_KEY]
-        noise = torch.randn_like(actions)
-        t = torch.randint(0, self.config.num_train_timesteps, (actions.shape[0],), device=actions.device)
+        noise = rng.normal_like(actions)
+        t = rng.integers(0, self.config.num_train_timesteps)  # (B,)
         pred = self.unet(self.noise.add_noise(actions, noise, t), t, cond)
         target = noise if self.config.prediction_type == "epsilon" else actions
         loss = F.mse_loss(pred, target, reduction="none")
-        pad = batch.get(f"{ACTION_KEY}_is_pad")
-        if self.config.do_mask_loss_for_padding and pad is not None:
-            valid = (~pad).unsqueeze(-1).to(loss.dtype)
-            loss = (loss * valid).sum() / (valid.sum() * loss.shape[-1]).clamp(min=1)
-        else:
-            loss = loss.mean()
+        pad = batch.get(f"{ACTION_KEY}_is_pad") if self.config.do_mask_loss_for_padding else None
+        loss = per_sample_mean(loss, pad)
         return loss, {"loss": loss.item()}
 
     @torch.no_grad()
@@ -322,7 +333,7 @@ class DiffusionPolicy(Policy):
     def _plan(self, history: dict[str, torch.Tensor]) -> torch.Tensor:
         """Normalized history {key: (B, T_o, ...)} -> unnormalized actions from the current step on,
         (B, horizon - n_obs_steps + 1, A)."""
-        actions = self.normalizer.unnormalize(ACTION_KEY, self.generate_actions(history))
+        actions = self.unnormalize_actions(self.generate_actions(history), history)
         return actions[:, self.config.n_obs_steps - 1 :]  # action 0 is aligned with the current observation
 
     def _has_time_axis(self, observation: dict[str, torch.Tensor]) -> bool:
