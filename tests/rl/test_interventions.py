@@ -41,6 +41,7 @@ def test_intervention_steps_reach_the_demo_buffer(tmp_path):
             output_dir=str(tmp_path / "rl"),
             port=0,
             learning_starts=10**9,
+            export_root=str(tmp_path / "export"),
         ),
         token=b"",
     ).start()
@@ -48,7 +49,7 @@ def test_intervention_steps_reach_the_demo_buffer(tmp_path):
         ActorConfig(
             env=PushTEnvConfig(image_size=16),
             learner=learner.address,
-            steps=121,
+            steps=120,
             max_episode_steps=60,
             intervention=InterventionConfig(type="scripted_pusht", budget=0.5, patience=5, takeover_steps=5),
         ),
@@ -73,3 +74,13 @@ def test_intervention_steps_reach_the_demo_buffer(tmp_path):
     assert all(e["steps"] == 60 for e in episodes)
     html = (tmp_path / "rl" / "report.html").read_text()
     assert html.count("<svg") >= 2 and "2 episodes, 120 transitions" in html
+    # the run as a LeRobotDataset: every step received, the interventions marked; it loads back
+    from robotlearn.datasets import LeRobotDataset
+    from robotlearn.rl.buffer import ReplayBuffer
+    from robotlearn.rl.dataset_io import load_dataset
+
+    exported = LeRobotDataset("local/rl_run", root=tmp_path / "export")
+    assert exported.num_episodes == 2 and len(exported) == 120
+    assert sum(bool(exported[i]["intervention"]) for i in range(120)) == result["interventions"]
+    again = ReplayBuffer({k: {"shape": list(v), "dtype": "float32"} for k, v in learner.shapes.items()}, 2, 500)
+    assert load_dataset(again, tmp_path / "export") == 118  # 59 + 59: a truncated episode's last frame has no s'

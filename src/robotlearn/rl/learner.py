@@ -89,6 +89,8 @@ class LearnerConfig:
     """torch threads for training (set by the command; the library leaves the process's setting alone)."""
     max_message_mb: float = 64.0
     """Largest message accepted, MiB; bigger frames are refused from their header."""
+    export_root: str | None = None
+    """At the end, also write every received step as a LeRobotDataset here (a new folder)."""
 
 
 def weights_bytes(policy) -> np.ndarray:
@@ -113,6 +115,7 @@ class Learner:
         env = make_env(cfg.env, max_steps=None)
         meta = env.dataset_meta()
         env.close()
+        self.fps = int(getattr(meta, "fps", 10))
         self.policy = make_policy_from_config(cfg.policy, meta)
         self.policy.generator = torch.Generator().manual_seed(cfg.seed)
         self.optimizer = torch.optim.Adam(self.policy.param_groups())
@@ -324,3 +327,8 @@ class Learner:
         finally:
             self.save_checkpoint()
             write_rl_report(self.output_dir)
+            if cfg.export_root:
+                from robotlearn.rl.export import export_steps
+
+                with self._lock:
+                    export_steps(self.output_dir, cfg.export_root, self.fps, task=cfg.env.type)
