@@ -8,7 +8,8 @@ Figures (issue 11's must-show numbers):
       16, n_exec = 8, fixed-length episodes of 80 actions, first chunk excluded: executed fraction of
       ticks and wall time per episode after the first chunk, async vs sync, against the bound
       (n_exec/fps + D) / (n_exec/fps): 1.375x at D = 300 ms.
-6.    control-tick jitter p99 at 10 fps while the server busy-waits its delay (a core saturated).
+6.    control-tick jitter p99 at 10 fps while the server busy-waits its delay (a core saturated), with
+      the default scheduler and, where permitted (root / CAP_SYS_NICE), `--realtime_priority=10`.
 7.    round trip of a PushT-size observation with the `hold` policy (p50/p99) and sustained obs/s.
 8.    10,000 fuzzed frames against the server: all rejected, server RSS growth, a good session unaffected.
 parity (3) and seams (5): simulated clock (the delay applied in ticks), the scripted expert as a
@@ -41,10 +42,11 @@ N_EXEC = 8
 CHUNK = 16
 
 
-def episode(address: str, n_actions: int, sync: bool) -> dict:
+def episode(address: str, n_actions: int, sync: bool, realtime_priority: int | None = None) -> dict:
     robot = PushTRobot(PushTRobotConfig(seed=0))
     robot.connect()
-    client = RobotClient(robot, address, ClientOptions(fps=FPS, n_action_steps=N_EXEC, sync=sync))
+    options = ClientOptions(fps=FPS, n_action_steps=N_EXEC, sync=sync, realtime_priority=realtime_priority)
+    client = RobotClient(robot, address, options)
     client.connect()
     try:
         stats = client.run_episode(0, n_actions)
@@ -68,20 +70,30 @@ def figures_1_2_6(n_actions: int) -> None:
     )
     print(
         f"{'D ms':>5} {'async exec%':>11} {'sync exec%':>10} {'async s':>8} {'sync s':>7} {'speed-up':>8} "
-        f"{'bound':>6} {'vs bound':>8} {'jitter p99 ms':>13} {'bytes/obs':>9}"
+        f"{'bound':>6} {'vs bound':>8} {'jitter p99 ms':>13} {'p99 SCHED_FIFO':>14} {'bytes/obs':>9}"
     )
+    from robotlearn.errors import ConfigError
+    from robotlearn.inference.realtime import realtime_scheduling
+
+    try:  # can this process use real-time scheduling (root or CAP_SYS_NICE)?
+        with realtime_scheduling(10):
+            rt_priority = 10
+    except ConfigError:
+        rt_priority = None
     for delay_ms in (0, 100, 300, 600):
         with ServerProcess(
             "--policy.builtin=hold", f"--artificial_delay_s={delay_ms / 1000}", "--artificial_delay_busy=true"
         ) as server:
             a = episode(server.address, n_actions, sync=False)
             s = episode(server.address, n_actions, sync=True)
+            rt = episode(server.address, n_actions, sync=False, realtime_priority=rt_priority) if rt_priority else None
         bound = (N_EXEC / FPS + delay_ms / 1000) / (N_EXEC / FPS)
         speedup = s["wall_after_first_s"] / a["wall_after_first_s"]
         print(
             f"{delay_ms:>5} {100 * a['executed_fraction']:>10.2f}% {100 * s['executed_fraction']:>9.2f}% "
             f"{a['wall_after_first_s']:>8.2f} {s['wall_after_first_s']:>7.2f} {speedup:>7.3f}x {bound:>5.3f}x "
             f"{100 * (speedup / bound - 1):>+7.1f}% {a['tick_jitter_ms']['p99']:>13.2f} "
+            f"{(f'{rt_jitter:.2f}' if (rt_jitter := rt and rt['tick_jitter_ms']['p99']) is not None else 'n/a'):>14} "
             f"{a['obs_bytes']['p50']:>9.0f}"
         )
 

@@ -42,6 +42,7 @@ class ClientOptions:
     request_timeout_s: float = 2.0
     reconnect_s: float = 0.2
     give_up_s: float = 30.0
+    realtime_priority: int | None = None  # SCHED_FIFO priority of the control loop (realtime.py), None: as is
     token: bytes = b""
     tls_ca: str | None = None
     seed: int | None = None  # base noise seed sent with each observation (None: the server's RNG)
@@ -200,6 +201,16 @@ class RobotClient:
         return frame
 
     def run_episode(
+        self, episode: int, n_actions: int, max_ticks: int | None = None, on_tick=None, end_on_success: bool = False
+    ) -> EpisodeStats:
+        """Runs until `n_actions` actions were executed (see `_run_episode`), under real-time
+        scheduling when `realtime_priority` is set."""
+        from robotlearn.inference.realtime import realtime_scheduling
+
+        with realtime_scheduling(self.options.realtime_priority):
+            return self._run_episode(episode, n_actions, max_ticks, on_tick, end_on_success)
+
+    def _run_episode(
         self, episode: int, n_actions: int, max_ticks: int | None = None, on_tick=None, end_on_success: bool = False
     ) -> EpisodeStats:
         """Runs until `n_actions` actions were executed (or `max_ticks` ticks, or a simulated robot's

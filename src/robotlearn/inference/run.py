@@ -63,6 +63,8 @@ class RunPolicyConfig:
     """Retry a lost server connection this often, seconds (the robot holds meanwhile)."""
     give_up_s: float = 30.0
     """Stop with an error when no server has answered for this long, seconds."""
+    realtime_priority: int | None = None
+    """Run the control loop under SCHED_FIFO at this priority (1-99; Linux, needs CAP_SYS_NICE): ticks stay on time on a busy machine."""
     token_file: str | None = None
     """File holding the server's token (default: $ROBOTLEARN_TOKEN)."""
     tls_ca: str | None = None
@@ -95,6 +97,7 @@ def client_options(cfg: RunPolicyConfig):
         request_timeout_s=cfg.request_timeout_s,
         reconnect_s=cfg.reconnect_s,
         give_up_s=cfg.give_up_s,
+        realtime_priority=cfg.realtime_priority,
         token=resolve_token(cfg.token_file),
         tls_ca=cfg.tls_ca,
         seed=cfg.seed,
