@@ -8,7 +8,8 @@ The datasets of bench_dataset.py (bench_data/, built once and reused) are served
 uint8 frames (as bench_dataset.py):
 1. pusht-like: 100 episodes x 150 frames, one 96x96 camera at 10 fps; window camera [-0.1, 0],
    state [-0.1, 0], action 16 steps. Target >= 1,000 samples/s.
-2. aloha-like: 10 x 400 frames, three 480x640 cameras at 50 fps; first camera [-0.02, 0], others [0].
+2. aloha-like: 10 x 400 frames, three 480x640 cameras at 50 fps; first camera [-0.02, 0], others [0];
+   with torch's default_collate and with `collate_samples` (reused shared memory, see datasets/collate.py).
 3. Memory: RSS of the main process + workers after 5,000, 10,000 and 20,000 pusht-like samples (two epochs), and
    each process's peak; it must not grow with samples.
 """
@@ -26,6 +27,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.bench_dataset import BENCH_DATA, build
+from robotlearn.datasets.collate import collate_samples
 from robotlearn.datasets.streaming import StreamingLeRobotDataset
 
 PUSHT_DELTAS = {
@@ -84,9 +86,9 @@ def children(exclude: int) -> list[int]:
     return out
 
 
-def rate(url: str, deltas: dict, samples: int, batch_size: int = 32) -> float:
+def rate(url: str, deltas: dict, samples: int, batch_size: int = 32, collate_fn=None) -> float:
     ds = StreamingLeRobotDataset("bench/x", root=url, delta_timestamps=deltas, return_uint8=True)
-    loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, num_workers=2)
+    loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, num_workers=2, collate_fn=collate_fn)
     it = iter(loader)
     for _ in range(2):  # worker start-up and the first fetches are not what we measure
         next(it)
@@ -138,6 +140,11 @@ def main() -> None:
             (
                 "aloha-like over HTTP, 2 workers, batch 8",
                 f"{rate(url + '/aloha_like', ALOHA_DELTAS, 160, batch_size=8):,.0f} samples/s",
+                "-",
+            ),
+            (
+                "aloha-like over HTTP, 2 workers, batch 8, collate_samples",
+                f"{rate(url + '/aloha_like', ALOHA_DELTAS, 160, batch_size=8, collate_fn=collate_samples):,.0f} samples/s",
                 "-",
             ),
         ]

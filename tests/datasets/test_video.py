@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -402,3 +403,78 @@ def test_threads_sharing_a_small_cache_get_correct_frames(tmp_path):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(read, jobs))
     assert results == [[10 * f + k, 10 * f + k + 1] for f, k in jobs]
+
+
+def test_add_frame_keeps_the_frame_as_it_was_when_the_caller_reuses_its_array(tmp_path):
+    # Cameras often fill one buffer again and again: add_frame copies it (into a recycled buffer).
+    enc = SlowEncoder(tmp_path / "ep.mp4", fps=10, max_queue_frames=3, spill_dir=tmp_path / "spill")
+    buffer = np.empty((H, W, 3), dtype=np.uint8)
+    for i in range(30):
+        buffer[...] = gray(i)
+        enc.add_frame(buffer)
+    enc.close()
+    assert enc.frames_written == 30
+    assert_gray(decode_frames(tmp_path / "ep.mp4", [i / 10 for i in range(30)], cache=DecoderCache()), range(30))
+
+
+def test_on_frame_sees_every_frame_in_order_in_the_encoder_thread(tmp_path):
+    seen, threads = [], set()
+
+    def on_frame(frame):
+        seen.append(int(frame[0, 0, 0]))
+        threads.add(threading.current_thread().name)
+
+    enc = SlowEncoder(tmp_path / "ep.mp4", fps=10, max_queue_frames=2, on_frame=on_frame)
+    for i in range(12):
+        enc.add_frame(gray(i))
+    enc.close()
+    assert seen == [8 * i for i in range(12)]
+    assert threads == {enc._thread.name}
+
+
+def test_encoder_opened_before_its_first_frame_refuses_another_size(tmp_path):
+    enc = VideoEncoder(tmp_path / "ep.mp4", fps=10, frame_shape=(H, W, 3))
+    with pytest.raises(ValueError, match="differs"):
+        enc.add_frame(np.zeros((H + 2, W, 3), np.uint8))
+    for i in range(3):
+        enc.add_frame(gray(i))
+    enc.close()
+    assert_gray(decode_frames(tmp_path / "ep.mp4", [0.0, 0.1, 0.2], cache=DecoderCache()), range(3))
+    with pytest.raises(ValueError, match="odd"):
+        VideoEncoder(tmp_path / "odd.mp4", fps=10, frame_shape=(31, W, 3))
+
+
+def test_finish_flushes_in_the_background_and_close_completes_the_file(tmp_path):
+    encoders = [VideoEncoder(tmp_path / f"{k}.mp4", fps=10) for k in range(3)]
+    for i in range(8):
+        for enc in encoders:
+            enc.add_frame(gray(i))
+    for enc in encoders:
+        enc.finish()
+    with pytest.raises(DatasetError, match="after close"):
+        encoders[0].add_frame(gray(9))
+    for k, enc in enumerate(encoders):
+        enc.close()
+        assert enc.frames_written == 8
+        assert_gray(decode_frames(tmp_path / f"{k}.mp4", [i / 10 for i in range(8)], cache=DecoderCache()), range(8))
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="thread niceness is a Linux feature")
+@pytest.mark.parametrize("vcodec", ["libsvtav1", "libx264"])
+def test_codec_threads_run_nicer_than_the_caller(tmp_path, vcodec, monkeypatch):
+    from robotlearn.datasets import encoder_threads
+
+    monkeypatch.setitem(encoder_threads.ENCODER_THREADS, "libx264", 2)  # x264 then runs in threads of its own
+    shape = (240, 320, 3)  # x264 starts no threads for a frame a few macroblocks high
+    enc = VideoEncoder(tmp_path / "ep.mp4", fps=10, vcodec=vcodec, frame_shape=shape)
+    enc.add_frame(np.zeros(shape, np.uint8))
+    time.sleep(0.2)
+
+    def niceness(tid) -> int:
+        return int(open(f"/proc/self/task/{tid}/stat").read().rsplit(")", 1)[1].split()[16])
+
+    values = [niceness(t) for t in os.listdir("/proc/self/task")]
+    base = niceness(threading.get_native_id())
+    enc.close()
+    assert values.count(base) >= 2  # the caller and the encoder's own Python thread keep their niceness
+    assert any(v >= min(base + encoder_threads.ENCODER_NICE, 19) for v in values)  # the codec's threads

@@ -23,6 +23,10 @@ def __getattr__(name):
         from robotlearn.datasets.metadata import LeRobotDatasetMetadata
 
         return LeRobotDatasetMetadata
+    if name == "collate_samples":
+        from robotlearn.datasets.collate import collate_samples
+
+        return collate_samples
     if name == "StreamingLeRobotDataset":
         from robotlearn.datasets.streaming import StreamingLeRobotDataset
 
@@ -39,4 +43,5 @@ __all__ = [
     "LeRobotDatasetMetadata",
     "StreamingLeRobotDataset",
     "VideoDecodeError",
+    "collate_samples",
 ]

@@ -14,14 +14,16 @@ dataset in write mode (`add_frame`, `save_episode`, `clear_episode_buffer`, `fin
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from robotlearn.datasets.features import image_hwc_shape
 from robotlearn.datasets.metadata import LeRobotDatasetMetadata
-from robotlearn.datasets.sample import assemble_item
+from robotlearn.datasets.sample import SampleAssembler, camera_tensor
 from robotlearn.datasets.table import DataFileCache
 from robotlearn.datasets.windows import check_delta_timestamps, delta_indices
 
@@ -95,6 +97,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
         cols = meta.episode_columns
         self._ep_from = cols.get("dataset_from_index", np.zeros(0, np.int64)).astype(np.int64)
         self._ep_to = cols.get("dataset_to_index", np.zeros(0, np.int64)).astype(np.int64)
+        self._ep_to_list = self._ep_to.tolist()  # bisect on a list: a few times faster than np.searchsorted on one int
         selected = range(n_eps) if episodes is None else episodes
         ranges = [np.arange(self._ep_from[e], self._ep_to[e], dtype=np.int64) for e in selected]
         self._absolute = np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
@@ -110,6 +113,8 @@ class LeRobotDataset(torch.utils.data.Dataset):
             for key in meta.video_keys
             if n_eps
         }
+        self._assemble = SampleAssembler(meta, self._deltas, self.camera_keys)
+        self._frame_hw = {key: image_hwc_shape(meta.features[key])[:2] for key in meta.video_keys}
         self._data_chunk = cols.get("data/chunk_index", np.zeros(0, np.int64)).astype(np.int64)
         self._data_file = cols.get("data/file_index", np.zeros(0, np.int64)).astype(np.int64)
 
@@ -147,49 +152,36 @@ class LeRobotDataset(torch.utils.data.Dataset):
         if not -n <= idx < n:
             raise IndexError(f"index {idx} out of range for a dataset of {n} frames")
         absolute = int(self._absolute[idx])
-        ep = int(np.searchsorted(self._ep_to, absolute, side="right"))
+        ep = bisect.bisect_right(self._ep_to_list, absolute)
         start, end = int(self._ep_from[ep]), int(self._ep_to[ep])
         loaded = self._files.get(self._data_path(ep))
-        return assemble_item(
-            self.meta,
-            loaded,
-            absolute,
-            ep,
-            start,
-            end,
-            self._deltas,
-            self._decode,
-            self.image_transforms,
-            self.camera_keys,
-        )
+        return self._assemble(loaded, absolute, ep, start, end, self._decode, self.image_transforms)
 
-    def _data_path(self, ep: int) -> Path:
-        # Resolving (and checking) a path costs syscalls: do it once per episode, not per sample.
+    def _data_path(self, ep: int) -> str:
+        # Resolving (and checking) a path costs syscalls: do it once per episode, not per sample. A str, as
+        # the data file cache's key: hashing and comparing Path objects costs microseconds per sample.
         path = self._paths.get(ep)
         if path is None:
-            path = self._paths[ep] = self.meta.data_file(int(self._data_chunk[ep]), int(self._data_file[ep]))
+            path = self._paths[ep] = str(self.meta.data_file(int(self._data_chunk[ep]), int(self._data_file[ep])))
         return path
 
     def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool) -> torch.Tensor:
-        from robotlearn.datasets.errors import VideoDecodeError
-        from robotlearn.datasets.features import image_hwc_shape
-        from robotlearn.datasets.video import decode_frames
+        from robotlearn.datasets.video_decode import decode_frames  # PyAV loads on first use
 
         chunk, file, from_ts = self._video_cols[key]
         path = self._paths.get((key, ep))
-        if path is None:
-            path = self._paths[(key, ep)] = self.meta.video_file(key, int(chunk[ep]), int(file[ep]))
-        frames = decode_frames(path, (from_ts[ep] + times).tolist(), tolerance_s=self.tolerance_s, episode_index=ep)
-        h, w, _c = image_hwc_shape(self.meta.features[key])
-        if frames.shape[1:3] != (h, w):  # the format states the size twice: info.json and the video
-            raise VideoDecodeError(
-                f"{path}: frames are {frames.shape[2]}x{frames.shape[1]} but meta/info.json "
-                f"declares {key!r} as {w}x{h}; run robotlearn dataset validate"
-            )
-        tensor = torch.from_numpy(frames).permute(0, 3, 1, 2)
-        if not self.return_uint8:
-            tensor = tensor.float().div_(255.0)
-        return tensor[0] if squeeze else tensor
+        if path is None:  # as a str: the decoder cache's key, with no pathlib work per call
+            path = self._paths[(key, ep)] = str(self.meta.video_file(key, int(chunk[ep]), int(file[ep])))
+        times = (from_ts[ep] + times).tolist()
+        return camera_tensor(
+            lambda out: decode_frames(
+                path, times, tolerance_s=self.tolerance_s, episode_index=ep, channels_first=True, out=out
+            ),
+            len(times),
+            self._frame_hw[key],
+            self.return_uint8,
+            squeeze,
+        )
 
     # --- writing (see writer.py) --------------------------------------------------------------
     @classmethod

@@ -18,7 +18,8 @@ How it works, top to bottom:
    epoch and the range), so the buffer costs a few bytes per slot, not a decoded sample.
 4. A frame is read when it leaves the buffer: its episode's Parquet row group(s) are fetched by byte
    range and kept while any of the episode's frames are buffered; video frames are decoded by PyAV from
-   fsspec file objects (block-cached range reads) kept open in a bounded per-process LRU (`DecoderCache`).
+   fsspec file objects (block-cached range reads; local files directly) kept open in a bounded per-process
+   LRU (`DecoderCache`), straight into channels-first tensors as the map-style reader does.
    The sample is assembled by `sample.assemble_item`, the same code path as `LeRobotDataset.__getitem__`,
    so the two return identical samples for the same frame.
 5. Network errors are retried with exponential backoff at the byte-range level (`remote.py`).
@@ -52,9 +53,10 @@ import pyarrow.parquet as pq
 import torch
 
 from robotlearn.datasets.errors import DatasetFormatError
+from robotlearn.datasets.features import image_hwc_shape
 from robotlearn.datasets.metadata import CODEBASE_VERSION, LeRobotDatasetMetadata, default_root
 from robotlearn.datasets.remote import RemoteFS, RetryConfig
-from robotlearn.datasets.sample import assemble_item
+from robotlearn.datasets.sample import SampleAssembler, camera_tensor
 from robotlearn.datasets.table import LoadedFile
 from robotlearn.datasets.video_decode import DecoderCache, decode_frames
 from robotlearn.datasets.windows import check_delta_timestamps, delta_indices
@@ -233,6 +235,8 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
             for key in meta.video_keys
             if n_eps
         }
+        self._frame_hw = {key: image_hwc_shape(meta.features[key])[:2] for key in meta.video_keys}
+        self._assemble = SampleAssembler(meta, self._deltas)
         self._epoch = _SharedEpoch(0)
         self._resume: dict | None = None
         self._taken_here = 0  # samples this process's iterator handed out in the current epoch (num_workers=0)
@@ -420,33 +424,32 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         return LoadedFile(self.remote.full_url(path), self.meta.features, table)
 
     def _sample(self, loaded: LoadedFile, absolute: int, ep: int) -> dict:
-        return assemble_item(
-            self.meta,
-            loaded,
-            absolute,
-            ep,
-            int(self._ep_from[ep]),
-            int(self._ep_to[ep]),
-            self._deltas,
-            self._decode,
-            self.image_transforms,
+        return self._assemble(
+            loaded, absolute, ep, int(self._ep_from[ep]), int(self._ep_to[ep]), self._decode, self.image_transforms
         )
 
     def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool) -> torch.Tensor:
         chunk, file, from_ts = self._video_cols[key]
         path = self.meta.video_file(key, int(chunk[ep]), int(file[ep]))
-        frames = decode_frames(
-            self.remote.full_url(path),
-            (from_ts[ep] + times).tolist(),
-            tolerance_s=self.tolerance_s,
-            episode_index=ep,
-            cache=self._local.decoders,
-            opener=lambda: self.remote.open(path),
+        times = (from_ts[ep] + times).tolist()
+        return camera_tensor(
+            lambda out: decode_frames(
+                self.remote.full_url(path),
+                times,
+                tolerance_s=self.tolerance_s,
+                episode_index=ep,
+                cache=self._local.decoders,
+                # A local root is opened natively, as the map-style reader does (its MP4 index then serves
+                # random access); other stores through fsspec by byte ranges.
+                opener=None if self.remote.protocol == "file" else (lambda: self.remote.open(path)),
+                channels_first=True,
+                out=out,
+            ),
+            len(times),
+            self._frame_hw[key],
+            self.return_uint8,
+            squeeze,
         )
-        tensor = torch.from_numpy(frames).permute(0, 3, 1, 2)
-        if not self.return_uint8:
-            tensor = tensor.float().div_(255.0)
-        return tensor[0] if squeeze else tensor
 
     # --- resuming ----------------------------------------------------------------------------
     def state_dict(

@@ -51,6 +51,23 @@ class LoadedFile:
         )
         self._index = index
 
+    def episode_rows(self, start: int, end: int):
+        """A function from global `index` values within [start, end) (an int or an int array) to row positions.
+
+        For a file whose index runs contiguously the range is checked once here, and the function is a
+        subtraction; otherwise every lookup goes through `rows`. Raises DatasetFormatError naming the file
+        when the episode's rows are not all in it."""
+        if self.contiguous:
+            first = self.first_index
+            if start < first or end - 1 >= first + len(self._index):
+                raise DatasetFormatError(
+                    f"{self.path}: index {start}..{end - 1} not in this file (rows {first}..{first + len(self._index) - 1})"
+                )
+            return lambda absolute: absolute - first
+        return lambda absolute: (
+            int(self.rows(np.array([absolute]))[0]) if isinstance(absolute, int) else self.rows(absolute)
+        )
+
     def rows(self, absolute_indices: np.ndarray) -> np.ndarray:
         """Row positions of global `index` values."""
         if self.contiguous:

@@ -2,11 +2,18 @@
 
 A frame of episode e at episode time t lives at file time from_timestamp(e) + t (FORMAT.md §9.1).
 `decode_frames(path, times)` seeks to the keyframe at/before the earliest time, decodes forward past the
-latest, and returns the decoded frame nearest each time, refusing any further than `tolerance_s` away.
+latest (one seek per window, not per frame), and returns the decoded frame nearest each time, refusing any
+further than `tolerance_s` away.
 
-Speed (benchmarks/bench_video.py): files stay open in a bounded LRU (`DecoderCache`), so a call costs a
-seek and a few frame decodes, not a file open; in-order reads continue decoding forward instead of
-seeking; only frames that were asked for are converted to RGB, through one reused swscale context.
+Speed (benchmarks/bench_video.py, bench_dataset.py): files stay open in a bounded LRU (`DecoderCache`), so a
+call costs a seek and a few frame decodes, not a file open; in-order reads continue decoding forward instead
+of seeking; only frames that were asked for are converted to RGB, through one reused single-threaded swscale
+context (FFmpeg's automatic slice threads cost 4x the CPU for 480x640 frames and fight DataLoader workers for
+cores). `channels_first=True` writes (T, 3, H, W) straight into the caller's array (`out=`): swscale's planar
+RGB output is copied plane by plane, where it reproduces the packed RGB conversion bit for bit (checked once
+per format and size in each process, `_planar_is_exact`), else the packed frame is deinterleaved by numpy.
+Either way the frames equal the (T, H, W, 3) ones transposed, and no strided (T, H, W, C) -> (T, C, H, W)
+copy is left for later (torch copies such a permuted uint8 view ~15x slower than numpy deinterleaves it).
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ import math
 import os
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from stat import S_ISREG
 
 import av
@@ -25,6 +31,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from robotlearn.datasets.errors import FrameTimestampError, VideoDecodeError
+from robotlearn.datasets.video_packets import IndexedPackets
 
 DEFAULT_CACHE_SIZE = 16
 CACHE_SIZE_ENV = "ROBOTLEARN_VIDEO_DECODER_CACHE_SIZE"
@@ -50,11 +57,64 @@ def _env_int(name: str, default: int) -> int:
     return value
 
 
+# swscale's planar RGB ("gbrp") output equals its packed "rgb24" output only for some source formats and
+# widths (FFmpeg 8 on x86: 8-bit planar YUV/gray, width a multiple of 16; other widths get a wrong tail).
+_PLANAR_CANDIDATES = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "gray"})
+_PLANAR_EXACT: dict[tuple, bool] = {}
+_GBRP_TO_RGB = (1, 2, 0)  # gbrp plane k (G, B, R) holds RGB channel _GBRP_TO_RGB[k]
+
+
+def _rgb24(reformatter: VideoReformatter, frame) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of a decoded frame (one swscale thread)."""
+    return reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
+
+
+def _gbrp_into(reformatter: VideoReformatter, frame, out: np.ndarray) -> None:
+    """Convert `frame` to planar RGB and copy each plane into out (3, H, W), in RGB order."""
+    planar = reformatter.reformat(frame, format="gbrp", threads=1)
+    h, w = planar.height, planar.width
+    for plane, channel in zip(planar.planes, _GBRP_TO_RGB):
+        out[channel] = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w]
+
+
+def _planar_is_exact(frame) -> bool:
+    """Whether the planar path gives exactly the packed path's pixels for frames like `frame`: tried once per
+    (format, size, colorspace, range) in this process on a random frame, which any difference in chroma
+    handling or edge columns shows."""
+    key = (frame.format.name, frame.width, frame.height, frame.colorspace, frame.color_range)
+    exact = _PLANAR_EXACT.get(key)
+    if exact is None:
+        exact = False
+        if frame.format.name in _PLANAR_CANDIDATES and frame.width % 16 == 0:
+            reformatter = VideoReformatter()
+            rng = np.random.default_rng(0)
+            noise = rng.integers(0, 256, (frame.height, frame.width, 3), dtype=np.uint8)
+            probe = reformatter.reformat(av.VideoFrame.from_ndarray(noise, format="rgb24"), format=frame.format.name)
+            probe.colorspace, probe.color_range = frame.colorspace, frame.color_range
+            planar = np.empty((3, frame.height, frame.width), np.uint8)
+            _gbrp_into(reformatter, probe, planar)
+            exact = bool(np.array_equal(planar.transpose(1, 2, 0), _rgb24(reformatter, probe)))
+        _PLANAR_EXACT[key] = exact
+    return exact
+
+
+def rgb_into(reformatter: VideoReformatter, frame, out: np.ndarray, channels_first: bool) -> None:
+    """Write decoded `frame` as uint8 RGB into out: (3, H, W) if channels_first else (H, W, 3).
+
+    The values are those of swscale's packed rgb24 conversion in both layouts."""
+    if not channels_first:
+        out[...] = _rgb24(reformatter, frame)
+    elif _planar_is_exact(frame):
+        _gbrp_into(reformatter, frame, out)
+    else:
+        np.copyto(out, _rgb24(reformatter, frame).transpose(2, 0, 1))
+
+
 class _OpenVideo:
     """One open MP4: its container, decoder state and the last few decoded frames. Not thread-safe on its
     own: callers hold `lock` while using it."""
 
-    def __init__(self, path: Path | str, stat: os.stat_result | None, threads: int, opener=None):
+    def __init__(self, path: str, stat: os.stat_result | None, threads: int, opener=None):
         self.path = path
         self.key = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat is not None else None
         self.lock = threading.Lock()
@@ -87,6 +147,8 @@ class _OpenVideo:
         else:
             self.duration = None
         self.reformatter = VideoReformatter()
+        # Local AV1/H.264 files: packets straight from the MP4 index, skipping the demuxer (video_packets.py).
+        self.packets = IndexedPackets.open(path, self.container, self.stream) if self._file is None else None
         self.recent: collections.deque = collections.deque(maxlen=RECENT_FRAMES)  # (time_s, VideoFrame)
         self.gop = 2  # keyframe distance in frames, learned while decoding
         self._last_key_index = None
@@ -102,8 +164,14 @@ class _OpenVideo:
         self._pending.clear()
         self._packets = None
         self.container.close()
+        if self.packets is not None:
+            self.packets.close()
         if self._file is not None:
             self._file.close()
+
+    def _where(self, episode_index) -> str:
+        """The file (and episode) an error message names; formatted only when one is raised."""
+        return self.path + (f" (episode {episode_index})" if episode_index is not None else "")
 
     # ---- decoding primitives ----
     def _seek(self, t: float) -> None:
@@ -141,11 +209,17 @@ class _OpenVideo:
         return t, frame
 
     # ---- the one public operation ----
-    def frames_at(self, times: Sequence[float], tolerance_s: float, episode_index) -> np.ndarray:
-        where = f"{self.path}" + (f" (episode {episode_index})" if episode_index is not None else "")
+    def frames_at(
+        self,
+        times: Sequence[float],
+        tolerance_s: float,
+        episode_index,
+        channels_first: bool = False,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
         if not all(math.isfinite(t) for t in times):
             raise FrameTimestampError(
-                f"{where}: requested frame times {list(times)} are not finite; the episode's "
+                f"{self._where(episode_index)}: requested frame times {list(times)} are not finite; the episode's "
                 "from_timestamp or the rows' timestamp holds NaN (run robotlearn dataset validate)"
             )
         t_lo, t_hi = min(times), max(times)
@@ -155,10 +229,12 @@ class _OpenVideo:
             bad, nearest = (t_lo, 0.0) if t_lo < -tolerance_s else (t_hi, last_t)
             end = "?" if last_t is None else f"{last_t:.6f}"
             raise FrameTimestampError(
-                f"{where}: requested frame at t={bad:.6f}s is outside the video (frames from 0 to {end}s; "
+                f"{self._where(episode_index)}: requested frame at t={bad:.6f}s is outside the video (frames from 0 to {end}s; "
                 f"nearest t={nearest:.6f}s). Check the episode's from_timestamp and the dataset fps "
                 f"({self.fps:g} in the video), or raise tolerance_s (now {tolerance_s})."
             )
+        if self.packets is not None:
+            return self._frames_indexed(times, tolerance_s, episode_index, channels_first, out)
         # Stop once a frame within eps of t_hi is decoded: no later frame can be nearer (eps < half a frame).
         eps = min(tolerance_s, 0.25 * frame_s)
 
@@ -180,13 +256,13 @@ class _OpenVideo:
                 cands.append(got)
         except av.FFmpegError as exc:
             raise VideoDecodeError(
-                f"{where}: decoding failed near t={t_lo:.6f}s ({exc}); the file is corrupt or "
+                f"{self._where(episode_index)}: decoding failed near t={t_lo:.6f}s ({exc}); the file is corrupt or "
                 "truncated. Re-download or re-record it."
             ) from exc
         if not cands or cands[-1][0] < t_hi - tolerance_s:
             end = f"at t={cands[-1][0]:.6f}s" if cands else "before the requested frames"
             raise VideoDecodeError(
-                f"{where}: the stream ends {end} although its header declares a duration of {self.duration}s "
+                f"{self._where(episode_index)}: the stream ends {end} although its header declares a duration of {self.duration}s "
                 f"and t={t_hi:.6f}s was requested; the file is truncated. Re-download or re-record it."
             )
 
@@ -199,23 +275,65 @@ class _OpenVideo:
                 j -= 1
             if abs(q - cand_times[j]) > tolerance_s:
                 raise FrameTimestampError(
-                    f"{where}: requested frame at t={q:.6f}s but the nearest frame in the video is at "
+                    f"{self._where(episode_index)}: requested frame at t={q:.6f}s but the nearest frame in the video is at "
                     f"t={cand_times[j]:.6f}s (off by {abs(q - cand_times[j]):.6f}s > tolerance_s={tolerance_s}). "
                     f"Check that the dataset fps matches the video's ({self.fps:g}) and the episode's "
                     "from_timestamp, or raise tolerance_s."
                 )
             nearest.append(j)
 
-        out = None
-        converted: dict[int, int] = {}
-        for i, c in enumerate(nearest):
+        return self._write([cands[c][1] for c in nearest], nearest, channels_first, out, episode_index)
+
+    def _frames_indexed(self, times, tolerance_s: float, episode_index, channels_first: bool, out) -> np.ndarray:
+        """frames_at for a file read through its index: the asked frames are found in the index, not by
+        decoding, and exactly the packets from the keyframe before the first to the last are decoded."""
+        packets = self.packets
+        to_pts, tb = self.tb_den / self.tb_num, self.tb_num / self.tb_den
+        numbers = []
+        for q in times:
+            n = packets.nearest(q * to_pts)
+            t = packets.pts[n] * tb
+            if abs(q - t) > tolerance_s:
+                raise FrameTimestampError(
+                    f"{self._where(episode_index)}: requested frame at t={q:.6f}s but the nearest frame in the "
+                    f"video is at t={t:.6f}s (off by {abs(q - t):.6f}s > tolerance_s={tolerance_s}). "
+                    f"Check that the dataset fps matches the video's ({self.fps:g}) and the episode's "
+                    "from_timestamp, or raise tolerance_s."
+                )
+            numbers.append(n)
+        try:
+            frames = packets.frames(set(numbers), self.stream.codec_context)
+        except av.FFmpegError as exc:
+            raise VideoDecodeError(
+                f"{self._where(episode_index)}: decoding failed near t={min(times):.6f}s ({exc}); the file is "
+                "corrupt or truncated. Re-download or re-record it."
+            ) from exc
+        missing = sorted({packets.pts[n] * tb for n in numbers if n not in frames})
+        if missing:
+            raise VideoDecodeError(
+                f"{self._where(episode_index)}: the decoder gave no frame for t={missing[0]:.6f}s although the "
+                "file's index lists one; the file is corrupt. Re-download or re-record it."
+            )
+        return self._write([frames[n] for n in numbers], numbers, channels_first, out, episode_index)
+
+    def _write(self, frames: list, ids: list, channels_first: bool, out, episode_index) -> np.ndarray:
+        """Convert `frames` (the same id = the same frame) into `out`, allocated when None."""
+        h, w = frames[0].height, frames[0].width
+        shape = (len(frames), 3, h, w) if channels_first else (len(frames), h, w, 3)
+        if out is None:
+            out = np.empty(shape, dtype=np.uint8)
+        elif out.shape != shape:
+            raise VideoDecodeError(
+                f"{self._where(episode_index)}: frames are {w}x{h} but the output array has shape {out.shape} "
+                f"(expected {shape}); the dataset's meta/info.json and the video disagree "
+                "(run robotlearn dataset validate)"
+            )
+        converted: dict = {}
+        for i, (frame, c) in enumerate(zip(frames, ids)):
             if c in converted:  # the same frame asked twice (e.g. padded windows): copy, don't convert again
                 out[i] = out[converted[c]]
                 continue
-            rgb = self.reformatter.reformat(cands[c][1], format="rgb24").to_ndarray()
-            if out is None:
-                out = np.empty((len(times),) + rgb.shape, dtype=np.uint8)
-            out[i] = rgb
+            rgb_into(self.reformatter, frame, out[i], channels_first)
             converted[c] = i
         return out
 
@@ -239,7 +357,7 @@ class DecoderCache:
         self.decoder_threads = _env_int(THREADS_ENV, 1) if decoder_threads is None else int(decoder_threads)
         if self.max_open < 0 or self.decoder_threads < 0:
             raise ValueError(f"max_open and decoder_threads must be >= 0, got {max_open}, {decoder_threads}")
-        self._entries: collections.OrderedDict[Path, _OpenVideo] = collections.OrderedDict()
+        self._entries: collections.OrderedDict[str, _OpenVideo] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
@@ -261,18 +379,22 @@ class DecoderCache:
         tolerance_s: float = 1e-4,
         episode_index: int | None = None,
         opener=None,
+        channels_first: bool = False,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Frames of `path` nearest `timestamps` (seconds, file time) as a (T, H, W, 3) uint8 RGB array.
+        """Frames of `path` nearest `timestamps` (seconds, file time) as a (T, H, W, 3) uint8 RGB array,
+        or (T, 3, H, W) with `channels_first`.
 
         `opener`: a no-argument callable returning a readable, seekable binary file object for `path`
         (e.g. a remote file); then `path` is only the cache key and the name in errors, and the file
-        is never checked for changes.
+        is never checked for changes. `out`: a C-contiguous uint8 array of that shape to write into
+        (returned); VideoDecodeError if the video's frame size does not fit it.
         """
         if len(timestamps) == 0:
             raise ValueError(f"{path}: decode_frames needs at least one timestamp")
         stat = None
         if opener is None:
-            path = Path(path)
+            path = os.fspath(path)  # the cache key: a str, whether given a str or a Path
             try:
                 stat = os.stat(path)
                 if not S_ISREG(stat.st_mode):  # a FIFO or device would block FFmpeg's open() forever
@@ -291,7 +413,7 @@ class DecoderCache:
                 with entry.lock:
                     if entry.closed:  # evicted by another thread between checkout and lock: take a fresh one
                         continue
-                    return entry.frames_at(timestamps, tolerance_s, episode_index)
+                    return entry.frames_at(timestamps, tolerance_s, episode_index, channels_first, out)
             except VideoDecodeError:
                 self._discard(path, entry)  # the decoder state is unknown after an error
                 raise
@@ -299,7 +421,7 @@ class DecoderCache:
                 if self.max_open == 0:
                     self._discard(path, entry)
 
-    def _checkout(self, path: Path | str, stat: os.stat_result | None, opener=None) -> _OpenVideo:
+    def _checkout(self, path: str, stat: os.stat_result | None, opener=None) -> _OpenVideo:
         key = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat is not None else None
         with self._lock:
             entry = self._entries.get(path)
@@ -320,7 +442,7 @@ class DecoderCache:
                 e.close()
         return new
 
-    def _discard(self, path: Path, entry: _OpenVideo) -> None:
+    def _discard(self, path: str, entry: _OpenVideo) -> None:
         with self._lock:
             if self._entries.get(path) is entry:
                 del self._entries[path]
@@ -359,10 +481,14 @@ def decode_frames(
     episode_index: int | None = None,
     cache: DecoderCache | None = None,
     opener=None,
+    channels_first: bool = False,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Decode the frames of video `path` at `timestamps` (seconds in file time = from_timestamp + episode time).
 
-    Returns a (T, H, W, 3) uint8 RGB array, T = len(timestamps), in the order asked.
+    Returns a (T, H, W, 3) uint8 RGB array, T = len(timestamps), in the order asked; (T, 3, H, W) with
+    `channels_first` (the same values, laid out as the dataset returns them). `out`: an array of that
+    shape to decode into, e.g. a view of a preallocated tensor (`tensor.numpy()`).
     Raises FrameTimestampError if a decoded frame is further than `tolerance_s` from its requested time
     or a time lies outside the video; VideoDecodeError if the file is missing, truncated or corrupt.
     `episode_index` only enriches error messages. Uses the process-wide `default_decoder_cache()` unless
@@ -370,5 +496,5 @@ def decode_frames(
     (see `DecoderCache.decode`).
     """
     return (cache if cache is not None else default_decoder_cache()).decode(
-        path, timestamps, tolerance_s, episode_index, opener
+        path, timestamps, tolerance_s, episode_index, opener, channels_first, out
     )

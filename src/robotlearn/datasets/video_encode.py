@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from robotlearn.datasets.encoder_threads import ENCODER_THREADS, start_encoding_niced
 from robotlearn.datasets.errors import DatasetError, DatasetFormatError, VideoDecodeError
 from robotlearn.datasets.metadata import fsync_dir, fsync_file
 
@@ -61,6 +62,7 @@ CODEC_ALIASES = {
     "x264": "libx264",
 }
 SUPPORTED_PIX_FMTS = ("yuv420p",)
+PREFAULTED_BUFFERS = 4  # frame buffers an encoder opened ahead of its first frame prepares (see _run)
 MP4_OPTIONS = {"movflags": "faststart"}  # index at the front: a reader can start before the whole file arrives
 
 
@@ -104,13 +106,17 @@ def resolve_encoder_options(
     }
 
 
-def _codec_options(opts: dict) -> dict[str, str]:
-    """FFmpeg private options for the chosen encoder."""
+def _codec_options(opts: dict, threads: int | None = None) -> dict[str, str]:
+    """FFmpeg private options for the chosen encoder; `threads` bounds its worker threads (None: its default)."""
     out = {"crf": str(opts["crf"]), "preset": str(opts["preset"])}
     if opts["g"] is not None:
         out["g"] = str(opts["g"])
     if opts["vcodec"] == "libx264":
         out["bf"] = "0"  # no B-frames: decode order = display order, so a seek decodes no extra frames
+        if threads is not None:
+            out["threads"] = str(threads)
+    elif threads is not None:
+        out["svtav1-params"] = f"lp={threads}"  # SVT-AV1's level of parallelism
     return out
 
 
@@ -128,12 +134,20 @@ class VideoEncoder:
         max_queue_frames: frames held in memory waiting for the encoder. When full, further frames are
             written to disk as .npy files (in `spill_dir`, or a temp dir next to `path`) and encoded in
             order later: a frame is never dropped, and `add_frame` never blocks on the encoder.
+            The in-memory copies go into buffers the encoder hands back once converted, so recording
+            allocates no new memory per frame (fresh pages cost more than the copy itself).
         spill_dir: where spilled frames go (created if needed); None = a hidden temp dir next to `path`.
         when_full: "spill" (default, for live recording: never block the control loop) or "block"
             (wait for the encoder; for offline conversion, as `encode_video` does).
+        on_frame: called in the encoder thread with each (H, W, 3) frame, in order, before it is encoded
+            (e.g. to accumulate image statistics off the caller's thread); its errors fail the encoder.
+        frame_shape: (H, W, 3) of the frames to come, when known: the codec is then opened at once, in the
+            background, rather than on the first frame (opening SVT-AV1 holds the GIL for ~10 ms, which a
+            control loop's first add_frame would otherwise wait for). Frames of another shape are refused.
 
     `add_frame` may be called from one thread at a time. Encoder errors surface at the next `add_frame`
-    and at `close()` as DatasetError (chained to the FFmpeg error).
+    and at `close()` as DatasetError (chained to the FFmpeg error). The codec's threads run ENCODER_NICE
+    nicer than the caller, ENCODER_THREADS of them per encoder on small machines.
     """
 
     def __init__(
@@ -148,6 +162,8 @@ class VideoEncoder:
         max_queue_frames: int = 60,
         spill_dir: str | os.PathLike | None = None,
         when_full: str = "spill",
+        on_frame=None,
+        frame_shape: tuple[int, int, int] | None = None,
     ):
         if int(fps) != fps or fps <= 0:
             raise ValueError(f"fps must be a positive integer, got {fps!r}")
@@ -160,15 +176,20 @@ class VideoEncoder:
         self.fps = int(fps)
         self.encoder_options = resolve_encoder_options(vcodec, pix_fmt, g, crf, preset)
         self.max_queue_frames = int(max_queue_frames)
+        self.on_frame = on_frame
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp_path = self.path.with_name(f".{self.path.name}.partial-{uuid.uuid4().hex[:8]}.mp4")
         self._spill_root = Path(spill_dir) if spill_dir is not None else None
         self._spill_dir: Path | None = None
         self._shape: tuple[int, int, int] | None = None
+        if frame_shape is not None:
+            self._check_frame(np.empty(frame_shape, dtype=np.uint8))  # sets the shape; odd sizes raise here
+        self._open_early = frame_shape is not None
 
         # The queue holds, in arrival order, either an in-memory frame or the Path of a spilled one.
         self._queue: collections.deque = collections.deque()
         self._in_memory = 0
+        self._free: list[np.ndarray] = []  # frame buffers the encoder thread is done with, for add_frame to reuse
         self._cond = threading.Condition()
         self._add_lock = threading.Lock()
         self._closing = self._aborting = self._closed = False
@@ -182,8 +203,8 @@ class VideoEncoder:
 
     # ---- caller side ----------------------------------------------------------------------------------
     def add_frame(self, frame: np.ndarray) -> None:
-        """Queue one (H, W, 3) uint8 RGB frame (copied). With when_full="spill" this never waits for the
-        encoder: ~0.1-1 ms in memory, a few ms when the frame is spilled to disk.
+        """Queue one (H, W, 3) uint8 RGB frame (copied once, into a reused buffer). With when_full="spill"
+        this never waits for the encoder: ~0.1 ms for 480x640 in memory, a few ms when spilled to disk.
 
         Raises ValueError for a wrong dtype/shape/odd size, DatasetError if the encoder thread failed."""
         with self._add_lock:
@@ -200,10 +221,17 @@ class VideoEncoder:
                         raise DatasetError(f"{self.path}: video encoding failed: {self._error}") from self._error
                 spill = self._in_memory >= self.max_queue_frames
                 if not spill:
-                    self._queue.append(np.array(frame, copy=True, order="C"))
-                    self._in_memory += 1
+                    buf = self._free.pop() if self._free else None
+                    self._in_memory += 1  # reserved; appended below
+            if not spill:
+                # The one copy of the caller's frame (it may reuse its array), made outside the lock.
+                if buf is None:
+                    buf = np.empty(frame.shape, dtype=np.uint8)
+                np.copyto(buf, frame)
+                with self._cond:
+                    self._queue.append(buf)
                     self._cond.notify_all()
-            if spill:
+            else:
                 # Written outside the lock so the encoder thread keeps draining meanwhile.
                 item = self._spill(frame)
                 with self._cond:
@@ -211,17 +239,24 @@ class VideoEncoder:
                     self._cond.notify_all()
             self.frames_added += 1
 
-    def close(self) -> None:
-        """Encode all queued frames, finalize the MP4 and rename it to `path`. Idempotent.
-
-        Raises DatasetError if encoding failed or no frame was added (the partial file is removed).
-        """
+    def finish(self) -> None:
+        """Take no more frames and let the encoder thread drain and flush in the background; `close()` then
+        waits for it. Lets several encoders flush at once, and other work overlap with their flushing."""
         with self._add_lock:
             if self._closed:
                 return
             with self._cond:
                 self._closing = True
                 self._cond.notify_all()
+
+    def close(self) -> None:
+        """Encode all queued frames, finalize the MP4 and rename it to `path`. Idempotent.
+
+        Raises DatasetError if encoding failed or no frame was added (the partial file is removed).
+        """
+        self.finish()
+        if self._closed:
+            return
         self._thread.join()
         self._closed = True
         try:
@@ -320,15 +355,31 @@ class VideoEncoder:
             return frame
         return item
 
+    def _recycle(self, buf: np.ndarray) -> None:
+        """Give a frame buffer back for add_frame to fill again (at most max_queue_frames are kept)."""
+        with self._cond:
+            if len(self._free) < self.max_queue_frames:
+                self._free.append(buf)
+
     def _run(self) -> None:
         container = stream = None
         try:
             reformatter = VideoReformatter()  # reused: a fresh one per frame costs ~0.2 ms of swscale setup
+            if self._open_early:
+                container, stream = self._open(self._shape[0], self._shape[1])
+                # Buffers for add_frame to copy into, with their pages already faulted in: a fresh 480x640
+                # buffer costs add_frame more than the copy itself (first touch of new memory).
+                for _ in range(PREFAULTED_BUFFERS):
+                    self._recycle(np.zeros(self._shape, dtype=np.uint8))
             while (frame := self._take()) is not None:
                 if container is None:
                     container, stream = self._open(frame.shape[0], frame.shape[1])
-                vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
-                vf = reformatter.reformat(vf, format=stream.pix_fmt)
+                if self.on_frame is not None:
+                    self.on_frame(frame)
+                # Wrapped, not copied; one swscale thread (its automatic threads cost ~4x the CPU at 480x640).
+                vf = av.VideoFrame.from_numpy_buffer(frame, format="rgb24")
+                vf = reformatter.reformat(vf, format=stream.pix_fmt, threads=1)  # a new frame: yuv420p
+                self._recycle(frame)
                 vf.pts = self.frames_written
                 vf.time_base = Fraction(1, self.fps)
                 for packet in stream.encode(vf):
@@ -351,9 +402,18 @@ class VideoEncoder:
     def _open(self, height: int, width: int):
         opts = self.encoder_options
         container = av.open(str(self._tmp_path), mode="w", format="mp4", options=MP4_OPTIONS)
-        stream = container.add_stream(opts["vcodec"], rate=self.fps, options=_codec_options(opts))
+        threads = ENCODER_THREADS.get(opts["vcodec"])
+        stream = container.add_stream(opts["vcodec"], rate=self.fps, options=_codec_options(opts, threads))
         stream.width, stream.height, stream.pix_fmt = width, height, opts["pix_fmt"]
         stream.time_base = Fraction(1, self.fps)
+        try:
+            start_encoding_niced(container)
+        except BaseException:
+            try:
+                container.close()
+            except Exception:  # the first error is the one to report
+                pass
+            raise
         return container, stream
 
 
