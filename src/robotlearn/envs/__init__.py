@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from robotlearn.envs.configs import EnvConfig, GymEnvConfig, GymHilEnvConfig, PushTEnvConfig
+from robotlearn.envs.configs import EnvConfig, GymEnvConfig, GymHilEnvConfig, LangPushTEnvConfig, PushTEnvConfig
 from robotlearn.envs.pusht import (
     ACTION_KEY,
     ENV_STATE_KEY,
@@ -29,9 +29,10 @@ ENVS = Registry(
         "pusht": "robotlearn.envs.pusht:PushTEnv",
         "gym": "robotlearn.envs.gym_env:GymEnv",
         "gym_hil": "robotlearn.envs.gym_hil:GymHilEnv",
+        "lang_pusht": "robotlearn.envs.lang_pusht:LangPushTEnv",
     },
     entry_point_group="robotlearn.envs",
-    extras={"pusht": "sim", "gym": "sim", "gym_hil": "hil"},
+    extras={"pusht": "sim", "gym": "sim", "gym_hil": "hil", "lang_pusht": "sim"},
 )
 
 
@@ -54,6 +55,7 @@ __all__ = [
     "EnvConfig",
     "GymEnvConfig",
     "GymHilEnvConfig",
+    "LangPushTEnvConfig",
     "OBS_IMAGE_KEY",
     "OBS_STATE_KEY",
     "PushTEnv",

@@ -47,3 +47,19 @@ class GymHilEnvConfig(EnvConfig):
     """gym-hil task id (a headless Base variant): PandaPickCubeBase-v0, PandaArrangeBoxesBase-v0."""
     image_obs: bool = True
     """Also return the front and wrist cameras (slow on a CPU: software rendering)."""
+
+
+@dataclass
+class LangPushTEnvConfig(EnvConfig):
+    """Language PushT: push the block the instruction names into the corner it names (multi-task)."""
+
+    type: str = "lang_pusht"
+    """Environment name."""
+    task: str = "all"
+    """Task(s) to draw episodes from: all, one name (red_top_left) or a comma-separated list."""
+    paraphrases: str = "train"
+    """Instruction templates: train, or heldout (evaluation-only paraphrases)."""
+    image_size: int = 96
+    """Side of the square observation image, pixels."""
+    render_size: int = 256
+    """Side of the frames `render()` returns for videos, pixels."""

@@ -32,11 +32,12 @@ def rollout(policy, env, seed: int, device, record_video: bool = False) -> tuple
     features = policy.config.features
     policy.reset()
     obs, info = env.reset(seed=seed)
+    task = info.get("task")  # a language-conditioned env says the episode's instruction here
     frames = [env.render()] if record_video else []
     rewards, success, steps = [], False, 0
     with torch.no_grad():
         while True:
-            batch = observation_to_batch(env_observation(obs, env, features), features, device)
+            batch = observation_to_batch(env_observation(obs, env, features), features, device, task=task)
             action = policy.select_action(batch)
             obs, reward, terminated, truncated, info = env.step(action[0].float().cpu().numpy())
             rewards.append(reward)

@@ -29,6 +29,7 @@ POLICIES = Registry(
         "act": "robotlearn.policies.act.model:ACTPolicy",
         "diffusion": "robotlearn.policies.diffusion.model:DiffusionPolicy",
         "sac": "robotlearn.policies.sac.model:SACPolicy",
+        "vla": "robotlearn.policies.vla.model:VLAPolicy",
     },
     entry_point_group="robotlearn.policies",
 )
@@ -45,6 +46,9 @@ def make_policy_from_config(config: PolicyConfig, dataset_meta) -> Policy:
     normalization statistics, and loads the pretrained backbone if the config names one."""
     policy_class = POLICIES.get(config.type, "--policy.type")
     config.features = features_from_dataset(dataset_meta.features, config.input_features)
+    if hasattr(config, "instructions") and not config.instructions:
+        # a language-conditioned policy builds its vocabulary from the dataset's task strings
+        config.instructions = list(getattr(dataset_meta, "tasks", None) or [])
     stats = dataset_meta.stats
     if config.relative_actions:
         # The action is learned relative to the current state: its statistics are those of

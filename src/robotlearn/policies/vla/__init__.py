@@ -1,0 +1,1 @@
+"""VLA policy: a small vision-language-action model trained from scratch (SmolVLA's design)."""
