@@ -298,7 +298,7 @@ class RobotClient:
         period = 1.0 / opts.fps
         start = next_t = time.perf_counter()
         tick = 0
-        sync_restart = False
+        sync_shift = 0.0  # sync: seconds this tick waited for its chunk
         while stats.executed < n_actions and (max_ticks is None or tick < max_ticks):
             now = time.perf_counter()
             stats.tick_starts.append(now)
@@ -336,8 +336,8 @@ class RobotClient:
             if self.connected and in_flight is None and (size <= threshold or not got_first and size == 0):
                 in_flight = self._send_observation(history, n_hist, tick, episode)
                 if opts.sync and in_flight is not None:
-                    # the policy in the loop: the robot waits for the chunk, then acts in this same tick
-                    # (the tick overruns and the schedule restarts from now, as record_loop does)
+                    # the policy in the loop: the robot waits for the chunk, then acts in this same tick;
+                    # the tick schedule moves by exactly the time waited (the policy's cost, nothing else)
                     waited = time.perf_counter()
                     while (
                         in_flight is not None
@@ -348,8 +348,9 @@ class RobotClient:
                             drain(tick)
                         else:
                             time.sleep(0.0002)
-                    waited_ticks = int(round((time.perf_counter() - waited) * opts.fps))
-                    sync_restart = True  # the next tick comes one period after this late action
+                    wait_s = time.perf_counter() - waited
+                    waited_ticks = int(round(wait_s * opts.fps))
+                    sync_shift += wait_s
                     stats.idle_ticks += waited_ticks if got_first and stats.chunks > 1 else 0
                     stats.first_chunk_ticks += waited_ticks if stats.chunks <= 1 else 0
             # execute or hold
@@ -376,10 +377,8 @@ class RobotClient:
             ):
                 stats.success = True
                 break
-            next_t += period
-            if sync_restart:
-                next_t = time.perf_counter() + period
-                sync_restart = False
+            next_t += period + sync_shift
+            sync_shift = 0.0
             if opts.realtime:
                 if time.perf_counter() > next_t + period:
                     next_t = time.perf_counter()  # more than a tick behind: restart the schedule from now

@@ -75,7 +75,9 @@ COMMANDS: dict[str, Command] = {
     "rl-learner": Command(
         "robotlearn.scripts.rl_learner", "Train SAC on the steps rl-actor processes stream in (RL, human in the loop)."
     ),
-    "rl-actor": Command("robotlearn.scripts.rl_actor", "Act in an environment for an rl-learner, with its latest weights."),
+    "rl-actor": Command(
+        "robotlearn.scripts.rl_actor", "Act in an environment for an rl-learner, with its latest weights."
+    ),
     "train-reward-classifier": Command(
         "robotlearn.scripts.train_reward_classifier", "Learn success from a dataset's labels, to use as the RL reward."
     ),
