@@ -226,8 +226,8 @@ def test_capture_time_is_stored_when_the_dataset_declares_it(tmp_path, clock):
 
 def test_end_on_success_stops_a_pusht_episode_at_its_first_successful_frame(tmp_path):
     pytest.importorskip("gym_pusht")
-    from robotlearn.robots.sim_pusht import PushTRobot, PushTRobotConfig
     from robotlearn.recording.features import reward_features
+    from robotlearn.robots.sim_pusht import PushTRobot, PushTRobotConfig
     from robotlearn.teleoperators.scripted_pusht import ScriptedPushT
 
     robot = PushTRobot(PushTRobotConfig(image_size=16, seed=3))
