@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from robotlearn.configs import config_to_dict
+from robotlearn.datasets.collate import collate_samples
 from robotlearn.errors import ConfigError, TrainingError
 from robotlearn.policies.diffusion.config import DiffusionConfig
 from robotlearn.policies.factory import make_policy_from_config
@@ -191,6 +192,7 @@ def _make_loader(dataset, args: TrainConfig, dist: Distributed, samples_seen: in
         dataset,
         batch_sampler=sampler,
         num_workers=args.num_workers,
+        collate_fn=collate_samples,  # workers hand batches over in reused shared memory (datasets/collate.py)
         pin_memory=dist.device.type == "cuda",
         persistent_workers=args.num_workers > 0,
         # own generator: creating the iterator must not draw from the global RNG (exact resume)
