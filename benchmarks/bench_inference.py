@@ -227,6 +227,9 @@ def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int, 
     from robotlearn.inference.queue import MERGES
     from robotlearn.inference.simulated import seam_deltas, simulate_episode
 
+    import torch
+
+    torch.set_num_threads(1)  # a simulated clock: one small forward pass at a time, no thread contention
     env = PushTEnv(max_steps=None)
     if policy_path:  # a trained policy, executing its own n_action_steps per chunk
         from robotlearn.policies import make_policy_from_pretrained
