@@ -222,12 +222,12 @@ def figure_8(n: int) -> None:
 
 
 def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int, policy_path: str | None) -> None:
+    import torch
+
     from robotlearn.envs.pusht import PushTEnv
     from robotlearn.inference.expert_chunks import PushTExpertChunkPolicy
     from robotlearn.inference.queue import MERGES
     from robotlearn.inference.simulated import seam_deltas, simulate_episode
-
-    import torch
 
     torch.set_num_threads(1)  # a simulated clock: one small forward pass at a time, no thread contention
     env = PushTEnv(max_steps=None)
