@@ -309,13 +309,8 @@ class LangPushTEnv:
 
 
 def lang_pusht_dataset_features(image_size: int = 96, use_video: bool = True) -> dict:
-    """Dataset features (for `LeRobotDataset.create`) matching LangPushTEnv's observations and actions."""
-    return {
-        OBS_STATE_KEY: {"dtype": "float32", "shape": (2,), "names": ["agent_x", "agent_y"]},
-        OBS_IMAGE_KEY: {
-            "dtype": "video" if use_video else "image",
-            "shape": (image_size, image_size, 3),
-            "names": ["height", "width", "channels"],
-        },
-        ACTION_KEY: {"dtype": "float32", "shape": (2,), "names": ["target_x", "target_y"]},
-    }
+    """Dataset features (for `LeRobotDataset.create`) matching LangPushTEnv's observations and actions:
+    the same keys and shapes as PushT's."""
+    from robotlearn.envs.pusht import pusht_dataset_features
+
+    return pusht_dataset_features(image_size, use_video)

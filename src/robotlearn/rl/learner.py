@@ -217,7 +217,7 @@ class Learner:
                 try:
                     if kind == "actor_hello":
                         actor = message["actor"]
-                        self.step_log._actor_dir(actor)  # validates the name
+                        self.step_log.actor_dir(actor)  # validates the name
                         with self._lock:
                             self.streams.drop_actor(actor)  # a restarted actor starts a new episode
                             last = self._last_batch.get(actor, -1)

@@ -18,10 +18,9 @@ import numpy as np
 import torch
 
 from robotlearn.envs import make_env
+from robotlearn.envs.gym_env import STATE_KEY  # the gym env's vector
 from robotlearn.policies.sac.config import SACConfig
 from robotlearn.rl.buffer import ReplayBuffer
-
-STATE_KEY = "observation.state"  # the gym env's vector
 
 
 @dataclass

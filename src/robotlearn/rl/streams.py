@@ -17,7 +17,6 @@ is lost, and a batch sent again after a lost ack is recognised by its number and
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -121,7 +120,8 @@ class StepLog:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
 
-    def _actor_dir(self, actor: str) -> Path:
+    def actor_dir(self, actor: str) -> Path:
+        """The folder of `actor`'s batches. Raises ConfigError for a name that is not a safe folder name."""
         if not _SAFE_NAME.match(actor):
             raise ConfigError(f"actor name {actor!r}: use 1-64 letters, digits, '_', '.', '-'")
         return self.dir / actor
@@ -129,7 +129,7 @@ class StepLog:
     def write(self, actor: str, message: dict) -> None:
         from safetensors.numpy import save_file
 
-        directory = self._actor_dir(actor)
+        directory = self.actor_dir(actor)
         directory.mkdir(exist_ok=True)
         arrays = {f"steps.{k}": np.ascontiguousarray(v) for k, v in message["steps"].items()}
         if message.get("final") is not None:
@@ -141,7 +141,7 @@ class StepLog:
         os.replace(tmp, path)  # whole or absent, never half-written
 
     def last_batch(self, actor: str) -> int:
-        files = sorted(self._actor_dir(actor).glob("*.safetensors")) if (self.dir / actor).is_dir() else []
+        files = sorted(self.actor_dir(actor).glob("*.safetensors")) if (self.dir / actor).is_dir() else []
         return int(files[-1].stem) if files else -1
 
     def replay(self):
@@ -161,6 +161,3 @@ class StepLog:
                     "final": {k[6:]: v for k, v in arrays.items() if k.startswith("final.")} or None,
                 }
                 yield actor_dir.name, message
-
-    def summary(self) -> str:
-        return json.dumps({p.name: self.last_batch(p.name) for p in self.dir.iterdir() if p.is_dir()})
