@@ -28,6 +28,19 @@ from robotlearn.datasets.table import DataFileCache
 from robotlearn.datasets.windows import check_delta_timestamps, delta_indices
 
 
+_DECODE_FRAMES = None
+
+
+def _load_decode_frames():
+    """`video_decode.decode_frames`, imported on first use (PyAV loads then) and kept: an import statement
+    per sample costs a microsecond."""
+    global _DECODE_FRAMES
+    from robotlearn.datasets.video_decode import decode_frames
+
+    _DECODE_FRAMES = decode_frames
+    return decode_frames
+
+
 class LeRobotDataset(torch.utils.data.Dataset):
     """A map-style PyTorch dataset over a LeRobotDataset v3.0 folder.
 
@@ -166,8 +179,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
         return path
 
     def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool) -> torch.Tensor:
-        from robotlearn.datasets.video_decode import decode_frames  # PyAV loads on first use
-
+        decode_frames = _DECODE_FRAMES or _load_decode_frames()
         chunk, file, from_ts = self._video_cols[key]
         path = self._paths.get((key, ep))
         if path is None:  # as a str: the decoder cache's key, with no pathlib work per call

@@ -217,7 +217,7 @@ class _OpenVideo:
         channels_first: bool = False,
         out: np.ndarray | None = None,
     ) -> np.ndarray:
-        if not all(math.isfinite(t) for t in times):
+        if not math.isfinite(math.fsum(times)):  # any NaN or infinity makes the sum non-finite
             raise FrameTimestampError(
                 f"{self._where(episode_index)}: requested frame times {list(times)} are not finite; the episode's "
                 "from_timestamp or the rows' timestamp holds NaN (run robotlearn dataset validate)"
@@ -289,10 +289,15 @@ class _OpenVideo:
         decoding, and exactly the packets from the keyframe before the first to the last are decoded."""
         packets = self.packets
         to_pts, tb = self.tb_den / self.tb_num, self.tb_num / self.tb_den
+        pts = packets.pts
+        last = len(pts) - 1
         numbers = []
-        for q in times:
-            n = packets.nearest(q * to_pts)
-            t = packets.pts[n] * tb
+        for q in times:  # packets.nearest, inlined: a call per frame shows at 96x96
+            target = q * to_pts
+            j = bisect.bisect_left(pts, target)
+            if j > last or (j > 0 and target - pts[j - 1] <= pts[j] - target):
+                j -= 1
+            t = pts[j] * tb
             if abs(q - t) > tolerance_s:
                 raise FrameTimestampError(
                     f"{self._where(episode_index)}: requested frame at t={q:.6f}s but the nearest frame in the "
@@ -300,16 +305,17 @@ class _OpenVideo:
                     f"Check that the dataset fps matches the video's ({self.fps:g}) and the episode's "
                     "from_timestamp, or raise tolerance_s."
                 )
-            numbers.append(n)
+            numbers.append(j)
+        wanted = set(numbers)
         try:
-            frames = packets.frames(set(numbers), self.stream.codec_context)
+            frames = packets.frames(wanted, self.stream.codec_context)
         except av.FFmpegError as exc:
             raise VideoDecodeError(
                 f"{self._where(episode_index)}: decoding failed near t={min(times):.6f}s ({exc}); the file is "
                 "corrupt or truncated. Re-download or re-record it."
             ) from exc
-        missing = sorted({packets.pts[n] * tb for n in numbers if n not in frames})
-        if missing:
+        if len(frames) != len(wanted):
+            missing = sorted(pts[n] * tb for n in wanted if n not in frames)
             raise VideoDecodeError(
                 f"{self._where(episode_index)}: the decoder gave no frame for t={missing[0]:.6f}s although the "
                 "file's index lists one; the file is corrupt. Re-download or re-record it."

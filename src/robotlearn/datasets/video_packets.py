@@ -86,13 +86,6 @@ class IndexedPackets:
             return None
         return cls(path, stream, pts, pos, size, keys)
 
-    def nearest(self, pts: float) -> int:
-        """Number of the packet whose timestamp is nearest `pts` (the earlier one on a tie)."""
-        j = bisect.bisect_left(self.pts, pts)
-        if j == len(self.pts) or (j > 0 and pts - self.pts[j - 1] <= self.pts[j] - pts):
-            j -= 1
-        return j
-
     def frames(self, numbers: set[int], codec_context) -> dict:
         """The decoded frames of packets `numbers` (number -> VideoFrame).
 
@@ -101,27 +94,47 @@ class IndexedPackets:
         one per frame. Keeps the last HELD_FRAMES frames for the next call. Raises av.FFmpegError on corrupt
         data (the caller names the file); returns fewer frames only if the stream ends first.
         """
-        got = {n: self.held[n] for n in numbers if n in self.held}
-        missing = [n for n in numbers if n not in got]
+        held = self.held
+        got = {}
+        missing = []
+        for n in numbers:
+            frame = held.get(n)
+            if frame is None:
+                missing.append(n)
+            else:
+                got[n] = frame
         if not missing:
             return got
         first = min(missing)
-        key = self.keys[bisect.bisect_right(self.keys, first) - 1]
+        keys = self.keys
+        key = keys[bisect.bisect_right(keys, first) - 1]
         if self.resume_at is None or not key <= self.resume_at <= first:
             codec_context.flush_buffers()
             self.next = key
-            self.held = {}
+            held.clear()
         self.resume_at = None  # until the decode below finishes cleanly
         want = set(missing)
+        # The loop is read() inlined, with its attributes in locals: at 96x96 a packet's Python costs show.
+        pts, pos, size, data, number_of, time_base = self.pts, self.pos, self.size, self._map, self.number_of, self.time_base
+        n_packets = len(pts)
+        decode = codec_context.decode
         while want:
-            packet = self.read()
-            for frame in codec_context.decode(packet):  # None (past the last packet) drains the decoder
-                n = self.number_of.get(frame.pts)
+            i = self.next
+            if i < n_packets:
+                self.next = i + 1
+                start = pos[i]
+                packet = av.Packet(data[start : start + size[i]])
+                packet.pts = packet.dts = pts[i]
+                packet.time_base = time_base
+            else:
+                packet = None
+            for frame in decode(packet):  # None (past the last packet) drains the decoder
+                n = number_of.get(frame.pts)
                 if n is None:  # not a timestamp of the index: cannot be one of the asked frames
                     continue
-                self.held[n] = frame
-                if len(self.held) > HELD_FRAMES:
-                    del self.held[next(iter(self.held))]
+                held[n] = frame
+                if len(held) > HELD_FRAMES:
+                    del held[next(iter(held))]
                 if n in want:
                     want.discard(n)
                     got[n] = frame
