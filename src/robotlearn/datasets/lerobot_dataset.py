@@ -27,7 +27,6 @@ from robotlearn.datasets.sample import SampleAssembler, camera_tensor
 from robotlearn.datasets.table import DataFileCache
 from robotlearn.datasets.windows import check_delta_timestamps, delta_indices
 
-
 _DECODE_FRAMES = None
 
 
