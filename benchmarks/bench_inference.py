@@ -13,7 +13,7 @@ Figures (issue 11's must-show numbers):
 7.    round trip of a PushT-size observation with the `hold` policy (p50/p99) and sustained obs/s.
 8.    10,000 fuzzed frames against the server: all rejected, server RSS growth, a good session unaffected.
 parity (3) and seams (5): simulated clock (the delay applied in ticks), the scripted expert as a
-      chunking policy; `--only parity` (slow: ~3 s per episode per condition).
+      chunking policy; `--only parity` (slow: ~3 s per episode per condition, shared over `--workers` processes).
 """
 
 from __future__ import annotations
@@ -221,7 +221,30 @@ def figure_8(n: int) -> None:
     )
 
 
-def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int, policy_path: str | None) -> None:
+def traces_in_processes(run, seeds, workers: int) -> list:
+    """`run(seed)` (an EpisodeTrace) for every seed, in `workers` forked processes; the traces come back as
+    JSON and are rebuilt in seed order (identical to a serial run: each episode seeds its own RNG)."""
+    import dataclasses
+
+    from robotlearn.evaluation.parallel import run_in_processes
+    from robotlearn.inference.simulated import EpisodeTrace
+
+    seeds = list(seeds)
+
+    def one(i: int) -> dict:
+        trace = dataclasses.asdict(run(seeds[i]))
+        trace["actions"] = [np.asarray(a, dtype=float).tolist() for a in trace["actions"]]
+        return trace
+
+    done = dict(run_in_processes(one, len(seeds), workers))
+    return [
+        EpisodeTrace(**{**done[i], "actions": [np.asarray(a) for a in done[i]["actions"]]}) for i in range(len(seeds))
+    ]
+
+
+def parity(
+    n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int, policy_path: str | None, workers: int = 2
+) -> None:
     import torch
 
     from robotlearn.envs.pusht import PushTEnv
@@ -251,7 +274,9 @@ def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int, 
         ("async, no stale dropping", dict(mode="async", drop_stale=False)),
     ):
         t0 = time.perf_counter()
-        traces = [simulate_episode(policy, env, s, delay_ticks, n_exec, **kw) for s in seeds]
+        traces = traces_in_processes(
+            lambda s, kw=kw: simulate_episode(policy, env, s, delay_ticks, n_exec, **kw), seeds, workers
+        )
         rows[name] = traces
         ok = [t for t in traces if t.success]
         print(
@@ -264,7 +289,11 @@ def parity(n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int, 
     )
     seam_rows = []
     for merge in MERGES:
-        traces = [simulate_episode(policy, env, s, delay_ticks, n_exec, merge=merge) for s in seeds[:seam_seeds]]
+        traces = traces_in_processes(
+            lambda s, merge=merge: simulate_episode(policy, env, s, delay_ticks, n_exec, merge=merge),
+            seeds[:seam_seeds],
+            workers,
+        )
         seam, within = (np.concatenate(x) for x in zip(*[seam_deltas(t) for t in traces]))
         p_seam, p_within = np.percentile(seam, 99), np.percentile(within, 99)
         success = np.mean([t.success for t in traces])
@@ -329,6 +358,7 @@ def main() -> None:
     parser.add_argument("--delay_ticks", type=int, default=3)
     parser.add_argument("--report", default=None)
     parser.add_argument("--policy_path", default=None, help="parity: a trained policy's pretrained_model folder")
+    parser.add_argument("--workers", type=int, default=2, help="parity: processes rolling episodes out at once")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     if args.only in (None, "figures"):
@@ -339,7 +369,7 @@ def main() -> None:
     if args.only in (None, "fuzz"):
         figure_8(args.fuzz)
     if args.only == "parity":
-        parity(args.seeds, args.delay_ticks, args.report, args.seam_seeds, args.policy_path)
+        parity(args.seeds, args.delay_ticks, args.report, args.seam_seeds, args.policy_path, args.workers)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,25 @@
-"""The scripted PushT expert standing in for a human: takes over when the policy stalls, within a
-budget that falls over training; its steps are marked and go to the demo side of the learner."""
+"""Interventions: the scripted PushT expert standing in for a human (takes over when the policy
+stalls, within a budget that falls over training; its steps go to the demo side of the learner),
+the keyboard and a leader arm, engaged by a key typed into a real pseudo-terminal."""
 
+import os
+import pty
+import sys
 import threading
+import time
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from robotlearn.envs import PushTEnv, PushTEnvConfig
-from robotlearn.rl.interventions import InterventionConfig, ScriptedPushTIntervention
+from robotlearn.errors import ConfigError
+from robotlearn.rl.interventions import (
+    InterventionConfig,
+    KeyboardIntervention,
+    ScriptedPushTIntervention,
+    make_intervention,
+)
 
 
 def test_takes_over_a_stalled_policy_within_its_budget():
@@ -84,3 +97,102 @@ def test_intervention_steps_reach_the_demo_buffer(tmp_path):
     assert sum(bool(exported[i]["intervention"]) for i in range(120)) == result["interventions"]
     again = ReplayBuffer({k: {"shape": list(v), "dtype": "float32"} for k, v in learner.shapes.items()}, 2, 500)
     assert load_dataset(again, tmp_path / "export") == 118  # 59 + 59: a truncated episode's last frame has no s'
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """A real pseudo-terminal as this process's stdin; yields the fd to type into."""
+    from robotlearn.utils.terminal_keys import TerminalKeys
+
+    master, slave = pty.openpty()
+    stdin = os.fdopen(slave, "r")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(TerminalKeys, "_instance", None)
+    yield master
+    stdin.close()
+    os.close(master)
+
+
+def wait_queued(keys, n: int):
+    deadline = time.monotonic() + 10
+    while len(keys._events) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(keys._events) == n
+
+
+def test_keyboard_moves_the_held_action_while_engaged(terminal):
+    from gymnasium import spaces
+
+    env = SimpleNamespace(action_space=spaces.Box(np.array([0, 0, -1.0]), np.array([10, 10, 1.0]), dtype=np.float64))
+    source = KeyboardIntervention(InterventionConfig(type="keyboard", step=0.05))
+    try:
+        assert source.keys.reading
+        policy = np.array([5.0, 5.0, 0.0], np.float32)
+        os.write(terminal, b"\x1b[C")  # not engaged: ignored
+        wait_queued(source.keys, 1)
+        assert source(env, None, policy) is None
+        os.write(terminal, b" \x1b[C\x1b[C\x1b[Aw")  # take over, right x2, up, w
+        wait_queued(source.keys, 5)
+        np.testing.assert_allclose(source(env, None, policy), [6.0, 4.5, 0.1])  # 0.05 of 10, of 10, of 2
+        np.testing.assert_allclose(source(env, None, policy * 0), [6.0, 4.5, 0.1])  # held, whatever the policy does
+        os.write(terminal, b" ")  # hand back
+        wait_queued(source.keys, 1)
+        assert source(env, None, policy) is None
+    finally:
+        source.close()
+    delta = KeyboardIntervention(InterventionConfig(type="keyboard", mode="delta", step=0.5))
+    try:
+        os.write(terminal, b" a")  # a moves dimension 3, which this task has not: ignored
+        wait_queued(delta.keys, 2)
+        np.testing.assert_allclose(delta(env, None, policy), [0.0, 0.0, 0.0])  # the neutral action, clipped
+        os.write(terminal, b"s")
+        wait_queued(delta.keys, 1)
+        np.testing.assert_allclose(delta(env, None, policy), [0.0, 0.0, -1.0])  # one step only...
+        np.testing.assert_allclose(delta(env, None, policy), [0.0, 0.0, 0.0])  # ...then neutral again
+    finally:
+        delta.close()
+
+
+def test_a_leader_arm_drives_the_robot_while_the_pedal_engages_it(terminal, tmp_path):
+    """--intervention.type=teleop with the simulated leader arm on the simulated arm: engaged from the
+    first step, every executed action is the leader's pose, clipped to the safety bounds."""
+    from robotlearn.rl.actor import Actor, ActorConfig
+    from robotlearn.rl.learner import Learner, LearnerConfig
+    from robotlearn.rl.robot_env import RobotEnvConfig
+    from robotlearn.rl.safety import SafetyConfig
+    from robotlearn.rl.streams import StepLog
+    from robotlearn.robots.sim_arm import SimArmConfig
+    from robotlearn.teleoperators.sim_arm_leader import SimArmLeader, SimArmLeaderConfig
+
+    env = RobotEnvConfig(robot=SimArmConfig(image_size=0), fps=200)
+    learner = Learner(LearnerConfig(env=env, output_dir=str(tmp_path / "rl"), port=0, learning_starts=10**9), token=b"")
+    learner.start()
+    leader = SimArmLeaderConfig(amplitude_deg=80.0)
+    cfg = ActorConfig(
+        env=env,
+        learner=learner.address,
+        steps=40,
+        intervention=InterventionConfig(type="teleop", teleop=leader, takeover_key="p"),
+        safety=SafetyConfig(action_min=[-60], action_max=[60], estop_key=None),
+    )
+    actor = Actor(cfg, token=b"")
+    os.write(terminal, b"p")  # the pedal, pressed before the first step
+    wait_queued(actor.intervene.keys, 1)
+    try:
+        result = actor.run()
+    finally:
+        learner.stop()
+    expected = np.clip([SimArmLeader(leader).position(i) for i in range(40)], -60, 60)
+    messages = [m["steps"] for _, m in StepLog(tmp_path / "rl" / "steps").replay()]
+    actions = np.concatenate([m["action"] for m in messages])
+    assert np.concatenate([m["intervention"] for m in messages]).all() and result["interventions"] == 40
+    np.testing.assert_allclose(actions, expected, atol=1e-4)
+    assert result["clipped"] == 0  # the intervention clipped to the bounds itself
+    assert (np.abs([SimArmLeader(leader).position(i) for i in range(40)]) > 60).any()  # it had to
+
+
+def test_teleop_without_a_device_is_refused_with_the_flag_to_add():
+    with pytest.raises(ConfigError, match="needs --intervention.teleop.type=NAME"):
+        make_intervention(InterventionConfig(type="teleop"))
+    with pytest.raises(ConfigError, match="that key moves the action"):
+        InterventionConfig(type="keyboard", takeover_key="w")

@@ -115,7 +115,14 @@ class IndexedPackets:
         self.resume_at = None  # until the decode below finishes cleanly
         want = set(missing)
         # The loop is read() inlined, with its attributes in locals: at 96x96 a packet's Python costs show.
-        pts, pos, size, data, number_of, time_base = self.pts, self.pos, self.size, self._map, self.number_of, self.time_base
+        pts, pos, size, data, number_of, time_base = (
+            self.pts,
+            self.pos,
+            self.size,
+            self._map,
+            self.number_of,
+            self.time_base,
+        )
         n_packets = len(pts)
         decode = codec_context.decode
         while want:

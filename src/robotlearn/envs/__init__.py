@@ -30,6 +30,8 @@ ENVS = Registry(
         "gym": "robotlearn.envs.gym_env:GymEnv",
         "gym_hil": "robotlearn.envs.gym_hil:GymHilEnv",
         "lang_pusht": "robotlearn.envs.lang_pusht:LangPushTEnv",
+        # a robot as an RL task: it needs robots/ (layer 4), so it lives in rl/ and is named here only
+        "robot": "robotlearn.rl.robot_env:RobotEnv",
     },
     entry_point_group="robotlearn.envs",
     extras={"pusht": "sim", "gym": "sim", "gym_hil": "hil", "lang_pusht": "sim"},

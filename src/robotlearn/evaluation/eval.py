@@ -40,6 +40,9 @@ class EpisodesConfig:
     """Steps before an episode is cut off."""
     n_videos: int = 4
     """Save MP4s of the first N episodes."""
+    workers: int = 1
+    """Processes rolling episodes out at once, one torch thread each (CPU only; the same results, episode for
+    episode, N times faster on N idle cores)."""
 
 
 @dataclass
@@ -81,6 +84,8 @@ def run_eval(cfg: EvalConfig, policy=None) -> dict:
         raise ConfigError(
             "--policy.path is required: a checkpoint's pretrained_model directory (or --server=HOST:PORT)"
         )
+    if cfg.eval.workers > 1 and (cfg.server or policy is not None):
+        raise ConfigError("--eval.workers > 1 cannot share one connection to a policy server; use --eval.workers=1")
     device = resolve_device(cfg.device) if policy is None else torch.device("cpu")
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
@@ -99,6 +104,7 @@ def run_eval(cfg: EvalConfig, policy=None) -> dict:
         device=device,
         env=cfg.env,
         progress=cfg.progress,
+        workers=cfg.eval.workers,
     )
     results["policy_path"] = f"server {cfg.server}" if cfg.server else str(cfg.policy.path)
     results["policy_overrides"] = cfg.policy.overrides
@@ -107,10 +113,15 @@ def run_eval(cfg: EvalConfig, policy=None) -> dict:
 
 
 def eval_summary_line(results: dict, output_dir: str | Path) -> str:
-    """The two lines `robotlearn eval` prints: success rate and rewards, then where the results went."""
+    """What `robotlearn eval` prints: success rate and rewards, one line per task for a multi-task env,
+    then where the results went."""
     agg = results["aggregated"]
+    tasks = "".join(
+        f"  {task}: success rate {r['success_rate']:.2%} over {r['n_episodes']} episodes\n"
+        for task, r in results.get("per_task", {}).items()
+    )
     return (
         f"success rate {agg['success_rate']:.2%} over {agg['n_episodes']} episodes | "
         f"mean max reward {agg['avg_max_reward']:.3f} | mean sum reward {agg['avg_sum_reward']:.2f}\n"
-        f"wrote {Path(output_dir) / 'eval_info.json'}"
+        f"{tasks}wrote {Path(output_dir) / 'eval_info.json'}"
     )

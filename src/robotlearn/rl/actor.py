@@ -10,10 +10,23 @@ skips batches it already stored). A second thread polls for new weights every `w
 and loads them between two steps; until the learner's first weights arrive the actor explores
 with uniformly random actions.
 
-Interventions: `intervene(env, observation, policy_action)` (a teleoperator, or the scripted PushT
-expert standing in for a human: `--intervention.type=scripted_pusht`, see interventions.py) may
-return an action that replaces the policy's; the step is then marked `intervention` and the
-executed action is what is stored.
+Interventions: `intervene(env, observation, policy_action)` (the keyboard, a teleoperator such
+as a leader arm, or the scripted PushT expert standing in for a human: `--intervention.type=`
+keyboard, teleop or scripted_pusht, see interventions.py) may return an action that replaces the
+policy's; the step is then marked `intervention` and the executed action is what is stored.
+
+Safety (safety.py): every executed action, the policy's or the human's, is clipped to the action
+bounds (`--safety.*`; the steps clipped are counted per episode). The emergency-stop key (escape
+by default) is checked before every action is sent: once pressed, no further action goes out, the
+robot is held (`env.hold()` where the task has one), the episode ends there marked `estop`, the
+steps already taken reach the learner and the dataset, and `run` returns with `estop: True`.
+
+`--dataset.root` writes every finished episode to a LeRobotDataset at once (export.py's
+`EpisodeWriter`, the recorder's crash-safe writer): a killed actor loses at most the episode in
+progress, and a restarted one appends.
+
+The last step taken is queued for the learner when the next one is taken (or its episode ends),
+so an emergency stop can still mark it as the episode's end and give it its final observation.
 """
 
 from __future__ import annotations
@@ -31,6 +44,7 @@ import torch
 from robotlearn.envs import EnvConfig, GymEnvConfig, make_env
 from robotlearn.evaluation.rollout import env_observation
 from robotlearn.rl.interventions import InterventionConfig, make_intervention
+from robotlearn.rl.safety import ActionBounds, EmergencyStop, SafetyConfig
 from robotlearn.transport import ConnectionClosedError, TransportError, connect, resolve_token
 
 log = logging.getLogger(__name__)
@@ -49,6 +63,16 @@ def policy_layout(obs: dict, env, features: dict) -> dict:
             value = np.ascontiguousarray(value.transpose(2, 0, 1))
         out[key] = value
     return out
+
+
+@dataclass
+class ActorDatasetConfig:
+    root: str | None = None
+    """Write each finished episode here as a LeRobotDataset at once (crash-safe; an existing one is appended to)."""
+    repo_id: str = "local/rl_run"
+    """Dataset name stored in its metadata."""
+    task: str = ""
+    """Task description stored with every frame (empty: the task's name, e.g. Pendulum-v1)."""
 
 
 @dataclass
@@ -76,7 +100,11 @@ class ActorConfig:
     give_up_s: float = 60.0
     """Stop (error) after this long without a learner, seconds."""
     intervention: InterventionConfig = field(default_factory=InterventionConfig)
-    """Who takes over when the policy goes wrong (--intervention.type=scripted_pusht stands in for a human)."""
+    """Who takes over when the policy goes wrong: keyboard, teleop (a leader arm), scripted_pusht."""
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
+    """Action bounds and the emergency-stop key (for real robots)."""
+    dataset: ActorDatasetConfig = field(default_factory=ActorDatasetConfig)
+    """Where every finished episode is written as a LeRobotDataset (crash-safe)."""
 
 
 class Actor:
@@ -96,6 +124,7 @@ class Actor:
         self.next_batch = 0
         self.reconnects = 0
         self.interventions = 0
+        self.estop = EmergencyStop(cfg.safety.estop_key)
 
     # -- connection --------------------------------------------------------------------------------
     def _connect(self):
@@ -207,9 +236,13 @@ class Actor:
             self.version = new[0]
 
     # -- the loop --------------------------------------------------------------------------------
+    def _queue(self, item: dict) -> None:
+        with self._outbox_lock:
+            self._outbox.append(item)
+
     def run(self, on_episode: Callable[[dict], None] | None = None) -> dict:
-        """Runs `cfg.steps` environment steps; returns counters. Raises ConnectionClosedError when no
-        learner answers for `give_up_s`."""
+        """Runs `cfg.steps` environment steps (or until the emergency stop); returns counters. Raises
+        ConnectionClosedError when no learner answers for `give_up_s`."""
         cfg = self.cfg
         conn, welcome = self._connect_retrying()
         conn.close()
@@ -217,17 +250,51 @@ class Actor:
         self.next_batch = welcome["last_batch"] + 1  # a restarted actor continues the numbering
         sender = threading.Thread(target=self._sender, daemon=True, name="rl-actor-send")
         sender.start()
-        threading.Thread(target=self._weights_poller, daemon=True, name="rl-actor-weights").start()
+        poller = threading.Thread(target=self._weights_poller, daemon=True, name="rl-actor-weights")
+        poller.start()
         env = make_env(cfg.env, max_steps=cfg.max_episode_steps)
-        env.action_space.seed(cfg.seed)
+        try:
+            env.action_space.seed(cfg.seed)
+            bounds = ActionBounds.from_config(cfg.safety, env.action_space)
+            if self.intervene is not None and hasattr(self.intervene, "open"):
+                self.intervene.open(env, bounds.low, bounds.high)  # connects a teleoperator
+        except BaseException:
+            env.close()
+            self._stopping.set()
+            raise
         features = self.policy.config.features
         keys = [k for k in features if k != "action"]
         episode = int(time.time() * 1000) % 2**31  # unique per actor run: a restart never continues an old episode
+        writer = None
         obs, _ = env.reset(seed=cfg.seed)
         obs = policy_layout(obs, env, features)
-        index, total, episode_return, episode_interventions, returns = 0, 0, 0.0, 0, []
+        index, total, returns, estopped = 0, 0, [], False
+        episode_return, episode_interventions, clips_before = 0.0, 0, 0
+        pending = None  # the last step taken, with its next observation: queued when the next is taken
+
+        def end_episode(item: dict, next_obs: dict, success: bool, estop: bool) -> None:
+            item["final"] = {k: np.asarray(next_obs[k]) for k in keys}
+            item["episode_info"] = {
+                "return": episode_return,
+                "steps": index,
+                "success": success,
+                "interventions": episode_interventions,
+                "clipped": bounds.clipped - clips_before,
+                "estop": estop,
+                "version": self.version,
+            }
+            self._queue(item)
+            if writer is not None:
+                writer.add(item["step"], estop=estop, success=item["success"])
+                writer.save_episode()
+            returns.append(episode_return)
+            if on_episode is not None:
+                on_episode(item["episode_info"])
+
         try:
             while cfg.steps is None or total < cfg.steps:
+                if self.estop.pressed.is_set():
+                    break
                 self._load_new_weights()
                 batch = {k: torch.as_tensor(np.asarray(obs[k]))[None] for k in keys}
                 if self.version == 0:
@@ -240,44 +307,67 @@ class Actor:
                     if human is not None:
                         action, intervened = np.asarray(human, dtype=np.float32), True
                         self.interventions += 1
+                action, _ = bounds.clip(action)
+                if self.estop.pressed.is_set():  # read while the policy or the human chose: send nothing
+                    break
                 next_obs, reward, terminated, truncated, info = env.step(action)
                 next_obs = policy_layout(next_obs, env, features)
                 step = {k: np.asarray(obs[k]) for k in keys}
                 step.update(
-                    action=np.asarray(action, np.float32).reshape(-1),
+                    action=action.reshape(-1),
                     reward=np.float32(reward),
                     terminated=np.bool_(terminated),
                     truncated=np.bool_(truncated),
                     intervention=np.bool_(intervened),
                 )
+                if writer is None and cfg.dataset.root is not None:
+                    writer = self._open_writer(env, step)
+                if pending is not None:
+                    self._queue(pending[0])
+                    if writer is not None:
+                        writer.add(pending[0]["step"], success=pending[0]["success"])
+                    pending = None
                 episode_return += float(reward)
                 episode_interventions += int(intervened)
-                item = {"episode": episode, "index": index, "step": step}
+                item = {
+                    "episode": episode,
+                    "index": index,
+                    "step": step,
+                    "success": bool(info.get("is_success", False)),
+                }
                 index += 1
                 total += 1
-                if terminated or truncated:
-                    item["final"] = {k: np.asarray(next_obs[k]) for k in keys}
-                    item["episode_info"] = {
-                        "return": episode_return,
-                        "steps": index,
-                        "success": bool(info.get("is_success", False)),
-                        "interventions": episode_interventions,
-                        "version": self.version,
-                    }
-                with self._outbox_lock:
-                    self._outbox.append(item)
                 obs = next_obs
                 if terminated or truncated:
-                    returns.append(episode_return)
-                    if on_episode is not None:
-                        on_episode(item["episode_info"])
+                    end_episode(item, next_obs, bool(info.get("is_success", False)), estop=False)
                     episode, index, episode_return, episode_interventions = episode + 1, 0, 0.0, 0
+                    clips_before = bounds.clipped
                     obs, _ = env.reset()
                     obs = policy_layout(obs, env, features)
+                else:
+                    pending = (item, next_obs)
+            if self.estop.pressed.is_set():
+                estopped = True
+                if hasattr(env, "hold"):
+                    env.hold()
+                log.warning("emergency stop: no more actions sent; the robot holds its position")
+                if pending is not None:  # the episode ends at the last step taken, cut short
+                    item, next_obs = pending
+                    item["step"]["truncated"] = np.bool_(True)
+                    end_episode(item, next_obs, False, estop=True)
+                    pending = None
         finally:
+            if pending is not None:  # stopped mid-episode (steps ran out, Ctrl-C): its steps still reach the learner
+                self._queue(pending[0])
+            if self.intervene is not None and hasattr(self.intervene, "close"):
+                self.intervene.close()
+            self.estop.close()
             env.close()
+            if writer is not None:
+                writer.close()  # an unfinished episode is dropped; every finished one is already saved
             self._stopping.set()
             self._sent_all.wait(timeout=30)
+            poller.join(timeout=10)  # no thread left mid-request when the process exits
         if not self._sent_all.is_set():
             raise ConnectionClosedError("the actor stopped with steps the learner never acknowledged (learner gone?)")
         return {
@@ -287,4 +377,15 @@ class Actor:
             "version": self.version,
             "reconnects": self.reconnects,
             "interventions": self.interventions,
+            "clipped": bounds.clipped,
+            "estop": estopped,
+            "dataset_episodes": None if writer is None else writer.episodes,
         }
+
+    def _open_writer(self, env, step: dict):
+        from robotlearn.rl.export import EpisodeWriter
+
+        fps = int(getattr(env, "fps", 0) or env.dataset_meta().fps)
+        d = self.cfg.dataset
+        task = d.task or getattr(self.cfg.env, "id", None) or self.cfg.env.type
+        return EpisodeWriter.open(d.root, fps, step, repo_id=d.repo_id, task=task, success=True)
