@@ -1,11 +1,12 @@
-"""Training-step and inference time of ACT and Diffusion Policy: default configs and small CPU ones.
+"""Training-step and inference time of ACT, Diffusion Policy and the VLA: default configs and small CPU ones.
 
-    python -m benchmarks.bench_policies [--quick] [--threads N]
+    python -m benchmarks.bench_policies [--quick] [--threads N] [--only vla]
 
 One training step = forward + backward + gradient clipping + AdamW step on a synthetic PushT-shaped
 batch (state (2,) + environment state (5,), optional 96x96 camera, action (2,)), so the number is
 the model's cost without data loading. Inference = one `select_action` call that re-plans (ACT:
-one transformer pass; Diffusion: 10 DDIM steps). Prints median milliseconds over a few repeats, on
+one transformer pass; Diffusion: 10 DDIM steps; VLA: backbone + 10 Euler steps of the action expert,
+the batch carrying one instruction per sample). Prints median milliseconds over a few repeats, on
 CPU and, when available, CUDA.
 """
 
@@ -42,7 +43,16 @@ def pusht_meta(with_image: bool) -> SimpleNamespace:
         stats["observation.images.top"] = {
             s: np.full((3, 1, 1), v) for s, v in (("mean", 0.5), ("std", 0.25), ("min", 0.0), ("max", 1.0))
         }
-    return SimpleNamespace(features=features, stats=stats, fps=10)
+    return SimpleNamespace(features=features, stats=stats, fps=10, tasks=INSTRUCTIONS)
+
+
+INSTRUCTIONS = [
+    f"push the {c} block to the {v} {h} corner"
+    for c in ("red", "green", "blue")
+    for v in ("top", "bottom")
+    for h in ("left", "right")
+]
+"""The language benchmark's 12 training instructions (the VLA's vocabulary; others ignore them)."""
 
 
 def synthetic_batch(policy, batch_size: int, device) -> dict:
@@ -57,6 +67,7 @@ def synthetic_batch(policy, batch_size: int, device) -> dict:
             batch[key] = torch.randn(shape, device=device)
         if t:
             batch[f"{key}_is_pad"] = torch.zeros(batch_size, t[0], dtype=torch.bool, device=device)
+    batch["task"] = [INSTRUCTIONS[i % len(INSTRUCTIONS)] for i in range(batch_size)]  # read by the VLA only
     return batch
 
 
@@ -89,6 +100,8 @@ ROWS = [
     ("act small (image, w16)", "act", True, {**CPU_ACT, "backbone_width": 16}),
     ("diff. small (image, w16)", "diffusion", True, {**CPU_DIFFUSION, "backbone_width": 16}),
     ("diff. small (state)", "diffusion", False, CPU_DIFFUSION),
+    ("vla (image+state)", "vla", True, {}),
+    ("vla (state)", "vla", False, {}),
 ]
 
 
@@ -111,6 +124,7 @@ def bench(policy_type: str, with_image: bool, batch_sizes, device, repeats: int,
         out[f"train_b{bs}"] = time_ms(step, device, repeats)
     policy.eval()
     obs = {k: torch.rand(1, *ft["shape"], device=device) for k, ft in policy.config.features.items() if k != "action"}
+    obs["task"] = INSTRUCTIONS[0]
 
     def infer():
         policy.reset()  # empty queues: every call re-plans
@@ -129,7 +143,9 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="torch CPU threads (default: torch's; 1 avoids oversubscription on a busy machine)",
     )
+    parser.add_argument("--only", default="", help="comma-separated policy types to run (act, diffusion, vla)")
     args = parser.parse_args(argv if argv is not None else [])
+    only = {t.strip() for t in args.only.split(",") if t.strip()}
     if args.threads:
         torch.set_num_threads(args.threads)
     batch_sizes = (8,) if args.quick else (8, 64)
@@ -142,6 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     print("-" * len(header))
     for device in devices:
         for name, policy_type, with_image, overrides in ROWS:
+            if only and policy_type not in only:
+                continue
             r = bench(policy_type, with_image, batch_sizes, device, repeats, overrides)
             row = f"{name:<26}{device.type:<7}{r['params_M']:>7.1f}M"
             row += "".join(f"{r[f'train_b{b}']:>12.1f}" for b in batch_sizes)

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from robotlearn.envs.configs import EnvConfig, GymEnvConfig, GymHilEnvConfig, LangPushTEnvConfig, PushTEnvConfig
+from robotlearn.envs.configs import (
+    EnvConfig,
+    GymEnvConfig,
+    GymHilEnvConfig,
+    LangPushTEnvConfig,
+    MetaWorldEnvConfig,
+    PushTEnvConfig,
+)
 from robotlearn.envs.pusht import (
     ACTION_KEY,
     ENV_STATE_KEY,
@@ -30,11 +37,12 @@ ENVS = Registry(
         "gym": "robotlearn.envs.gym_env:GymEnv",
         "gym_hil": "robotlearn.envs.gym_hil:GymHilEnv",
         "lang_pusht": "robotlearn.envs.lang_pusht:LangPushTEnv",
+        "metaworld": "robotlearn.envs.meta_world:MetaWorldEnv",
         # a robot as an RL task: it needs robots/ (layer 4), so it lives in rl/ and is named here only
         "robot": "robotlearn.rl.robot_env:RobotEnv",
     },
     entry_point_group="robotlearn.envs",
-    extras={"pusht": "sim", "gym": "sim", "gym_hil": "hil", "lang_pusht": "sim"},
+    extras={"pusht": "sim", "gym": "sim", "gym_hil": "hil", "lang_pusht": "sim", "metaworld": "metaworld"},
 )
 
 
@@ -58,6 +66,7 @@ __all__ = [
     "GymEnvConfig",
     "GymHilEnvConfig",
     "LangPushTEnvConfig",
+    "MetaWorldEnvConfig",
     "OBS_IMAGE_KEY",
     "OBS_STATE_KEY",
     "PushTEnv",

@@ -63,3 +63,13 @@ class LangPushTEnvConfig(EnvConfig):
     """Side of the square observation image, pixels."""
     render_size: int = 256
     """Side of the frames `render()` returns for videos, pixels."""
+
+
+@dataclass
+class MetaWorldEnvConfig(EnvConfig):
+    """Meta-World's Sawyer tasks (MT10), state observations, one instruction per task (extra 'metaworld')."""
+
+    type: str = "metaworld"
+    """Environment name."""
+    task: str = "mt10"
+    """mt10 (each episode one of its 10 tasks), one task (drawer-open-v3) or a comma-separated list."""

@@ -173,13 +173,18 @@ class LangPushTEnv:
         self.task_name, self.instruction = self.tasks[0], instructions(self.tasks[0], paraphrases)[0]
 
     # -- gymnasium-style API -------------------------------------------------------------------
-    def reset(self, seed: int | None = None) -> tuple[dict, dict]:
+    def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
         """New episode: a task and one of its instructions, then blocks placed at random in the middle
-        of the board (never in a corner region) and the agent at random elsewhere. Returns (obs, info)."""
+        of the board (never in a corner region) and the agent at random elsewhere. Returns (obs, info).
+
+        `options={"task": name}` (gymnasium's reset options) sets the episode's task instead of drawing
+        it (a recorder cycling through the tasks); ValueError for an unknown name."""
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         rng = self._rng
-        self.task_name = self.tasks[int(rng.integers(len(self.tasks)))]
+        drawn = self.tasks[int(rng.integers(len(self.tasks)))]  # drawn either way: the same layout for a seed
+        self.task_name = drawn if not (options or {}).get("task") else options["task"]
+        task_parts(self.task_name)
         options = instructions(self.task_name, self.paraphrases)
         self.instruction = options[int(rng.integers(len(options)))]
         positions: list[np.ndarray] = []
@@ -314,3 +319,9 @@ def lang_pusht_dataset_features(image_size: int = 96, use_video: bool = True) ->
     from robotlearn.envs.pusht import pusht_dataset_features
 
     return pusht_dataset_features(image_size, use_video)
+
+
+def lang_pusht_env_state_feature() -> dict:
+    """The `observation.environment_state` dataset feature: `LangPushTEnv.get_state()` as float32 (11,)."""
+    names = ["agent_x", "agent_y"] + [f"{c}_{v}" for c in COLORS for v in ("x", "y", "angle")]
+    return {ENV_STATE_KEY: {"dtype": "float32", "shape": (len(names),), "names": names}}

@@ -146,7 +146,8 @@ def record_loop(
         policy: object with `select_action(batch) -> tensor (1, A)` and `reset()`.
         dataset: a `LeRobotDataset` open for writing, or None (reset phase, teleoperate).
         control_time_s: duration in seconds (None: until exit_early).
-        single_task: the task string stored with each frame (required with a dataset).
+        single_task: the task string stored with each frame (required with a dataset, unless the robot is
+            a simulator whose `episode_task()` names each episode's instruction).
         display_data: send observations and actions to rerun (see `init_rerun`).
         realtime: False = do not sleep between cycles (simulated robots only).
         on_step: called with no argument after each cycle (e.g. a progress bar's update).
@@ -156,8 +157,6 @@ def record_loop(
     Returns:
         LoopStats with the measured timing.
     """
-    if dataset is not None and not single_task:
-        raise ValueError("record_loop: single_task (the task description) is required when recording into a dataset")
     if teleop is None and policy is None:
         log.warning("record_loop: no teleoperator and no policy; observing only (the robot receives no actions)")
 
@@ -180,6 +179,12 @@ def record_loop(
     if dataset is not None:
         if sim is not None:
             sim.reset_episode()
+        # A multi-task simulator names the episode's instruction (SimRobot.episode_task).
+        single_task = (sim.episode_task() if sim is not None else None) or single_task
+        if not single_task:
+            raise ValueError(
+                "record_loop: single_task (the task description) is required when recording into a dataset"
+            )
         if teleop is not None and policy is None:
             teleop.reset()
         if policy is not None:

@@ -36,7 +36,8 @@ class RecordDatasetConfig:
     root: str | None = None
     """Dataset folder (default: $ROBOTLEARN_HOME/datasets/<repo_id>)."""
     single_task: str | None = None
-    """Task description stored with every frame, e.g. 'push the T' (required)."""
+    """Task description stored with every frame, e.g. 'push the T' (required, except with a multi-task simulator,
+    sim_lang_pusht or sim_metaworld, which stores each episode's own instruction)."""
     num_episodes: int = 50
     """Number of episodes to record."""
     episode_time_s: float = 60.0
@@ -206,11 +207,11 @@ def record(args: RecordConfig):
     from robotlearn.recording import init_keyboard_listener, init_rerun, log_say, record_loop
 
     ds_args = args.dataset
-    if not ds_args.single_task:
+    robot = make_robot_from_config(args.robot)
+    if not ds_args.single_task and not getattr(robot, "names_episode_tasks", False):
         raise ConfigError(
             '--dataset.single_task is required: describe the task, e.g. --dataset.single_task="push the T"'
         )
-    robot = make_robot_from_config(args.robot)
     policy = _load_policy(args.policy) if args.policy.path else None
     teleop = None
     if policy is None and args.teleop is not None:

@@ -23,13 +23,20 @@ ROBOTS = Registry(
     "robot",
     {
         "sim_pusht": "robotlearn.robots.sim_pusht:PushTRobot",
+        "sim_lang_pusht": "robotlearn.robots.sim_lang_pusht:LangPushTRobot",
+        "sim_metaworld": "robotlearn.robots.sim_metaworld:MetaWorldRobot",
         "sim_arm": "robotlearn.robots.sim_arm:SimArm",
         "so100_follower": "robotlearn.robots.so100_follower:SO100Follower",
         "so101_follower": "robotlearn.robots.so101_follower:SO101Follower",
         "koch_follower": "robotlearn.robots.koch_follower:KochFollower",
     },
     entry_point_group="robotlearn.robots",
-    extras={"so100_follower": "hardware", "so101_follower": "hardware", "koch_follower": "hardware"},
+    extras={
+        "sim_metaworld": "metaworld",
+        "so100_follower": "hardware",
+        "so101_follower": "hardware",
+        "koch_follower": "hardware",
+    },
 )
 
 

@@ -9,6 +9,8 @@ Recording and replay check `isinstance(robot, SimRobot)` and then use:
 - `reset_to_state(state)`: start from a recorded `observation.environment_state` exactly
   (simulators whose `extra_dataset_features` include that key implement it; `robotlearn replay`
   then reproduces an episode exactly);
+- `episode_task()`: the instruction of the current episode, for simulators that draw a task per
+  episode (sim_lang_pusht, sim_metaworld): recorded as each frame's task;
 - `last_info`: what the simulator knows about the last step (`is_success`, `reward`, ...), read
   by `record_loop(end_on_success=True)` and `robotlearn record`'s summary.
 """
@@ -24,6 +26,8 @@ from robotlearn.robots.robot import Robot, RobotConfig
 class SimRobot(Robot):
     """Base class of simulated robots; see the module docstring."""
 
+    names_episode_tasks = False  # True: episode_task() names each episode's instruction (no --dataset.single_task)
+
     def __init__(self, config: RobotConfig):
         super().__init__(config)
         self.last_info: dict[str, Any] = {}  # what the last step reported (is_success, reward, ...)
@@ -31,6 +35,12 @@ class SimRobot(Robot):
     def reset_episode(self) -> None:
         """Start a new episode from a new initial state. `record_loop` calls it before recording
         each episode. Default: nothing (the episode continues from the current state)."""
+
+    def episode_task(self) -> str | None:
+        """The current episode's instruction, for a multi-task simulator (a new one after each
+        `reset_episode`); `record_loop` stores it as each frame's task in place of `single_task`.
+        Default None: the session's one task."""
+        return None
 
     @property
     def extra_dataset_features(self) -> dict[str, dict]:

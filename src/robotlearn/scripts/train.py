@@ -3,6 +3,7 @@
     robotlearn train --policy.type=diffusion --dataset.repo_id=me/pusht --dataset.root=data/pusht \\
         --steps=5000 --batch_size=64 --output_dir=outputs/train/pusht_diffusion
     robotlearn train --output_dir=outputs/train/pusht_diffusion --resume --steps=10000   # continue
+    robotlearn train --policy.type=vla --dataset.roots=data/lang_pusht,data/pusht --dataset.weights=0.7,0.3   # 2 datasets
     torchrun --nproc_per_node=2 -m robotlearn.scripts.cli train --device=cpu ...   # 2 processes (DDP)
 
 `--policy.type=NAME --help` shows NAME's flags. With --resume the run's saved train_config.json

@@ -21,6 +21,8 @@ TELEOPERATORS = Registry(
     "teleoperator",
     {
         "scripted_pusht": "robotlearn.teleoperators.scripted_pusht:ScriptedPushT",
+        "scripted_lang_pusht": "robotlearn.teleoperators.scripted_lang_pusht:ScriptedLangPushT",
+        "scripted_metaworld": "robotlearn.teleoperators.scripted_metaworld:ScriptedMetaWorld",
         "keyboard": "robotlearn.teleoperators.keyboard:KeyboardTeleop",
         "sim_arm_leader": "robotlearn.teleoperators.sim_arm_leader:SimArmLeader",
         "so100_leader": "robotlearn.teleoperators.so100_leader:SO100Leader",
@@ -28,7 +30,12 @@ TELEOPERATORS = Registry(
         "koch_leader": "robotlearn.teleoperators.koch_leader:KochLeader",
     },
     entry_point_group="robotlearn.teleoperators",
-    extras={"so100_leader": "hardware", "so101_leader": "hardware", "koch_leader": "hardware"},
+    extras={
+        "scripted_metaworld": "metaworld",
+        "so100_leader": "hardware",
+        "so101_leader": "hardware",
+        "koch_leader": "hardware",
+    },
 )
 
 

@@ -9,7 +9,9 @@ clipping, LR schedule) -> EMA update (Diffusion). The data order is a function o
 and the policies' random draws are made per sample from (seed, step, sample index), so a resumed
 run sees the same batches, with the same draws, as an uninterrupted one. Under torchrun each
 process takes its slice of every global batch (distributed.py), with the same result for any
-number of processes. `robotlearn train` is this function behind flags; see docs/training.md.
+number of processes. With `dataset.roots` it trains on several datasets at once, each drawn with its
+`dataset.weights` (datasets/multi.py, `WeightedResumableSampler`; docs/vla.md). `robotlearn train`
+is this function behind flags; see docs/training.md.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from robotlearn.training.distributed import Distributed, is_collective_error, se
 from robotlearn.training.ema import EMA
 from robotlearn.training.loggers import Loggers
 from robotlearn.training.optim import make_optimizer, make_scheduler
-from robotlearn.training.sampler import GlobalBatchSampler
+from robotlearn.training.sampler import GlobalBatchSampler, WeightedResumableSampler
 from robotlearn.utils.device import set_seed
 
 log = logging.getLogger("robotlearn.train")
@@ -56,6 +58,33 @@ class DatasetConfig:
     """Local dataset folder."""
     episodes: list[int] | None = None
     """Train on these episode indices only."""
+    roots: list[str] | None = None
+    """Several local dataset folders trained on together (comma-separated), instead of --dataset.root; 1-D
+    features of different widths are zero-padded to the widest (only --policy.type=vla masks the padding)."""
+    weights: list[float] | None = None
+    """With --dataset.roots: the probability of drawing each dataset at a step (normalized; default: in proportion
+    to their frames, i.e. every frame equally likely)."""
+
+    def __post_init__(self):
+        problems = []
+        if self.roots is not None:
+            if not self.roots:
+                problems.append("--dataset.roots is empty: give comma-separated folders")
+            if self.root:
+                problems.append(f"--dataset.roots and --dataset.root={self.root} both given: use one")
+            if self.episodes is not None:
+                problems.append("--dataset.episodes selects episodes of one dataset: not with --dataset.roots")
+        if self.weights is not None:
+            if self.roots is None:
+                problems.append("--dataset.weights needs --dataset.roots (one weight per folder)")
+            elif len(self.weights) != len(self.roots):
+                problems.append(
+                    f"--dataset.weights has {len(self.weights)} values for {len(self.roots)} --dataset.roots"
+                )
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                problems.append(f"--dataset.weights={self.weights}: need values >= 0 with a positive sum")
+        if problems:
+            raise ConfigError("; ".join(problems))
 
 
 @dataclass
@@ -184,9 +213,19 @@ def train(args: TrainConfig, on_log: MetricsCallback | None = None) -> TrainResu
 
 
 def _make_loader(dataset, args: TrainConfig, dist: Distributed, samples_seen: int):
-    """This process's slices of the global batches, from stream position `samples_seen` on."""
+    """This process's slices of the global batches, from stream position `samples_seen` on (with
+    --dataset.weights, drawn by `WeightedResumableSampler`)."""
+    stream = None
+    if args.dataset.weights is not None:
+        stream = WeightedResumableSampler(dataset.sizes, args.dataset.weights, args.seed, start=samples_seen)
     sampler = GlobalBatchSampler(
-        len(dataset), args.seed, args.batch_size, start=samples_seen, rank=dist.rank, world_size=dist.world_size
+        len(dataset),
+        args.seed,
+        args.batch_size,
+        start=samples_seen,
+        rank=dist.rank,
+        world_size=dist.world_size,
+        samples=stream,
     )
     return torch.utils.data.DataLoader(
         dataset,
@@ -200,22 +239,60 @@ def _make_loader(dataset, args: TrainConfig, dist: Distributed, samples_seen: in
     )
 
 
-def _train(args: TrainConfig, dist: Distributed, on_log: MetricsCallback | None) -> TrainResult:
-    from robotlearn.datasets import LeRobotDataset, LeRobotDatasetMetadata
+def _open_datasets(args: TrainConfig, policy_type: str):
+    """(metadata, dataset builder): the one dataset of --dataset.root/repo_id, or the
+    MultiDatasetMetadata of --dataset.roots and a builder of their MultiLeRobotDataset.
 
+    The builder takes the policy (for its delta_timestamps and cameras) and returns the dataset."""
+    from robotlearn.datasets import LeRobotDataset, LeRobotDatasetMetadata
+    from robotlearn.policies.factory import POLICIES
+
+    def one(repo_id, root, policy, episodes=None):
+        # Decode only the cameras the policy looks at (none for a state-only policy).
+        return LeRobotDataset(
+            repo_id,
+            root=root,
+            episodes=episodes,
+            delta_timestamps=policy.delta_timestamps(meta.fps),
+            return_uint8=True,
+            camera_keys=policy.config.image_keys,
+        )
+
+    if args.dataset.roots is None:
+        repo_id = args.dataset.repo_id or f"local/{Path(args.dataset.root).name}"
+        meta = LeRobotDatasetMetadata(repo_id, root=args.dataset.root)
+        return meta, lambda policy: one(repo_id, args.dataset.root, policy, args.dataset.episodes)
+
+    from robotlearn.datasets.multi import MultiDatasetMetadata, MultiLeRobotDataset
+
+    metas = [LeRobotDatasetMetadata(f"local/{Path(root).name}", root=root) for root in args.dataset.roots]
+    meta = MultiDatasetMetadata(metas)
+    if args.policy.relative_actions:
+        raise ConfigError("--policy.relative_actions needs one dataset's statistics: not with --dataset.roots")
+    if meta.padded_keys and not getattr(POLICIES.get(policy_type, "--policy.type"), "masks_padded_dims", False):
+        widths = {k: meta.widths[k] for k in meta.padded_keys}
+        raise ConfigError(
+            f"--dataset.roots: the datasets' widths differ ({widths}); --policy.type={policy_type} would learn the "
+            "zero padding: use --policy.type=vla, which masks it, or datasets of one robot"
+        )
+    return meta, lambda policy: MultiLeRobotDataset([one(m.repo_id, m.root, policy) for m in metas], meta)
+
+
+def _train(args: TrainConfig, dist: Distributed, on_log: MetricsCallback | None) -> TrainResult:
     output_dir = Path(args.output_dir)
     if not args.resume and (output_dir / "checkpoints").exists():
         raise ConfigError(
             f"--output_dir={output_dir} already holds checkpoints: pass --resume to continue, or choose a new directory"
         )
-    if not args.dataset.repo_id and not args.dataset.root:
-        raise ConfigError("give the dataset with --dataset.repo_id=user/name and/or --dataset.root=DIR")
+    if not args.dataset.repo_id and not args.dataset.root and not args.dataset.roots:
+        raise ConfigError(
+            "give the dataset with --dataset.repo_id=user/name and/or --dataset.root=DIR (several: --dataset.roots=A,B)"
+        )
     if args.batch_size % dist.world_size:
         raise ConfigError(
             f"--batch_size={args.batch_size} is the global batch, cut into {dist.world_size} equal slices (one per "
             f"process): use a multiple of {dist.world_size}"
         )
-    repo_id = args.dataset.repo_id or f"local/{Path(args.dataset.root).name}"
     device = dist.device
     if args.deterministic:
         torch.use_deterministic_algorithms(True)
@@ -223,17 +300,9 @@ def _train(args: TrainConfig, dist: Distributed, on_log: MetricsCallback | None)
         torch.set_num_threads(args.num_threads)
     set_seed(args.seed)
 
-    meta = LeRobotDatasetMetadata(repo_id, root=args.dataset.root)
+    meta, open_dataset = _open_datasets(args, args.policy.type)
     policy = dist.prepare(make_policy_from_config(args.policy, meta).to(device))
-    # Decode only the cameras the policy looks at (none for a state-only policy).
-    dataset = LeRobotDataset(
-        repo_id,
-        root=args.dataset.root,
-        episodes=args.dataset.episodes,
-        delta_timestamps=policy.delta_timestamps(meta.fps),
-        return_uint8=True,
-        camera_keys=policy.config.image_keys,
-    )
+    dataset = open_dataset(policy)
     cfg = policy.config
     optimizer = make_optimizer(policy, cfg.lr, cfg.weight_decay)
     scheduler = make_scheduler(optimizer, cfg.scheduler, cfg.warmup_steps, args.steps)
@@ -259,7 +328,8 @@ def _train(args: TrainConfig, dist: Distributed, on_log: MetricsCallback | None)
     if dist.is_main:
         processes = f", {dist.world_size} processes of {args.batch_size // dist.world_size} samples" * dist.enabled
         print(
-            f"{cfg.type}: {n_params / 1e6:.2f}M parameters, {len(dataset)} frames in {dataset.num_episodes} episodes, "
+            f"{cfg.type}: {n_params / 1e6:.2f}M parameters, {len(dataset)} frames in {dataset.num_episodes} episodes"
+            f"{f' of {len(args.dataset.roots)} datasets' if args.dataset.roots else ''}, "
             f"device {device}{processes}, steps {step}->{args.steps}"
         )
 

@@ -45,8 +45,11 @@ logger = logging.getLogger(__name__)
 TASK_KEY = "task"
 TOKENIZER_FILE = "tokenizer.json"
 ACTION_DIM_MASK_KEY = "action_dim_mask"
-"""Optional batch key: (B, max_action_dim) bool, True on each sample's real action dimensions
-(mixed-robot batches); default: the first `action_dim` dimensions."""
+"""Optional batch key: (B, W) bool, W <= max_action_dim, True on each sample's real action dimensions
+(mixed-robot batches, from `datasets.multi.MultiLeRobotDataset`); default: the first `action_dim`."""
+DIM_MASK_SUFFIX = "_dim_mask"
+"""`<state key>_dim_mask` (B, W) bool: the sample's real dimensions of that state feature; the others
+are zeroed after normalization, so padding reads as 0 whatever the statistics."""
 
 # --------------------------------------------------------------------------------------------
 # 1. Image encoder
@@ -149,6 +152,7 @@ class VLAPolicy(Policy):
 
     config_class = VLAConfig
     name = "vla"
+    masks_padded_dims = True  # trains on datasets of different widths (`<key>_dim_mask`, see datasets/multi.py)
 
     def __init__(self, config: VLAConfig, stats: dict | None = None, tokenizer: InstructionTokenizer | None = None):
         super().__init__(config, stats)
@@ -237,7 +241,13 @@ class VLAPolicy(Policy):
         tokens.append(self.token_embedding(ids) + self.instruction_pos)
         pads.append(~real)
         if self.state_dim:
-            state = torch.cat([batch[key] for key in self.config.state_keys], dim=-1)
+            parts = []
+            for key in self.config.state_keys:
+                value, mask = batch[key], batch.get(key + DIM_MASK_SUFFIX)
+                if mask is not None:  # (B, W): padded dimensions of a narrower robot read as 0
+                    value = value * (mask[:, None] if value.dim() == 3 else mask).to(value.dtype)
+                parts.append(value)
+            state = torch.cat(parts, dim=-1)
             state = state[:, -1] if state.dim() == 3 else state
         else:
             state = torch.zeros(b, 0, device=self.device)
@@ -270,10 +280,16 @@ class VLAPolicy(Policy):
     def _dim_mask(self, batch: dict, b: int) -> torch.Tensor:
         """(B, A) bool: the real (unpadded) action dimensions of each sample."""
         if ACTION_DIM_MASK_KEY in batch:
-            return batch[ACTION_DIM_MASK_KEY].to(self.device, torch.bool)
+            mask = batch[ACTION_DIM_MASK_KEY].to(self.device, torch.bool)
+            return F.pad(mask, (0, self.config.max_action_dim - mask.shape[-1]))  # padding past the width: False
         mask = torch.zeros(b, self.config.max_action_dim, dtype=torch.bool, device=self.device)
         mask[:, : self.config.action_dim] = True
         return mask
+
+    def _state_masks(self, batch: dict) -> dict[str, torch.Tensor]:
+        """The batch's `<state key>_dim_mask` tensors, on the policy's device (prepare_batch drops them)."""
+        keys = [k + DIM_MASK_SUFFIX for k in self.config.state_keys]
+        return {k: batch[k].to(self.device, torch.bool) for k in keys if isinstance(batch.get(k), torch.Tensor)}
 
     # -- interface -------------------------------------------------------------------------------
     def forward(self, batch: dict) -> tuple[torch.Tensor, dict]:
@@ -286,7 +302,8 @@ class VLAPolicy(Policy):
         rng = SampleRandom.from_batch(batch, b, self.device)
         tasks = self._tasks(batch, b)
         dim_mask = self._dim_mask(batch, b)
-        batch = self.prepare_batch(batch)
+        masks = self._state_masks(batch)
+        batch = {**self.prepare_batch(batch), **masks}
         actions = pad_last_dim(batch[ACTION_KEY], self.config.max_action_dim)  # (B, K, A)
         prefix, pad = self.embed_prefix(batch, tasks)
         hidden = self.run_backbone(prefix, pad)
@@ -321,7 +338,7 @@ class VLAPolicy(Policy):
         tensors = [v for k, v in observation.items() if isinstance(v, torch.Tensor) and k in self.config.features]
         b = tensors[0].shape[0]
         tasks = self._tasks(observation, b)
-        batch = self.prepare_batch(observation)
+        batch = {**self.prepare_batch(observation), **self._state_masks(observation)}
         prefix, pad = self.embed_prefix(batch, tasks)
         hidden = self.run_backbone(prefix, pad)
         shape = (b, self.config.chunk_size, self.config.max_action_dim)
