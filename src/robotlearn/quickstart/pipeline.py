@@ -121,6 +121,7 @@ def run_curve_eval(plan: Plan, args: QuickstartConfig, policy_eval: dict, step_t
                 args.eval.seed,
                 max_steps=args.eval.max_steps,
                 progress=args.progress,
+                workers=plan.eval.eval.workers,
             )
             agg = results["aggregated"]
             rows.append(

@@ -84,6 +84,9 @@ class QuickstartEvalConfig:
     evaluation (1: the final one only)."""
     curve_episodes: int = 10
     """Evaluation episodes of each earlier checkpoint on that plot (same first seeds)."""
+    workers: int = 2
+    """Processes rolling the policy's evaluation episodes out at once, one torch thread each (same results,
+    episode for episode; on the CPU only: 1 is used on a GPU)."""
 
 
 @dataclass
@@ -117,6 +120,13 @@ class QuickstartConfig:
     a 2-core or busy CPU: more threads mostly wait on each other."""
     progress: bool = True
     """Show progress bars."""
+
+
+def eval_workers(args: QuickstartConfig) -> int:
+    """--eval.workers on the CPU; 1 on a GPU (forked workers cannot share a CUDA context)."""
+    from robotlearn.utils.device import resolve_device
+
+    return args.eval.workers if resolve_device(args.device).type == "cpu" else 1
 
 
 def command_line(cmd: str, argv: list[str], multiline: bool = False) -> str:
@@ -215,6 +225,7 @@ def make_plan(args: QuickstartConfig) -> Plan:
             seed=args.eval.seed,
             max_steps=args.eval.max_steps,
             n_videos=args.eval.n_videos,
+            workers=eval_workers(args),
         ),
         device=args.device,
         output_dir=str(out / "eval"),
