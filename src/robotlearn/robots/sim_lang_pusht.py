@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from robotlearn.errors import ConfigError, DeviceAlreadyConnectedError, DeviceNotConnectedError
+from robotlearn.errors import ConfigError
 from robotlearn.robots.robot import RobotConfig
-from robotlearn.robots.sim_robot import SimRobot
+from robotlearn.robots.sim_robot import MultiTaskSimRobot
 
 
 @dataclass
@@ -59,22 +59,16 @@ class LangPushTRobotConfig(RobotConfig):
             raise ConfigError(f"--robot.paraphrases={self.paraphrases!r}: expected train or heldout")
 
 
-class LangPushTRobot(SimRobot):
+class LangPushTRobot(MultiTaskSimRobot):
     """Language PushT as a robot: `connect()` builds the env, `reset_episode()` starts the next
     task's episode, `episode_task()` is its instruction. `last_info` holds the reward and
     is_success of the last step."""
 
     config_class = LangPushTRobotConfig
     name = "sim_lang_pusht"
-    names_episode_tasks = True
 
     def __init__(self, config: LangPushTRobotConfig | None = None):
         super().__init__(config or LangPushTRobotConfig())
-        self.env = None
-        self.episode_count = 0  # episodes started (the scripted teleoperator notices resets by it)
-        self._obs: dict | None = None
-        self._fresh = False  # True until the first action after a reset
-        self._seeded = False
 
     @property
     def observation_features(self) -> dict[str, Any]:
@@ -95,46 +89,11 @@ class LangPushTRobot(SimRobot):
     def can_reset_to_state(self) -> bool:
         return False  # the state does not say which task the episode had
 
-    @property
-    def is_connected(self) -> bool:
-        return self.env is not None
-
-    def connect(self, calibrate: bool = True) -> None:
-        if self.env is not None:
-            raise DeviceAlreadyConnectedError("LangPushTRobot is already connected")
+    def make_env(self):
         from robotlearn.envs.lang_pusht import LangPushTEnv
 
         c = self.config
-        self.env = LangPushTEnv(task=c.task, paraphrases=c.paraphrases, image_size=c.image_size, max_steps=None)
-        self.episode_count = 0
-        self._seeded = False
-        self._new_episode()
-
-    def _require(self):
-        if self.env is None:
-            raise DeviceNotConnectedError("LangPushTRobot is not connected: call robot.connect() first")
-        return self.env
-
-    def _new_episode(self) -> None:
-        env = self.env
-        seed = None if self._seeded else self.config.seed
-        self._seeded = True
-        options = {"task": env.tasks[self.episode_count % len(env.tasks)]} if self.config.cycle_tasks else None
-        self._obs, _ = env.reset(seed=seed, options=options)
-        self._fresh = True
-        self.last_info = {"reward": 0.0, "is_success": False}
-        self.episode_count += 1
-
-    def reset_episode(self) -> None:
-        """The next episode (the next task with `cycle_tasks`). No-op if no action was sent since the
-        last reset (so the first episode after `connect()` is the seed's first, with the first task)."""
-        self._require()
-        if not self._fresh:
-            self._new_episode()
-
-    def episode_task(self) -> str:
-        """The current episode's instruction, e.g. "push the red block to the top left corner"."""
-        return self._require().instruction
+        return LangPushTEnv(task=c.task, paraphrases=c.paraphrases, image_size=c.image_size, max_steps=None)
 
     def get_observation(self) -> dict[str, Any]:
         self._require()
@@ -157,11 +116,5 @@ class LangPushTRobot(SimRobot):
             raise KeyError(f"LangPushTRobot.send_action: missing action {e}; expected target_x, target_y") from None
         target = np.clip(target, 0.0, 512.0).astype(np.float32)  # stored exactly as applied
         obs, reward, _, _, info = env.step(target)
-        self._obs = obs
-        self._fresh = False
-        self.last_info = {"reward": reward, "is_success": info["is_success"]}
+        self._stepped(obs, reward, info)
         return {"target_x": float(target[0]), "target_y": float(target[1])}
-
-    def disconnect(self) -> None:
-        self._require().close()
-        self.env = None

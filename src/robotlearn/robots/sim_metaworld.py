@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from robotlearn.errors import ConfigError, DeviceAlreadyConnectedError, DeviceNotConnectedError
+from robotlearn.errors import ConfigError
 from robotlearn.robots.robot import RobotConfig
-from robotlearn.robots.sim_robot import SimRobot
+from robotlearn.robots.sim_robot import MultiTaskSimRobot
 
 
 @dataclass
@@ -49,20 +49,15 @@ class MetaWorldRobotConfig(RobotConfig):
             raise ConfigError(f"--robot.task: {e}") from None
 
 
-class MetaWorldRobot(SimRobot):
+class MetaWorldRobot(MultiTaskSimRobot):
     """Meta-World as a robot: `connect()` builds the env, `reset_episode()` starts the next task's
     episode, `episode_task()` is its instruction; `last_info` holds reward and is_success."""
 
     config_class = MetaWorldRobotConfig
     name = "sim_metaworld"
-    names_episode_tasks = True
 
     def __init__(self, config: MetaWorldRobotConfig | None = None):
         super().__init__(config or MetaWorldRobotConfig())
-        self.env = None
-        self.episode_count = 0
-        self._fresh = False
-        self._seeded = False
 
     @property
     def observation_features(self) -> dict[str, Any]:
@@ -76,44 +71,10 @@ class MetaWorldRobot(SimRobot):
 
         return {name: float for name in ACTION_NAMES}
 
-    @property
-    def is_connected(self) -> bool:
-        return self.env is not None
-
-    def connect(self, calibrate: bool = True) -> None:
-        if self.env is not None:
-            raise DeviceAlreadyConnectedError("MetaWorldRobot is already connected")
+    def make_env(self):
         from robotlearn.envs.meta_world import MetaWorldEnv
 
-        self.env = MetaWorldEnv(task=self.config.task, max_steps=None)
-        self.episode_count = 0
-        self._seeded = False
-        self._new_episode()
-
-    def _require(self):
-        if self.env is None:
-            raise DeviceNotConnectedError("MetaWorldRobot is not connected: call robot.connect() first")
-        return self.env
-
-    def _new_episode(self) -> None:
-        env = self.env
-        seed = None if self._seeded else self.config.seed
-        self._seeded = True
-        options = {"task": env.tasks[self.episode_count % len(env.tasks)]} if self.config.cycle_tasks else None
-        env.reset(seed=seed, options=options)
-        self._fresh = True
-        self.last_info = {"reward": 0.0, "is_success": False}
-        self.episode_count += 1
-
-    def reset_episode(self) -> None:
-        """The next episode (the next task with `cycle_tasks`); no-op if no action was sent since the last reset."""
-        self._require()
-        if not self._fresh:
-            self._new_episode()
-
-    def episode_task(self) -> str:
-        """The current episode's instruction, e.g. "open the drawer"."""
-        return self._require().instruction
+        return MetaWorldEnv(task=self.config.task, max_steps=None)
 
     def get_observation(self) -> dict[str, Any]:
         from robotlearn.envs.meta_world import STATE_NAMES
@@ -131,11 +92,6 @@ class MetaWorldRobot(SimRobot):
         except KeyError as e:
             raise KeyError(f"MetaWorldRobot.send_action: missing action {e}; expected {ACTION_NAMES}") from None
         values = np.clip(values, -1.0, 1.0).astype(np.float32)  # stored exactly as applied
-        _, reward, _, _, info = env.step(values)
-        self._fresh = False
-        self.last_info = {"reward": reward, "is_success": info["is_success"]}
+        obs, reward, _, _, info = env.step(values)
+        self._stepped(obs, reward, info)
         return {name: float(v) for name, v in zip(ACTION_NAMES, values)}
-
-    def disconnect(self) -> None:
-        self._require().close()
-        self.env = None

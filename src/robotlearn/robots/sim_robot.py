@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from robotlearn.envs.pusht import ENV_STATE_KEY
+from robotlearn.errors import DeviceAlreadyConnectedError, DeviceNotConnectedError
 from robotlearn.robots.robot import Robot, RobotConfig
 
 
@@ -61,3 +62,73 @@ class SimRobot(Robot):
         """Start an episode from `state` (a recorded `observation.environment_state`) exactly.
         Implemented by simulators that provide that feature; raises NotImplementedError otherwise."""
         raise NotImplementedError(f"{type(self).__name__} cannot be reset to a recorded state")
+
+
+class MultiTaskSimRobot(SimRobot):
+    """A simulated robot over a multi-task env (`sim_lang_pusht`, `sim_metaworld`): `connect()` builds the
+    env (`make_env()`, the subclass's), `reset_episode()` starts the next episode, on task i mod K when
+    the config's `cycle_tasks` is set, and `episode_task()` is the env's instruction for it. The config
+    has `seed` (the first episode's; later ones continue its stream) and `cycle_tasks`; the env has
+    `tasks`, `instruction`, `reset(seed, options={"task": ...})` and `close()`."""
+
+    names_episode_tasks = True
+
+    def __init__(self, config: RobotConfig):
+        super().__init__(config)
+        self.env = None
+        self.episode_count = 0  # episodes started (a scripted teleoperator notices resets by it)
+        self._obs: dict | None = None  # the env's observation after the last reset or step
+        self._fresh = False  # True until the first action after a reset
+        self._seeded = False
+
+    def make_env(self):
+        """The env this robot drives (built by `connect()`)."""
+        raise NotImplementedError
+
+    @property
+    def is_connected(self) -> bool:
+        return self.env is not None
+
+    def connect(self, calibrate: bool = True) -> None:
+        if self.env is not None:
+            raise DeviceAlreadyConnectedError(f"{type(self).__name__} is already connected")
+        self.env = self.make_env()
+        self.episode_count = 0
+        self._seeded = False
+        self._new_episode()
+
+    def _require(self):
+        if self.env is None:
+            raise DeviceNotConnectedError(f"{type(self).__name__} is not connected: call robot.connect() first")
+        return self.env
+
+    def _new_episode(self) -> None:
+        env = self.env
+        seed = None if self._seeded else self.config.seed
+        self._seeded = True
+        options = {"task": env.tasks[self.episode_count % len(env.tasks)]} if self.config.cycle_tasks else None
+        self._obs, _ = env.reset(seed=seed, options=options)
+        self._fresh = True
+        self.last_info = {"reward": 0.0, "is_success": False}
+        self.episode_count += 1
+
+    def reset_episode(self) -> None:
+        """The next episode (the next task with `cycle_tasks`). No-op if no action was sent since the
+        last reset (so the first episode after `connect()` is the seed's first, with the first task)."""
+        self._require()
+        if not self._fresh:
+            self._new_episode()
+
+    def episode_task(self) -> str:
+        """The current episode's instruction (e.g. "push the red block to the top left corner")."""
+        return self._require().instruction
+
+    def _stepped(self, obs, reward, info) -> None:
+        """Record what one env step returned (subclasses' `send_action` call it)."""
+        self._obs = obs
+        self._fresh = False
+        self.last_info = {"reward": reward, "is_success": info["is_success"]}
+
+    def disconnect(self) -> None:
+        self._require().close()
+        self.env = None
