@@ -2,6 +2,7 @@
 
 python benchmarks/bench_scripted_pusht.py --episodes 50 --seed 0
 python benchmarks/bench_scripted_pusht.py --episodes 50 --seed 0 --max_target_distance 30   # targets within 30 px
+python benchmarks/bench_scripted_pusht.py --episodes 50 --seed 0 --expert feedback   # the state-feedback expert
 """
 
 import argparse
@@ -11,9 +12,10 @@ import numpy as np
 
 from robotlearn.envs.pusht import PushTEnv
 from robotlearn.envs.pusht_expert import PushTExpert, PushTExpertConfig
+from robotlearn.envs.pusht_feedback_expert import PushTFeedbackExpert, PushTFeedbackExpertConfig
 
 
-def run_episode(env: PushTEnv, expert: PushTExpert, seed: int) -> tuple[bool, int, float]:
+def run_episode(env: PushTEnv, expert, seed: int) -> tuple[bool, int, float]:
     env.reset(seed=seed)
     expert.reset()
     best = 0.0
@@ -33,15 +35,30 @@ def main():
     parser.add_argument("--episodes", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0, help="episode i uses seed + i")
     parser.add_argument(
+        "--expert",
+        choices=("planner", "feedback"),
+        default="planner",
+        help="planner: PushTExpert (commits to simulated pushes); feedback: PushTFeedbackExpert (a function of the state)",
+    )
+    parser.add_argument(
         "--max_target_distance",
         type=float,
-        default=PushTExpertConfig.max_target_distance,
-        help="cap on the target's distance from the agent, px (0: none)",
+        default=None,
+        help="cap on the target's distance from the agent, px (0: none; default: the expert's, 0 planner, 30 feedback)",
     )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     env = PushTEnv(max_steps=300)
-    expert = PushTExpert(PushTExpertConfig(max_target_distance=args.max_target_distance))
+    if args.expert == "feedback":
+        cap = (
+            PushTFeedbackExpertConfig.max_target_distance
+            if args.max_target_distance is None
+            else args.max_target_distance
+        )
+        expert = PushTFeedbackExpert(PushTFeedbackExpertConfig(max_target_distance=cap))
+    else:
+        cap = PushTExpertConfig.max_target_distance if args.max_target_distance is None else args.max_target_distance
+        expert = PushTExpert(PushTExpertConfig(max_target_distance=cap))
     results = []
     t0 = time.perf_counter()
     for i in range(args.episodes):

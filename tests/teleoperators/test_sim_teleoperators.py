@@ -30,6 +30,29 @@ def test_scripted_expert_pushes_the_t_into_the_goal(seed):
     assert robot.last_info["coverage"] > 0.9
 
 
+def test_scripted_expert_can_be_the_state_feedback_expert():
+    pytest.importorskip("gym_pusht")
+    from robotlearn.envs.pusht_feedback_expert import PushTFeedbackExpert
+    from robotlearn.errors import ConfigError
+    from robotlearn.robots import make_robot
+
+    robot = make_robot("sim_pusht", seed=6)
+    teleop = make_teleoperator("scripted_pusht", robot=robot, expert="feedback")
+    robot.connect()
+    teleop.connect()
+    assert isinstance(teleop.expert, PushTFeedbackExpert) and teleop.expert.cfg.max_target_distance == 30.0
+    for _ in range(300):
+        action = teleop.get_action()
+        agent = robot.env.get_state()[:2]
+        assert np.hypot(action["target_x"] - agent[0], action["target_y"] - agent[1]) <= 30.0 + 1e-6
+        robot.send_action(action)
+        if robot.last_info["is_success"]:
+            break
+    assert robot.last_info["is_success"]
+    with pytest.raises(ConfigError, match="planner, feedback"):
+        make_teleoperator("scripted_pusht", robot=robot, expert="feedbak")
+
+
 def test_scripted_expert_needs_its_robot():
     pytest.importorskip("gym_pusht")
     teleop = TELEOPERATORS.get("scripted_pusht")()

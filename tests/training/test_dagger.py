@@ -122,6 +122,22 @@ def test_shadow_expert_replans_when_the_executed_action_is_far_from_its_label():
     env.close()
 
 
+def test_feedback_shadow_expert_labels_a_state_the_same_whatever_was_executed():
+    from robotlearn.envs.pusht_feedback_expert import PushTFeedbackExpert
+    from robotlearn.errors import ConfigError
+
+    env = PushTEnv(max_steps=None)
+    env.reset(seed=3)
+    shadow = ShadowExpert(EXPERT, resync_distance=10.0, kind="feedback")
+    assert isinstance(shadow.expert, PushTFeedbackExpert)
+    label = shadow.label(env)
+    shadow.executed(label, label + 50.0)
+    np.testing.assert_array_equal(shadow.label(env), label)
+    env.close()
+    with pytest.raises(ConfigError, match="planner, feedback"):
+        DaggerConfig(expert_type="feedbak")
+
+
 def test_dagger_refuses_a_non_empty_output_dir(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "x").write_text("")

@@ -33,7 +33,9 @@ too, so a push is scored as it will be executed. The agent then travels and push
 118 steps on average, still 50/50 on `benchmarks/bench_scripted_pusht.py`'s seeds) and much easier
 for a policy to imitate, which must regress that target (docs/training.md).
 
-The planner is deterministic: the same state sequence gives the same actions.
+The planner is deterministic: the same state sequence gives the same actions. Its action depends on
+its plan as well as the state; `pusht_feedback_expert.PushTFeedbackExpert` (`--teleop.expert=feedback`)
+is an expert whose action is a function of the state alone.
 """
 
 from __future__ import annotations

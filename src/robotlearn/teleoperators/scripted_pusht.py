@@ -1,7 +1,9 @@
 """Teleoperator `scripted_pusht`: the scripted PushT expert driving the `sim_pusht` robot, for demos and tests.
 
-The planning is `robotlearn.envs.pusht_expert.PushTExpert` (see there how it works); this class
-only wires it to the robot: each `get_action()` reads the simulator state of the robot it drives
+The expert is `robotlearn.envs.pusht_expert.PushTExpert` (`--teleop.expert=planner`, the default:
+it commits to pushes it simulated) or `robotlearn.envs.pusht_feedback_expert.PushTFeedbackExpert`
+(`--teleop.expert=feedback`: its target is a function of the current state only, easier to
+imitate); see those modules for how they work. This class only wires the expert to the robot: each `get_action()` reads the simulator state of the robot it drives
 and returns the expert's next target. The expert needs that robot:
 
     robot = PushTRobot(PushTRobotConfig())
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from robotlearn.envs.pusht_expert import PushTExpert, PushTExpertConfig
+from robotlearn.envs.pusht_feedback_expert import PUSHT_EXPERTS, PushTFeedbackExpert, make_pusht_expert
 from robotlearn.errors import ConfigError, DeviceAlreadyConnectedError, DeviceNotConnectedError
 from robotlearn.teleoperators.teleoperator import Teleoperator, TeleoperatorConfig
 
@@ -27,10 +30,17 @@ class ScriptedPushTConfig(PushTExpertConfig, TeleoperatorConfig):
 
     type: str = "scripted_pusht"
     """Registered teleoperator type."""
+    expert: str = "planner"
+    """Which expert: planner (PushTExpert, commits to simulated pushes) or feedback (PushTFeedbackExpert,
+    a function of the current state; it uses only max_target_distance, 0 meaning its default of 30 px)."""
+
+    def __post_init__(self):
+        if self.expert not in PUSHT_EXPERTS:
+            raise ConfigError(f"--teleop.expert={self.expert!r} is unknown: choose one of {', '.join(PUSHT_EXPERTS)}")
 
 
 class ScriptedPushT(Teleoperator):
-    """Teleoperator `scripted_pusht`: PushTExpert driving a `sim_pusht` robot. See the module docstring."""
+    """Teleoperator `scripted_pusht`: a scripted expert driving a `sim_pusht` robot. See the module docstring."""
 
     config_class = ScriptedPushTConfig
     name = "scripted_pusht"
@@ -39,7 +49,7 @@ class ScriptedPushT(Teleoperator):
     def __init__(self, config: ScriptedPushTConfig | None = None, robot=None):
         super().__init__(config or ScriptedPushTConfig())
         self.robot = robot
-        self.expert: PushTExpert | None = None
+        self.expert: PushTExpert | PushTFeedbackExpert | None = None
         self._episode_seen: int | None = None
 
     def attach(self, robot) -> None:
@@ -55,7 +65,7 @@ class ScriptedPushT(Teleoperator):
         return self.expert is not None
 
     def connect(self, calibrate: bool = True) -> None:
-        """Build the planner. ConfigError if no robot is attached."""
+        """Build the expert. ConfigError if no robot is attached."""
         if self.expert is not None:
             raise DeviceAlreadyConnectedError("ScriptedPushT is already connected")
         if self.robot is None:
@@ -63,7 +73,7 @@ class ScriptedPushT(Teleoperator):
                 "ScriptedPushT needs the sim_pusht robot it drives: ScriptedPushT(config, robot=robot) "
                 "or teleop.attach(robot)"
             )
-        self.expert = PushTExpert(self.config)
+        self.expert = make_pusht_expert(self.config.expert, self.config)
 
     def reset(self) -> None:
         """Forget the current plan (called when the robot starts a new episode)."""

@@ -17,7 +17,9 @@ beta * beta_decay**(r-1)), else the policy's, as in the paper's mixture policy; 
 always the expert's label. The expert plans a push and then executes it over a few steps, so its
 label depends on its plan as well as the state: it follows the executed trajectory like a shadow,
 and forgets its plan (re-plans from the state) whenever the executed action was more than
-`resync_distance` px from its own.
+`resync_distance` px from its own. With `--expert_type=feedback` the labeller is the state-feedback
+expert (`robotlearn.envs.pusht_feedback_expert`), whose label is a function of the state alone: it
+has no plan to re-sync, and its labels agree with the demonstrations it recorded.
 
 Layout of `output_dir`:
 
@@ -40,7 +42,8 @@ from pathlib import Path
 import numpy as np
 
 from robotlearn.envs.pusht import ENV_STATE_KEY, OBS_IMAGE_KEY, OBS_STATE_KEY, PushTEnv
-from robotlearn.envs.pusht_expert import PushTExpert, PushTExpertConfig
+from robotlearn.envs.pusht_expert import PushTExpertConfig
+from robotlearn.envs.pusht_feedback_expert import PUSHT_EXPERTS, make_pusht_expert
 from robotlearn.errors import ConfigError
 from robotlearn.training.train import TrainConfig, train
 
@@ -60,6 +63,9 @@ class DaggerConfig:
     expert: PushTExpertConfig = field(default_factory=PushTExpertConfig)
     """The labelling expert's options; use those the demonstrations were recorded with
     (e.g. --expert.max_target_distance=30)."""
+    expert_type: str = "planner"
+    """The labelling expert: planner (PushTExpert) or feedback (PushTFeedbackExpert, which uses only
+    --expert.max_target_distance); the --teleop.expert the demonstrations were recorded with."""
     rounds: int = 3
     """DAgger rounds (rollouts + training) after behaviour cloning."""
     episodes_per_round: int = 20
@@ -91,6 +97,10 @@ class DaggerConfig:
                 f"--rounds={self.rounds}, --episodes_per_round={self.episodes_per_round} and "
                 f"--steps_per_round={self.steps_per_round}: need rounds >= 0, episodes >= 1, steps >= 0"
             )
+        if self.expert_type not in PUSHT_EXPERTS:
+            raise ConfigError(
+                f"--expert_type={self.expert_type!r} is unknown: choose one of {', '.join(PUSHT_EXPERTS)}"
+            )
         if not 0.0 <= self.beta <= 1.0 or not 0.0 <= self.beta_decay <= 1.0:
             raise ConfigError(f"--beta={self.beta} and --beta_decay={self.beta_decay} must be in [0, 1]")
 
@@ -115,10 +125,11 @@ class ShadowExpert:
     Args:
         config: the expert's options.
         resync_distance: px; an executed action farther than this from the label makes the expert re-plan.
+        kind: which expert (`make_pusht_expert`): planner or feedback.
     """
 
-    def __init__(self, config: PushTExpertConfig, resync_distance: float):
-        self.expert = PushTExpert(config)
+    def __init__(self, config: PushTExpertConfig, resync_distance: float, kind: str = "planner"):
+        self.expert = make_pusht_expert(kind, config)
         self.resync_distance = resync_distance
         self.resyncs = 0
 
@@ -259,7 +270,7 @@ def dagger(cfg: DaggerConfig) -> DaggerResult:
         )
     rows.append({"round": 0, "train_steps": train_cfg.steps, "elapsed_s": time.perf_counter() - t0})
 
-    expert = ShadowExpert(cfg.expert, cfg.resync_distance)
+    expert = ShadowExpert(cfg.expert, cfg.resync_distance, cfg.expert_type)
     env = PushTEnv(max_steps=None)
     rng = np.random.default_rng(cfg.seed)
     seed = cfg.seed
