@@ -30,6 +30,11 @@ class Command:
     """Inputs it reads that a user can get wrong: "dataset" (--dataset.root or --root), "policy" (--policy.path)."""
     example: tuple[str, ...] = ()
     """Flags that a minimal invocation needs besides those inputs (e.g. a task string); used by the tests."""
+    exit_without_finalizers: bool = False
+    """Run as the process (`robotlearn <command>`), end with os._exit once its output is flushed: its native
+    thread pools (torch, pyarrow, sockets' threads) are then not torn down by the interpreter's finalization,
+    which in the RL processes sometimes aborted a finished run ("terminate called without an active
+    exception", exit 134) after everything was saved."""
 
 
 COMMANDS: dict[str, Command] = {
@@ -73,10 +78,14 @@ COMMANDS: dict[str, Command] = {
     ),
     "run-policy": Command("robotlearn.scripts.run_policy", "Run a robot from a policy server: plan ahead, never wait."),
     "rl-learner": Command(
-        "robotlearn.scripts.rl_learner", "Train SAC on the steps rl-actor processes stream in (RL, human in the loop)."
+        "robotlearn.scripts.rl_learner",
+        "Train SAC on the steps rl-actor processes stream in (RL, human in the loop).",
+        exit_without_finalizers=True,
     ),
     "rl-actor": Command(
-        "robotlearn.scripts.rl_actor", "Act in an environment for an rl-learner, with its latest weights."
+        "robotlearn.scripts.rl_actor",
+        "Act in an environment for an rl-learner, with its latest weights.",
+        exit_without_finalizers=True,
     ),
     "train-reward-classifier": Command(
         "robotlearn.scripts.train_reward_classifier", "Learn success from a dataset's labels, to use as the RL reward."
@@ -126,6 +135,7 @@ def run_command(prog: str, command: Command, argv: list[str], debug: bool = Fals
 
 
 def main(argv: list[str] | None = None) -> int:
+    as_process = argv is None  # the console script / python -m: this command is the whole process
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = debug_requested(argv)
     argv = [a for a in argv if a != "--debug"]
@@ -140,7 +150,15 @@ def main(argv: list[str] | None = None) -> int:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         print(f"robotlearn: unknown command {name!r}{hint} (robotlearn --help lists them)", file=sys.stderr)
         return EXIT_USAGE
-    return run_command(f"robotlearn {name}", COMMANDS[name], rest, debug)
+    code = run_command(f"robotlearn {name}", COMMANDS[name], rest, debug)
+    if as_process and COMMANDS[name].exit_without_finalizers:
+        import logging
+
+        logging.shutdown()  # what atexit would have flushed
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":
