@@ -26,6 +26,7 @@ import numpy as np
 
 from robotlearn.errors import ConfigError
 from robotlearn.robots.robot import RobotConfig
+from robotlearn.robots.sim_pusht import agent_and_camera, board_target
 from robotlearn.robots.sim_robot import MultiTaskSimRobot
 
 
@@ -97,10 +98,7 @@ class LangPushTRobot(MultiTaskSimRobot):
 
     def get_observation(self) -> dict[str, Any]:
         self._require()
-        from robotlearn.envs.lang_pusht import OBS_IMAGE_KEY, OBS_STATE_KEY
-
-        x, y = self._obs[OBS_STATE_KEY]
-        return {"agent_x": float(x), "agent_y": float(y), self.config.camera: self._obs[OBS_IMAGE_KEY]}
+        return agent_and_camera(self._obs, self.config.camera)
 
     def get_extra_observation(self) -> dict[str, Any]:
         from robotlearn.envs.lang_pusht import ENV_STATE_KEY
@@ -110,11 +108,7 @@ class LangPushTRobot(MultiTaskSimRobot):
     def send_action(self, action: dict[str, Any]) -> dict[str, Any]:
         """Step the sim once toward target (x, y), clipped to the board; returns the float32 target sent."""
         env = self._require()
-        try:
-            target = np.array([action["target_x"], action["target_y"]], dtype=np.float64)
-        except KeyError as e:
-            raise KeyError(f"LangPushTRobot.send_action: missing action {e}; expected target_x, target_y") from None
-        target = np.clip(target, 0.0, 512.0).astype(np.float32)  # stored exactly as applied
+        target = board_target(action, "LangPushTRobot")
         obs, reward, _, _, info = env.step(target)
         self._stepped(obs, reward, info)
         return {"target_x": float(target[0]), "target_y": float(target[1])}

@@ -27,6 +27,25 @@ from robotlearn.robots.robot import RobotConfig
 from robotlearn.robots.sim_robot import SimRobot
 
 
+def agent_and_camera(obs: dict, camera: str) -> dict[str, Any]:
+    """A PushT-style env observation as the robot's: agent_x, agent_y and the camera image (the same keys in
+    PushT and language PushT)."""
+    from robotlearn.envs.pusht import OBS_IMAGE_KEY, OBS_STATE_KEY
+
+    x, y = obs[OBS_STATE_KEY]
+    return {"agent_x": float(x), "agent_y": float(y), camera: obs[OBS_IMAGE_KEY]}
+
+
+def board_target(action: dict[str, Any], robot: str) -> np.ndarray:
+    """The (x, y) target of a `{"target_x", "target_y"}` action, clipped to the 512 px board, as float32 so the
+    action stored in a dataset is exactly the action applied (exact replay). KeyError naming `robot`."""
+    try:
+        target = np.array([action["target_x"], action["target_y"]], dtype=np.float64)
+    except KeyError as e:
+        raise KeyError(f"{robot}.send_action: missing action {e}; expected keys target_x, target_y") from None
+    return np.clip(target, 0.0, 512.0).astype(np.float32)
+
+
 @dataclass
 class PushTRobotConfig(RobotConfig):
     """Options of the simulated PushT robot."""
@@ -109,10 +128,7 @@ class PushTRobot(SimRobot):
 
     def get_observation(self) -> dict[str, Any]:
         self._require()
-        from robotlearn.envs.pusht import OBS_IMAGE_KEY, OBS_STATE_KEY
-
-        x, y = self._obs[OBS_STATE_KEY]
-        return {"agent_x": float(x), "agent_y": float(y), self.config.camera: self._obs[OBS_IMAGE_KEY]}
+        return agent_and_camera(self._obs, self.config.camera)
 
     def get_extra_observation(self) -> dict[str, Any]:
         from robotlearn.envs.pusht import ENV_STATE_KEY
@@ -122,12 +138,7 @@ class PushTRobot(SimRobot):
     def send_action(self, action: dict[str, Any]) -> dict[str, Any]:
         """Step the sim once toward target (x, y), clipped to the board; returns the float32 target sent."""
         env = self._require()
-        try:
-            target = np.array([action["target_x"], action["target_y"]], dtype=np.float64)
-        except KeyError as e:
-            raise KeyError(f"PushTRobot.send_action: missing action {e}; expected keys target_x, target_y") from None
-        # float32 so the action stored in a dataset is exactly the action applied (exact replay).
-        target = np.clip(target, 0.0, 512.0).astype(np.float32)
+        target = board_target(action, "PushTRobot")
         obs, reward, _, _, info = env.step(target)
         self._obs = obs
         self._fresh = False

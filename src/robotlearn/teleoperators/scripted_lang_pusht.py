@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from robotlearn.errors import ConfigError, DeviceAlreadyConnectedError, DeviceNotConnectedError
-from robotlearn.teleoperators.teleoperator import Teleoperator, TeleoperatorConfig
+from robotlearn.teleoperators.scripted import ScriptedTeleoperator
+from robotlearn.teleoperators.teleoperator import TeleoperatorConfig
 
 
 @dataclass
@@ -26,57 +26,30 @@ class ScriptedLangPushTConfig(TeleoperatorConfig):
     """Registered teleoperator type."""
 
 
-class ScriptedLangPushT(Teleoperator):
+class ScriptedLangPushT(ScriptedTeleoperator):
     """Teleoperator `scripted_lang_pusht`: LangPushTExpert driving a `sim_lang_pusht` robot."""
 
     config_class = ScriptedLangPushTConfig
     name = "scripted_lang_pusht"
-    needs_robot = True  # make_teleoperator_from_config passes the robot it drives
-    robot_type = "sim_lang_pusht"  # the robot it drives
+    robot_type = "sim_lang_pusht"
 
     def __init__(self, config: ScriptedLangPushTConfig | None = None, robot=None):
-        super().__init__(config or ScriptedLangPushTConfig())
-        self.robot = robot
-        self.expert = None
-
-    def attach(self, robot) -> None:
-        """Drive `robot` (a LangPushTRobot)."""
-        self.robot = robot
+        super().__init__(config or ScriptedLangPushTConfig(), robot)
 
     @property
     def action_features(self) -> dict[str, Any]:
         return {"target_x": float, "target_y": float}
 
-    @property
-    def is_connected(self) -> bool:
-        return self.expert is not None
-
-    def connect(self, calibrate: bool = True) -> None:
-        """Build the expert. ConfigError if no robot is attached."""
-        if self.expert is not None:
-            raise DeviceAlreadyConnectedError("ScriptedLangPushT is already connected")
-        if self.robot is None:
-            raise ConfigError(
-                "ScriptedLangPushT needs the sim_lang_pusht robot it drives: ScriptedLangPushT(config, robot=robot) "
-                "or teleop.attach(robot)"
-            )
+    def make_expert(self):
         from robotlearn.envs.lang_pusht_expert import LangPushTExpert
 
-        self.expert = LangPushTExpert()
+        return LangPushTExpert()
 
     def reset(self) -> None:
         """Nothing to forget: the expert plans from the current state alone."""
 
     def get_action(self) -> dict[str, Any]:
         """The expert's next target for the robot's current simulator state and task."""
-        if self.expert is None:
-            raise DeviceNotConnectedError("ScriptedLangPushT is not connected: call teleop.connect() first")
-        if getattr(self.robot, "env", None) is None:
-            raise DeviceNotConnectedError("ScriptedLangPushT: the sim_lang_pusht robot is not connected")
-        x, y = self.expert.act(self.robot.env)
+        env = self.robot_env()  # first: it raises if not connected
+        x, y = self.expert.act(env)
         return {"target_x": float(x), "target_y": float(y)}
-
-    def disconnect(self) -> None:
-        if self.expert is None:
-            raise DeviceNotConnectedError("ScriptedLangPushT is not connected")
-        self.expert = None

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from robotlearn.errors import ConfigError, DeviceAlreadyConnectedError, DeviceNotConnectedError
-from robotlearn.teleoperators.teleoperator import Teleoperator, TeleoperatorConfig
+from robotlearn.teleoperators.scripted import ScriptedTeleoperator
+from robotlearn.teleoperators.teleoperator import TeleoperatorConfig
 
 
 @dataclass
@@ -25,22 +25,15 @@ class ScriptedMetaWorldConfig(TeleoperatorConfig):
     """Registered teleoperator type."""
 
 
-class ScriptedMetaWorld(Teleoperator):
+class ScriptedMetaWorld(ScriptedTeleoperator):
     """Teleoperator `scripted_metaworld`: the task's scripted policy driving a `sim_metaworld` robot."""
 
     config_class = ScriptedMetaWorldConfig
     name = "scripted_metaworld"
-    needs_robot = True
-    robot_type = "sim_metaworld"  # the robot it drives
+    robot_type = "sim_metaworld"
 
     def __init__(self, config: ScriptedMetaWorldConfig | None = None, robot=None):
-        super().__init__(config or ScriptedMetaWorldConfig())
-        self.robot = robot
-        self._connected = False
-
-    def attach(self, robot) -> None:
-        """Drive `robot` (a MetaWorldRobot)."""
-        self.robot = robot
+        super().__init__(config or ScriptedMetaWorldConfig(), robot)
 
     @property
     def action_features(self) -> dict[str, Any]:
@@ -48,37 +41,19 @@ class ScriptedMetaWorld(Teleoperator):
 
         return {name: float for name in ACTION_NAMES}
 
-    @property
-    def is_connected(self) -> bool:
-        return self._connected
+    def make_expert(self):
+        """Meta-World's scripted policies, as one function (task name, state) -> action."""
+        from robotlearn.envs.meta_world import scripted_action
 
-    def connect(self, calibrate: bool = True) -> None:
-        """ConfigError if no robot is attached."""
-        if self._connected:
-            raise DeviceAlreadyConnectedError("ScriptedMetaWorld is already connected")
-        if self.robot is None:
-            raise ConfigError(
-                "ScriptedMetaWorld needs the sim_metaworld robot it drives: ScriptedMetaWorld(config, robot=robot) "
-                "or teleop.attach(robot)"
-            )
-        self._connected = True
+        return scripted_action
 
     def reset(self) -> None:
         """Nothing to forget: Meta-World's scripted policies act on the current state alone."""
 
     def get_action(self) -> dict[str, Any]:
         """The scripted policy's action for the robot's current task and state."""
-        from robotlearn.envs.meta_world import ACTION_NAMES, scripted_action
+        from robotlearn.envs.meta_world import ACTION_NAMES
 
-        if not self._connected:
-            raise DeviceNotConnectedError("ScriptedMetaWorld is not connected: call teleop.connect() first")
-        env = getattr(self.robot, "env", None)
-        if env is None:
-            raise DeviceNotConnectedError("ScriptedMetaWorld: the sim_metaworld robot is not connected")
-        action = scripted_action(env.task_name, env.state())
+        env = self.robot_env()
+        action = self.expert(env.task_name, env.state())
         return {name: float(v) for name, v in zip(ACTION_NAMES, action)}
-
-    def disconnect(self) -> None:
-        if not self._connected:
-            raise DeviceNotConnectedError("ScriptedMetaWorld is not connected")
-        self._connected = False

@@ -20,8 +20,9 @@ from typing import Any
 
 from robotlearn.envs.pusht_expert import PushTExpert, PushTExpertConfig
 from robotlearn.envs.pusht_feedback_expert import PUSHT_EXPERTS, PushTFeedbackExpert, make_pusht_expert
-from robotlearn.errors import ConfigError, DeviceAlreadyConnectedError, DeviceNotConnectedError
-from robotlearn.teleoperators.teleoperator import Teleoperator, TeleoperatorConfig
+from robotlearn.errors import ConfigError
+from robotlearn.teleoperators.scripted import ScriptedTeleoperator
+from robotlearn.teleoperators.teleoperator import TeleoperatorConfig
 
 
 @dataclass
@@ -39,41 +40,24 @@ class ScriptedPushTConfig(PushTExpertConfig, TeleoperatorConfig):
             raise ConfigError(f"--teleop.expert={self.expert!r} is unknown: choose one of {', '.join(PUSHT_EXPERTS)}")
 
 
-class ScriptedPushT(Teleoperator):
+class ScriptedPushT(ScriptedTeleoperator):
     """Teleoperator `scripted_pusht`: a scripted expert driving a `sim_pusht` robot. See the module docstring."""
 
     config_class = ScriptedPushTConfig
     name = "scripted_pusht"
-    needs_robot = True  # make_teleoperator_from_config passes the robot it drives
+    robot_type = "sim_pusht"
 
     def __init__(self, config: ScriptedPushTConfig | None = None, robot=None):
-        super().__init__(config or ScriptedPushTConfig())
-        self.robot = robot
+        super().__init__(config or ScriptedPushTConfig(), robot)
         self.expert: PushTExpert | PushTFeedbackExpert | None = None
         self._episode_seen: int | None = None
-
-    def attach(self, robot) -> None:
-        """Drive `robot` (a connected or not-yet-connected PushTRobot)."""
-        self.robot = robot
 
     @property
     def action_features(self) -> dict[str, Any]:
         return {"target_x": float, "target_y": float}
 
-    @property
-    def is_connected(self) -> bool:
-        return self.expert is not None
-
-    def connect(self, calibrate: bool = True) -> None:
-        """Build the expert. ConfigError if no robot is attached."""
-        if self.expert is not None:
-            raise DeviceAlreadyConnectedError("ScriptedPushT is already connected")
-        if self.robot is None:
-            raise ConfigError(
-                "ScriptedPushT needs the sim_pusht robot it drives: ScriptedPushT(config, robot=robot) "
-                "or teleop.attach(robot)"
-            )
-        self.expert = make_pusht_expert(self.config.expert, self.config)
+    def make_expert(self):
+        return make_pusht_expert(self.config.expert, self.config)
 
     def reset(self) -> None:
         """Forget the current plan (called when the robot starts a new episode)."""
@@ -82,16 +66,10 @@ class ScriptedPushT(Teleoperator):
 
     def get_action(self) -> dict[str, Any]:
         """The expert's next target for the robot's current simulator state."""
-        if self.expert is None:
-            raise DeviceNotConnectedError("ScriptedPushT is not connected: call teleop.connect() first")
+        env = self.robot_env()
         # A new episode of the robot (its reset_episode/reset_to_state) starts a new plan.
         if self.robot.episode_count != self._episode_seen:
             self._episode_seen = self.robot.episode_count
             self.expert.reset()
-        x, y = self.expert.act_env(self.robot.env)
+        x, y = self.expert.act_env(env)
         return {"target_x": float(x), "target_y": float(y)}
-
-    def disconnect(self) -> None:
-        if self.expert is None:
-            raise DeviceNotConnectedError("ScriptedPushT is not connected")
-        self.expert = None
