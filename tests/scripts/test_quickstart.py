@@ -292,3 +292,36 @@ def test_report_plots_success_against_training_time_from_the_saved_checkpoints(r
     final = json.loads((out / "eval" / "eval_info.json").read_text())["aggregated"]["success_rate"]
     assert curve[-1]["success_rate"] == final
     assert "Success rate against training time" in (out / "report.html").read_text()
+
+
+def test_expert_flag_records_with_and_evaluates_the_chosen_expert(tmp_path):
+    """--expert=feedback reaches the record command, and the expert evaluated beside the policy is that one."""
+    import numpy as np
+
+    from robotlearn.configs import parse_config
+    from robotlearn.envs.pusht import PushTEnv
+    from robotlearn.envs.pusht_feedback_expert import PushTFeedbackExpert
+    from robotlearn.evaluation.expert import PushTExpertPolicy
+    from robotlearn.quickstart import make_plan
+    from robotlearn.recording.session import RecordConfig
+    from robotlearn.scripts.quickstart import parse_args
+
+    plan = make_plan(parse_args(["--expert=feedback", f"--output_dir={tmp_path}"]))
+    assert plan.record.teleop.expert == "feedback"
+    assert parse_config(RecordConfig, plan.commands()["record"]).teleop.expert == "feedback"
+    from robotlearn.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--expert='nobody'.*planner, feedback"):
+        make_plan(parse_args(["--expert=nobody", f"--output_dir={tmp_path}"]))
+
+    import torch
+
+    env, policy, direct = PushTEnv(max_steps=None), PushTExpertPolicy("feedback"), PushTFeedbackExpert()
+    env.reset(seed=3)
+    for _ in range(5):  # the policy wrapper gives the feedback expert's targets, not the planner's
+        want = np.asarray(direct.act(env.get_state()), np.float32)
+        got = policy.select_action({"observation.environment_state": torch.from_numpy(env.get_state()[None])})
+        np.testing.assert_allclose(got[0].numpy(), want, atol=1e-4)
+        env.step(want)
+    policy.close()
+    env.close()

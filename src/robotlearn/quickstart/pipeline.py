@@ -153,7 +153,7 @@ def run_expert_eval(plan: Plan, args: QuickstartConfig) -> dict:
     from robotlearn.evaluation import evaluate_policy
     from robotlearn.evaluation.expert import PushTExpertPolicy
 
-    expert = PushTExpertPolicy()
+    expert = PushTExpertPolicy(args.expert)
     try:
         results = evaluate_policy(
             expert,
@@ -167,7 +167,7 @@ def run_expert_eval(plan: Plan, args: QuickstartConfig) -> dict:
         )
     finally:
         expert.close()
-    results["policy_path"] = "scripted_pusht expert"
+    results["policy_path"] = f"scripted_pusht expert ({args.expert})"
     results["twin_resyncs"] = expert.resyncs
     plan.expert_dir.mkdir(parents=True, exist_ok=True)
     (plan.expert_dir / "eval_info.json").write_text(json.dumps(results, indent=2))

@@ -95,6 +95,9 @@ class QuickstartConfig:
 
     episodes: int = 100
     """Demonstrations to record."""
+    expert: str = "planner"
+    """Scripted expert recording the demonstrations (and evaluated beside the policy): planner or feedback
+    (`--teleop.expert` of `robotlearn record`)."""
     episode_time_s: float = 30.0
     """Longest demonstration, seconds at 10 fps; each ends when the expert succeeds (12 s on average)."""
     steps: int = 5000
@@ -184,13 +187,17 @@ def make_plan(args: QuickstartConfig) -> Plan:
     ):
         if value < 1:
             raise ConfigError(f"{name}={value} must be at least 1")
+    from robotlearn.envs.pusht_feedback_expert import PUSHT_EXPERTS
+
+    if args.expert not in PUSHT_EXPERTS:
+        raise ConfigError(f"--expert={args.expert!r} is unknown: choose one of {', '.join(PUSHT_EXPERTS)}")
     if args.policy.type not in SMALL_POLICIES:
         raise ConfigError(f"--policy.type={args.policy.type!r}: the quickstart trains one of {sorted(SMALL_POLICIES)}")
     out = Path(args.output_dir)
     dataset = out / "dataset"
     record_cfg = RecordConfig(
         robot=PushTRobotConfig(seed=args.seed),
-        teleop=ScriptedPushTConfig(),
+        teleop=ScriptedPushTConfig(expert=args.expert),
         dataset=RecordDatasetConfig(
             repo_id=REPO_ID,
             root=str(dataset),
