@@ -297,10 +297,12 @@ def test_report_plots_success_against_training_time_from_the_saved_checkpoints(r
 def test_expert_flag_records_with_and_evaluates_the_chosen_expert(tmp_path):
     """--expert=feedback reaches the record command, and the expert evaluated beside the policy is that one."""
     import numpy as np
+    import torch
 
     from robotlearn.configs import parse_config
     from robotlearn.envs.pusht import PushTEnv
     from robotlearn.envs.pusht_feedback_expert import PushTFeedbackExpert
+    from robotlearn.errors import ConfigError
     from robotlearn.evaluation.expert import PushTExpertPolicy
     from robotlearn.quickstart import make_plan
     from robotlearn.recording.session import RecordConfig
@@ -309,12 +311,8 @@ def test_expert_flag_records_with_and_evaluates_the_chosen_expert(tmp_path):
     plan = make_plan(parse_args(["--expert=feedback", f"--output_dir={tmp_path}"]))
     assert plan.record.teleop.expert == "feedback"
     assert parse_config(RecordConfig, plan.commands()["record"]).teleop.expert == "feedback"
-    from robotlearn.errors import ConfigError
-
     with pytest.raises(ConfigError, match="--expert='nobody'.*planner, feedback"):
         make_plan(parse_args(["--expert=nobody", f"--output_dir={tmp_path}"]))
-
-    import torch
 
     env, policy, direct = PushTEnv(max_steps=None), PushTExpertPolicy("feedback"), PushTFeedbackExpert()
     env.reset(seed=3)

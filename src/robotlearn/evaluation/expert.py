@@ -14,9 +14,9 @@ from robotlearn.envs.pusht_feedback_expert import make_pusht_expert
 class PushTExpertPolicy:
     """A scripted PushT expert as a policy (`reset`, `select_action`, `config.features`).
 
-    `kind` is one of `robotlearn.envs.pusht_feedback_expert.PUSHT_EXPERTS`: `planner` (the
-    default) or `feedback`. The planner plans from the simulator's state, agent velocity and goal coverage, but a policy
-    only sees observations. It asks for `observation.environment_state` (the exact sim state) and
+    `kind` is one of `robotlearn.envs.pusht_feedback_expert.PUSHT_EXPERTS`: `planner` (the default)
+    or `feedback`. The experts read the simulator's state, agent velocity and goal coverage, but a
+    policy only sees observations. It asks for `observation.environment_state` (the exact sim state) and
     keeps a private twin of the simulator, started from that state and stepped with the same
     actions: PushT is deterministic, so the twin tracks the evaluated env exactly and supplies
     the velocity and coverage. If the twin ever disagrees with the observed state it is re-synced
@@ -25,7 +25,6 @@ class PushTExpertPolicy:
     def __init__(self, kind: str = "planner"):
         import torch
 
-        self.kind = kind
         self.expert = make_pusht_expert(kind)
         self.twin = PushTEnv(max_steps=None)
         self.config = SimpleNamespace(features={ENV_STATE_KEY: {"type": "STATE", "shape": [5]}})

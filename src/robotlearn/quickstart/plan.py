@@ -10,6 +10,7 @@ from pathlib import Path
 
 from robotlearn.configs import config_from_dict, config_to_flags
 from robotlearn.envs import PushTEnvConfig
+from robotlearn.envs.pusht_feedback_expert import PUSHT_EXPERTS
 from robotlearn.errors import ConfigError
 from robotlearn.evaluation import EpisodesConfig, EvalConfig, PretrainedPolicyConfig
 from robotlearn.policies.policy import PolicyConfig
@@ -187,9 +188,7 @@ def make_plan(args: QuickstartConfig) -> Plan:
     ):
         if value < 1:
             raise ConfigError(f"{name}={value} must be at least 1")
-    from robotlearn.envs.pusht_feedback_expert import PUSHT_EXPERTS
-
-    if args.expert not in PUSHT_EXPERTS:
+    if args.expert not in PUSHT_EXPERTS:  # ScriptedPushTConfig checks too, but names --teleop.expert
         raise ConfigError(f"--expert={args.expert!r} is unknown: choose one of {', '.join(PUSHT_EXPERTS)}")
     if args.policy.type not in SMALL_POLICIES:
         raise ConfigError(f"--policy.type={args.policy.type!r}: the quickstart trains one of {sorted(SMALL_POLICIES)}")
