@@ -1,11 +1,12 @@
 """The short-config quickstart golden: the commands it runs and what is read back from their outputs.
 
-Two runs of `robotlearn quickstart` (3 scripted demonstrations of 5 s, 50 training steps on one
-thread, 2 evaluation episodes of at most 70 steps from reset seeds 100002, 100003):
+Two runs of `robotlearn quickstart` (3 scripted demonstrations of 5 s by the default feedback expert,
+recorded by 2 processes and merged, 50 training steps on one thread, 2 evaluation episodes of at most
+100 steps from reset seeds 100003, 100004):
 
-- "act": the quickstart's ACT (no CVAE, dropout 0): training, evaluation and the checkpoint's actions
+- "act": the quickstart's default policy, ACT (no CVAE, dropout 0): training, evaluation and the checkpoint's actions
   are all deterministic, so everything is compared.
-- "diffusion": the quickstart's default policy. Training is deterministic, but `robotlearn eval` does
+- "diffusion": the quickstart's other policy. Training is deterministic, but `robotlearn eval` does
   not seed torch, so Diffusion's sampling noise (and the policy's evaluation rewards) changes from
   run to run: its policy evaluation is not compared, only its losses, the expert's evaluation and
   the checkpoint's actions under a fixed torch seed.
@@ -30,7 +31,7 @@ import torch
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
 CASES = ("act", "diffusion")
-EVAL_SEED, EVAL_MAX_STEPS = 100_002, 70  # the expert succeeds on 100002 (64 steps), not on 100003
+EVAL_SEED, EVAL_MAX_STEPS = 100_003, 100  # the feedback expert succeeds on 100003 (92 steps), not on 100004 (140)
 # Values of train_metrics.jsonl that depend on the machine's speed, not on the computation.
 TIMING_KEYS = ("samples_per_s",)
 N_INPUTS, N_CALLS = 3, 6  # observations per batch; select_action calls (crosses re-planning boundaries)

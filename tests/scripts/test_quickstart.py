@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -53,11 +54,13 @@ def robotlearn(*args, timeout=180):
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """One tiny quickstart: 2 episodes of 3 s, 5 training steps of a tiny ACT, 2 eval episodes."""
+    """One tiny quickstart: 2 episodes of 3 s (one per recording process, the default 2), 5 training steps
+    of a tiny ACT, 2 eval episodes; the planner expert (its seeds are chosen above)."""
     out = tmp_path_factory.mktemp("quickstart") / "out"
     proc = robotlearn(
         "quickstart",
         "--episodes=2",
+        "--expert=planner",
         "--episode_time_s=3",
         "--steps=5",
         "--batch_size=8",
@@ -81,8 +84,9 @@ def test_quickstart_prints_one_line_per_phase_and_the_report_path(run):
     assert len(lines) == 7, stdout  # 4 phase headers + 3 summary lines: the details went to logs/
     assert "recorded 2 episodes, 60 frames at 10 fps" in stdout
     assert lines[-1].startswith(f"[4/4] report: {out / 'report.html'}")
-    for name in ("record.log", "train.log", "eval.log"):
+    for name in ("record.log", "record_0.log", "record_1.log", "train.log", "eval.log"):
         assert (out / "logs" / name).stat().st_size > 0
+    assert not (out / "dataset_parts").exists()  # merged into dataset/, then removed
     summary = json.loads((out / MARKER).read_text())
     assert summary["status"] == "done" and summary["expert_success_rate"] == 0.5
     metrics = [json.loads(line) for line in (out / "train_metrics.jsonl").read_text().splitlines()]
@@ -145,19 +149,23 @@ def test_report_lists_commands_that_reproduce_each_phase(run, tmp_path):
     html = (out / "report.html").read_text()
     for phase in ("record", "train", "eval"):
         assert re.match(rf"(OMP_NUM_THREADS=1 )?robotlearn {phase} ", summary["commands"][phase])
-    # the recorded command, run again into another folder, records the very same demonstrations
-    import shlex
-
-    argv = shlex.split(summary["commands"]["record"])[2:]
-    argv = [a if not a.startswith("--dataset.root=") else f"--dataset.root={tmp_path / 'again'}" for a in argv]
-    robotlearn("record", *argv)
+    # the recorded commands (2 recording processes, then a merge), run again into another folder, record
+    # the very same demonstrations
+    again = tmp_path / "again"
+    script = summary["commands"]["record"].replace(str(out), str(again))
+    assert script.count("robotlearn record ") == 2 and "robotlearn dataset merge " in script
+    script = script.replace("robotlearn ", f"{sys.executable} -m robotlearn.scripts.cli ")
+    done = subprocess.run(["bash", "-c", f"set -e\nmkdir -p {again}\n{script}"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     from robotlearn.datasets import LeRobotDataset
 
     a = LeRobotDataset("local/quickstart_pusht", root=out / "dataset")
-    b = LeRobotDataset("local/quickstart_pusht", root=tmp_path / "again")
-    assert len(a) == len(b) == 60
-    for i in (0, 31, 59):
+    b = LeRobotDataset("local/quickstart_pusht", root=again / "dataset")
+    assert len(a) == len(b) == 60 and a.meta.total_episodes == 2
+    for i in (0, 29, 30, 59):  # both episodes: the first from --robot.seed=0, the second from seed 1
         np.testing.assert_array_equal(a[i]["action"].numpy(), b[i]["action"].numpy())
+        np.testing.assert_array_equal(a[i]["observation.environment_state"], b[i]["observation.environment_state"])
+    assert not np.array_equal(a[0]["observation.environment_state"], a[30]["observation.environment_state"])
     # the report shows the same commands, one flag per line
     import html as html_lib
 
@@ -271,7 +279,8 @@ def test_planned_train_command_parses_and_users_policy_flags_win(tmp_path, polic
         [f"--policy.type={policy_type}", "--policy.lr=5e-4", "--policy.n_action_steps=1", f"--output_dir={tmp_path}"]
     )
     plan = make_plan(args)
-    for train_args in (plan.train, parse_config(TrainConfig, plan.commands()["train"])):  # object and command agree
+    train_argv = shlex.split(plan.commands()["train"])[2:]
+    for train_args in (plan.train, parse_config(TrainConfig, train_argv)):  # object and command agree
         assert train_args.policy.type == policy_type
         assert train_args.policy.lr == 5e-4 and train_args.policy.n_action_steps == 1  # overrides the defaults
         assert train_args.policy.input_features == ["observation.state", "observation.environment_state"]
@@ -309,8 +318,9 @@ def test_expert_flag_records_with_and_evaluates_the_chosen_expert(tmp_path):
     from robotlearn.scripts.quickstart import parse_args
 
     plan = make_plan(parse_args(["--expert=feedback", f"--output_dir={tmp_path}"]))
-    assert plan.record.teleop.expert == "feedback"
-    assert parse_config(RecordConfig, plan.commands()["record"]).teleop.expert == "feedback"
+    assert [cfg.teleop.expert for cfg in plan.records] == ["feedback", "feedback"]
+    first_record = shlex.split(plan.commands()["record"].splitlines()[0])[2:-1]  # "robotlearn record ... &"
+    assert parse_config(RecordConfig, first_record).teleop.expert == "feedback"
     with pytest.raises(ConfigError, match="--expert='nobody'.*planner, feedback"):
         make_plan(parse_args(["--expert=nobody", f"--output_dir={tmp_path}"]))
 
@@ -323,3 +333,20 @@ def test_expert_flag_records_with_and_evaluates_the_chosen_expert(tmp_path):
         env.step(want)
     policy.close()
     env.close()
+
+
+def test_recording_is_split_over_processes_with_their_own_simulator_seeds(tmp_path):
+    from robotlearn.quickstart import make_plan
+    from robotlearn.scripts.quickstart import parse_args
+
+    plan = make_plan(parse_args(["--episodes=5", "--record_workers=2", "--seed=7", f"--output_dir={tmp_path}"]))
+    assert [cfg.dataset.num_episodes for cfg in plan.records] == [3, 2]
+    assert [cfg.robot.seed for cfg in plan.records] == [7, 8]
+    assert [cfg.dataset.root for cfg in plan.records] == [str(plan.parts_dir / "0"), str(plan.parts_dir / "1")]
+    assert plan.train.dataset.root == str(plan.dataset)  # training reads the merged dataset
+    single = make_plan(parse_args(["--episodes=5", "--record_workers=1", f"--output_dir={tmp_path}"]))
+    assert [cfg.dataset.root for cfg in single.records] == [str(single.dataset)]
+    assert "merge" not in single.commands()["record"]
+    assert len(make_plan(parse_args(["--episodes=1", f"--output_dir={tmp_path}"])).records) == 1  # no empty part
+    with pytest.raises(ConfigError, match="--record_workers=0 must be at least 1"):
+        make_plan(parse_args(["--record_workers=0", f"--output_dir={tmp_path}"]))

@@ -2,7 +2,7 @@
 
 Runs `python -m robotlearn.scripts.cli quickstart` with the flags of `tests/golden/quickstart.py`
 (3 demonstrations of 5 s, 50 training steps on one thread, 2 evaluation episodes from reset seed
-100002) into tmp_path, for the quickstart's ACT and its default Diffusion, and compares with
+100003) into tmp_path, for the quickstart's default ACT and its Diffusion, and compares with
 tests/fixtures/golden/quickstart_<policy>.{json,safetensors}. The output files it reads, which the
 quickstart must keep writing:
 
@@ -71,7 +71,7 @@ def test_short_quickstart_matches_the_recorded_losses_evaluations_and_actions(tm
         "eval_expert/eval_info.json per_episode",
         LATE_RTOL,
     )
-    assert [e["success"] for e in actual["eval_expert_per_episode"]] == [True, False]  # 64 of 70 steps; > 70
+    assert [e["success"] for e in actual["eval_expert_per_episode"]] == [True, False]  # 92 of 100 steps; 140 > 100
     if expected["eval_per_episode"] is not None:
         assert_rows_close(
             actual["eval_per_episode"], expected["eval_per_episode"], "eval/eval_info.json per_episode", LATE_RTOL

@@ -135,13 +135,14 @@ class PushTEnv:
         if not self._ready:
             raise RuntimeError("PushTEnv.step called before reset()")
         action = np.asarray(action, dtype=np.float32).reshape(2).astype(np.float64)
-        _, reward, terminated, _, gym_info = self._env.step(action)
+        gym_obs, reward, terminated, _, gym_info = self._env.step(action)
         self._steps += 1
         truncated = self.max_steps is not None and self._steps >= self.max_steps
         info = self._info()
         info["coverage"] = float(gym_info["coverage"])
         info["is_success"] = bool(gym_info["is_success"])
-        return self._obs(), float(reward), bool(terminated), bool(truncated), info
+        # gym-pusht's step already rendered this observation's frame: reuse it (rendering is a third of a step)
+        return self._obs(gym_obs["pixels"]), float(reward), bool(terminated), bool(truncated), info
 
     @property
     def action_space(self):
@@ -195,8 +196,9 @@ class PushTEnv:
         """Fraction of the goal area covered by the block, in [0, 1]."""
         return float(self._env._get_coverage())
 
-    def _obs(self) -> dict:
-        pixels = self._env._render(visualize=False)
+    def _obs(self, pixels: np.ndarray | None = None) -> dict:
+        if pixels is None:
+            pixels = self._env._render(visualize=False)
         return {
             OBS_STATE_KEY: np.asarray(self._env.agent.position, dtype=np.float32),
             OBS_IMAGE_KEY: np.ascontiguousarray(pixels, dtype=np.uint8),

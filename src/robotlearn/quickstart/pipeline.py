@@ -4,7 +4,8 @@
     summary = quickstart(QuickstartConfig(episodes=20, steps=2000, output_dir="outputs/qs_small"))
 
 Four phases, each with a progress bar and one summary line (details go to <output_dir>/logs/):
-  1. record   the scripted expert pushes the T in the simulator; episodes go to <output_dir>/dataset
+  1. record   the scripted expert pushes the T in the simulator (2 processes by default, merged); episodes
+              go to <output_dir>/dataset
               (`robotlearn.recording.session.record`, as fast as the simulator allows)
   2. train    a small state-based policy on them (`robotlearn.training.train`) -> <output_dir>/train
   3. eval     the checkpoint in the simulator (`robotlearn.evaluation.run_eval`, what `robotlearn eval`
@@ -24,9 +25,9 @@ import time
 from pathlib import Path
 
 from robotlearn.configs import config_to_flags
-from robotlearn.errors import ConfigError
+from robotlearn.errors import ConfigError, RobotlearnError
 from robotlearn.evaluation import eval_summary_line, run_eval
-from robotlearn.quickstart.plan import MARKER, REPO_ID, Plan, QuickstartConfig, command_line, make_plan
+from robotlearn.quickstart.plan import MARKER, REPO_ID, Plan, QuickstartConfig, make_plan
 from robotlearn.quickstart.report import build_report
 from robotlearn.recording.session import record
 from robotlearn.training import train
@@ -62,11 +63,59 @@ def duration(seconds: float) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{seconds:.1f} s"
 
 
-def run_record(plan: Plan) -> float:
+def run_record(plan: Plan, progress: bool) -> float:
+    """Records the demonstrations (in parallel processes when the plan has several parts, then merged);
+    returns the seconds it took."""
     t0 = time.perf_counter()
-    with _stdout_to(plan.out / "logs" / "record.log"):
-        record(plan.record)
+    if len(plan.records) == 1:
+        with _stdout_to(plan.out / "logs" / "record.log"):
+            record(plan.records[0])
+    else:
+        record_in_parallel(plan, progress)
     return time.perf_counter() - t0
+
+
+def record_in_parallel(plan: Plan, progress: bool) -> None:
+    """One `robotlearn record` process per part (logs/record_<i>.log), a progress bar over their saved
+    episodes, then `merge_datasets` of the parts into plan.dataset; the parts are removed once merged.
+    Raises RobotlearnError naming the log of a process that failed."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from tqdm import tqdm
+
+    from robotlearn.datasets.tools import merge_datasets
+
+    # TQDM_DISABLE: no per-frame bars in the logs; the bar over all processes is drawn here
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    logs = [plan.out / "logs" / f"record_{i}.log" for i in range(len(plan.records))]
+    procs = []
+    for cfg, log in zip(plan.records, logs):
+        argv = [sys.executable, "-m", "robotlearn.scripts.cli", "record", *config_to_flags(cfg)]
+        with open(log, "w", encoding="utf-8") as f:
+            procs.append(subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env))
+    saved = re.compile(r"(?:^|\r)episode \d+: ", re.M)  # the line `robotlearn record` prints per saved episode
+    total = sum(cfg.dataset.num_episodes for cfg in plan.records)
+    try:
+        with tqdm(total=total, desc="record", unit="episode", disable=not progress, dynamic_ncols=True) as bar:
+            while any(p.poll() is None for p in procs):
+                time.sleep(0.5)
+                bar.update(sum(len(saved.findall(log.read_text(errors="replace"))) for log in logs) - bar.n)
+    finally:
+        for p in procs:  # on Ctrl-C or an error: stop the others (each keeps the episodes it saved)
+            if p.poll() is None:
+                p.terminate()
+            p.wait()
+    for p, log in zip(procs, logs):
+        if p.returncode != 0:
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
+            raise RobotlearnError(f"recording process failed (exit {p.returncode}), see {log}: {tail[0]}")
+    with _stdout_to(plan.out / "logs" / "record.log"):
+        result = merge_datasets([cfg.dataset.root for cfg in plan.records], plan.dataset)
+        print("\n".join(result.lines))
+    shutil.rmtree(plan.parts_dir)  # every episode is in plan.dataset now
 
 
 def run_train(plan: Plan, progress: bool) -> tuple[list[dict], int, float, dict[int, float]]:
@@ -187,10 +236,11 @@ def quickstart(args: QuickstartConfig) -> dict:
     timings: dict[str, float] = {}
 
     print(
-        f"[1/4] record: {args.episodes} scripted-expert demonstrations of {args.episode_time_s:g} s -> {plan.dataset}",
+        f"[1/4] record: {args.episodes} scripted-expert demonstrations of at most {args.episode_time_s:g} s"
+        f"{f' by {len(plan.records)} processes' if len(plan.records) > 1 else ''} -> {plan.dataset}",
         flush=True,
     )
-    timings["record"] = run_record(plan)
+    timings["record"] = run_record(plan, args.progress)
     meta = LeRobotDatasetMetadata(REPO_ID, root=plan.dataset)
     print(
         f"      recorded {meta.total_episodes} episodes, {meta.total_frames} frames at {meta.fps} fps "
@@ -232,7 +282,7 @@ def quickstart(args: QuickstartConfig) -> dict:
         expert_success_rate=expert_eval["aggregated"]["success_rate"] if expert_eval else None,
         timings_s=timings,
         total_s=sum(timings.values()),
-        commands={name: command_line(name, flags) for name, flags in commands.items()},
+        commands=commands,
     )
     marker.write_text(json.dumps(summary, indent=2))
     print(f"[4/4] report: {report}  (total {duration(summary['total_s'])})", flush=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import numpy as np
 
 from robotlearn.configs import config_to_flags
-from robotlearn.quickstart.plan import REPO_ID, Plan, QuickstartConfig, command_line
+from robotlearn.quickstart.plan import REPO_ID, Plan, QuickstartConfig, command_line, multiline_script
 
 
 def dataset_summary(plan: Plan, frames_per_camera: int = 6):
@@ -52,7 +53,7 @@ def dataset_summary(plan: Plan, frames_per_camera: int = 6):
 def build_report(
     plan: Plan,
     args: QuickstartConfig,
-    commands: dict[str, list[str]],
+    commands: dict[str, str],
     metrics: list[dict],
     n_params: int | None,
     policy_eval: dict,
@@ -70,7 +71,7 @@ def build_report(
     dataset.wall_time_s = timings.get("record")
     details = {
         "Inputs": "agent position + block pose (observation.state, observation.environment_state)",
-        "Policy flags": " ".join(f for f in commands["train"] if f.startswith("--policy.")),
+        "Policy flags": " ".join(f for f in shlex.split(commands["train"]) if f.startswith("--policy.")),
         "Seed": str(args.seed),
     }
     training = TrainingSummary(
@@ -110,9 +111,9 @@ def build_report(
         wall_time_s=timings.get("eval"),
     )
     shown = {
-        "1. Record demonstrations": command_line("record", commands["record"], multiline=True),
-        "2. Train": command_line("train", commands["train"], multiline=True),
-        "3. Evaluate": command_line("eval", commands["eval"], multiline=True),
+        "1. Record demonstrations": multiline_script(commands["record"]),
+        "2. Train": multiline_script(commands["train"]),
+        "3. Evaluate": multiline_script(commands["eval"]),
         "All of it": command_line("quickstart", config_to_flags(args), multiline=True),
     }
     data = ReportData(
