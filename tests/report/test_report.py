@@ -5,6 +5,7 @@ import io
 import re
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from robotlearn.report import (
@@ -47,6 +48,18 @@ def test_line_chart_log_scale_spaces_decades_evenly_and_drops_non_positive():
     (_, a), (_, b), (_, c) = path_points(svg)
     assert abs((b - a) - (c - b)) < 0.2
     assert ">0.01<" in svg and ">1<" in svg  # decade tick labels
+
+
+def test_line_chart_axes_span_the_given_ranges_and_markers_dot_every_point():
+    svg = line_chart(
+        {"success": ([10, 20], [60.0, 70.0])}, width=400, height=200, x_range=(0, 20), y_range=(0, 100), markers=True
+    )
+    (x0, y0), (x1, y1) = path_points(svg)
+    left, right, top, bottom = 64.0, 400 - 16.0, 12.0, 200 - 44.0  # the plot area (no title)
+    assert x0 == (left + right) / 2 and x1 == right  # x from 0, not from the first point
+    assert y0 == pytest.approx(bottom - 0.6 * (bottom - top), abs=0.05)  # y from 0 to 100
+    assert y1 == pytest.approx(bottom - 0.7 * (bottom - top), abs=0.05)
+    assert ">0<" in svg and ">100<" in svg and svg.count("<circle") == 2
 
 
 def test_line_chart_without_data_says_so():
@@ -120,6 +133,22 @@ def test_report_shows_rates_table_chart_video_and_commands(tmp_path):
     assert "push &lt;the&gt; T" in html and "<title>Run &lt;1&gt;</title>" in html
     assert "Learning rate" not in html  # constant LR: no chart
     assert not (tmp_path / "sub" / "report.html.tmp").exists()
+
+
+def test_success_curve_is_drawn_from_zero_to_100_percent_with_the_expert_level():
+    data = make_data()
+    data.training.success_curve = [
+        {"step": 50, "train_s": 60.0, "success_rate": 0.5, "n_episodes": 2},
+        {"step": 100, "train_s": 120.0, "success_rate": 0.25, "n_episodes": 4},
+    ]
+    html = render_report(data)
+    chart = html[html.index('aria-label="Success rate against training time"') :]
+    chart = chart[: chart.index("</svg>")]
+    assert 'data-name="policy success"' in chart and 'data-name="expert"' in chart
+    assert ">0<" in chart and ">100<" in chart  # the rate axis, whatever the points
+    assert "step 50: 50% of 2, step 100: 25% of 4" in html
+    data.evaluation.expert = None
+    assert 'data-name="expert"' not in render_report(data)
 
 
 def test_report_without_expert_has_one_card_and_a_narrower_table():

@@ -174,7 +174,7 @@ def _dataset_section(ds: DatasetSummary) -> str:
     return "".join(html)
 
 
-def _training_section(tr: TrainingSummary) -> str:
+def _training_section(tr: TrainingSummary, expert_rate: float | None = None) -> str:
     rows = [("Policy", escape(tr.policy_type)), ("Steps", str(tr.steps)), ("Batch size", str(tr.batch_size))]
     if tr.n_params is not None:
         rows.append(("Parameters", f"{tr.n_params / 1e6:.2f} M"))
@@ -211,13 +211,19 @@ def _training_section(tr: TrainingSummary) -> str:
     if tr.success_curve:
         minutes = [row["train_s"] / 60 for row in tr.success_curve]
         rates = [100 * row["success_rate"] for row in tr.success_curve]
+        series = {"policy success": (minutes, rates)}
+        if expert_rate is not None:  # the level to reach, drawn across the whole run
+            series["expert"] = ([0.0, max(minutes)], [100 * expert_rate] * 2)
         html.append(
             line_chart(
-                {"policy success": (minutes, rates)},
+                series,
                 title="Success rate against training time",
                 x_label="training time (min)",
                 y_label="success (%)",
                 height=240,
+                x_range=(0.0, max(minutes)),
+                y_range=(0.0, 100.0),
+                markers=True,
             )
         )
         points = ", ".join(
@@ -306,7 +312,7 @@ def render_report(data: ReportData) -> str:
             f"evaluated it on {len(ev.policy['per_episode'])} episodes.</p>",
             _headline(ev),
             _dataset_section(data.dataset),
-            _training_section(data.training),
+            _training_section(data.training, ev.expert["aggregated"]["success_rate"] if ev.expert else None),
             _evaluation_section(ev),
             _commands_section(data.commands),
             _next_steps_section(data.next_steps),

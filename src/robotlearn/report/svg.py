@@ -44,11 +44,15 @@ def line_chart(
     width: int = 640,
     height: int = 300,
     log_y: bool = False,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    markers: bool = False,
 ) -> str:
     """An SVG line chart of `series` (name -> (xs, ys)). Returns the `<svg>` markup as a string.
 
     With `log_y`, y is plotted as log10 (ticks at powers of ten); use it for losses that fall by
-    orders of magnitude.
+    orders of magnitude. `x_range`/`y_range`: the axes span at least these (e.g. 0-100 for a rate);
+    `markers`: a dot on every point (for a few measured points).
     """
     clean: dict[str, list[tuple[float, float]]] = {}
     for name, (xs, ys) in series.items():
@@ -78,8 +82,8 @@ def line_chart(
         return "".join(parts)
 
     fy = (lambda y: math.log10(y)) if log_y else (lambda y: y)
-    all_x = [x for pts in clean.values() for x, _ in pts]
-    all_y = [fy(y) for pts in clean.values() for _, y in pts]
+    all_x = [x for pts in clean.values() for x, _ in pts] + list(x_range or ())
+    all_y = [fy(y) for pts in clean.values() for _, y in pts] + [fy(y) for y in y_range or ()]
     x_lo, x_hi = min(all_x), max(all_x)
     if log_y:
         y_lo, y_hi = math.floor(min(all_y)), math.ceil(max(all_y))
@@ -129,8 +133,8 @@ def line_chart(
             f'<path class="series" data-name="{escape(name)}" d="{d}" fill="none" stroke="{color}" '
             'stroke-width="1.6" stroke-linejoin="round"/>'
         )
-        if len(coords) == 1:
-            parts.append(f'<circle cx="{coords[0][0]:.1f}" cy="{coords[0][1]:.1f}" r="3" fill="{color}"/>')
+        if len(coords) == 1 or markers:
+            parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in coords)
         lx, ly = left + plot_w - 150, top + 14 + 16 * i
         parts.append(
             f'<line x1="{lx}" x2="{lx + 18}" y1="{ly - 4}" y2="{ly - 4}" stroke="{color}" '
