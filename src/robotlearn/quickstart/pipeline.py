@@ -102,7 +102,9 @@ def record_in_parallel(plan: Plan, progress: bool) -> None:
         with tqdm(total=total, desc="record", unit="episode", disable=not progress, dynamic_ncols=True) as bar:
             while any(p.poll() is None for p in procs):
                 time.sleep(0.5)
-                bar.update(sum(len(saved.findall(log.read_text(errors="replace"))) for log in logs) - bar.n)
+                done = sum(len(saved.findall(log.read_text(errors="replace"))) for log in logs)
+                if done > bar.n:  # no redraw without news (a log file would get a line per poll)
+                    bar.update(done - bar.n)
     finally:
         for p in procs:  # on Ctrl-C or an error: stop the others (each keeps the episodes it saved)
             if p.poll() is None:
