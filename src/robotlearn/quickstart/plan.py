@@ -29,7 +29,8 @@ STATE_INPUTS = ["observation.state", "observation.environment_state"]
 # Both see the agent position and the block pose (state-based), not the camera, and learn each action as
 # its offset from the current agent position (relative actions). ACT is the default: on 200 feedback-expert
 # demonstrations it succeeded in 84% and 82% of 50 test episodes (two training seeds, 12,000 steps,
-# 4 of each 16-step chunk executed); this Diffusion Policy in 50% (docs/training.md, rows 11-13).
+# 4 of each 16-step chunk executed); this Diffusion Policy in 50% and 52%. The quickstart's 8000 steps fit
+# its 20-minute budget and reached 70% (docs/training.md, rows 11-15).
 SMALL_POLICIES: dict[str, dict] = {
     "act": {
         "type": "act",
