@@ -96,7 +96,7 @@ def record_in_parallel(plan: Plan, progress: bool) -> None:
         argv = [sys.executable, "-m", "robotlearn.scripts.cli", "record", *config_to_flags(cfg)]
         with open(log, "w", encoding="utf-8") as f:
             procs.append(subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env))
-    saved = re.compile(r"(?:^|\r)episode \d+: ", re.M)  # the line `robotlearn record` prints per saved episode
+    saved = re.compile(r"^episode \d+: ", re.M)  # the line `robotlearn record` prints per saved episode
     total = sum(cfg.dataset.num_episodes for cfg in plan.records)
     try:
         with tqdm(total=total, desc="record", unit="episode", disable=not progress, dynamic_ncols=True) as bar:
@@ -230,7 +230,8 @@ def quickstart(args: QuickstartConfig) -> dict:
     from robotlearn.datasets import LeRobotDatasetMetadata
 
     plan = make_plan(args)
-    commands = plan.commands()  # before training fills in the policy's features
+    commands = plan.commands()  # before training fills in the policy's features; one flag per line for the report
+    shown_commands = plan.commands(multiline=True)
     prepare_output_dir(plan.out, args.overwrite)
     summary: dict = {"argv": config_to_flags(args), "status": "running"}
     marker = plan.out / MARKER
@@ -273,7 +274,9 @@ def quickstart(args: QuickstartConfig) -> dict:
     print(f"      success rate: policy {rate:.0%}{expert_text} ({duration(timings['eval'])})", flush=True)
 
     t0 = time.perf_counter()
-    report = build_report(plan, args, commands, metrics, n_params, policy_eval, expert_eval, timings, curve)
+    report = build_report(
+        plan, args, commands, shown_commands, metrics, n_params, policy_eval, expert_eval, timings, curve
+    )
     timings["report"] = time.perf_counter() - t0
     summary.update(
         status="done",

@@ -21,6 +21,7 @@ from robotlearn.training import DatasetConfig, TrainConfig
 
 MARKER = "quickstart.json"  # written first into output_dir; --overwrite only ever deletes folders holding it
 REPO_ID = "local/quickstart_pusht"
+PARTS_DIR = "dataset_parts"  # under output_dir: one dataset per recording process, merged into dataset/
 TASK = "Push the T-shaped block onto the T-shaped target."
 FPS = 10
 DEFAULT_POLICY = "act"
@@ -145,22 +146,6 @@ def command_line(cmd: str, argv: list[str], multiline: bool = False) -> str:
     return (" \\\n    " if multiline else " ").join([f"robotlearn {cmd}", *(shlex.quote(a) for a in argv)])
 
 
-def multiline_script(script: str) -> str:
-    """`script` (one command per line, as `Plan.commands` gives) with one flag per line."""
-    lines = []
-    for line in script.splitlines():
-        words = shlex.split(line)
-        if len(words) < 2 or words[0] != "robotlearn":
-            lines.append(line)
-            continue
-        background = words[-1] == "&"
-        words = words[:-1] if background else words
-        n_cmd = 3 if words[1] == "dataset" else 2  # "robotlearn dataset merge"
-        text = command_line(" ".join(words[1:n_cmd]), words[n_cmd:], multiline=True)
-        lines.append(text + (" &" if background else ""))
-    return "\n".join(lines)
-
-
 @dataclass
 class Plan:
     """The three phases as config objects, and where their outputs go."""
@@ -177,7 +162,7 @@ class Plan:
 
     @property
     def parts_dir(self) -> Path:
-        return self.out / "dataset_parts"
+        return self.out / PARTS_DIR
 
     @property
     def train_dir(self) -> Path:
@@ -195,19 +180,19 @@ class Plan:
     def expert_dir(self) -> Path:
         return self.out / "eval_expert"
 
-    def commands(self) -> dict[str, str]:
-        """Each phase as the shell commands a user runs to repeat it, one per line: `robotlearn record`
-        (several in the background, then `wait` and `robotlearn dataset merge`), `robotlearn train`,
-        `robotlearn eval`."""
-        records = [command_line("record", config_to_flags(cfg)) for cfg in self.records]
+    def commands(self, multiline: bool = False) -> dict[str, str]:
+        """Each phase as the shell commands a user runs to repeat it, one per line (one flag per line too with
+        `multiline`): `robotlearn record` (several in the background, then `wait` and `robotlearn dataset merge`),
+        `robotlearn train`, `robotlearn eval`."""
+        records = [command_line("record", config_to_flags(cfg), multiline) for cfg in self.records]
         if len(records) > 1:
             roots = ",".join(cfg.dataset.root for cfg in self.records)
-            merge = command_line("dataset merge", [f"--roots={roots}", f"--output={self.dataset}"])
+            merge = command_line("dataset merge", [f"--roots={roots}", f"--output={self.dataset}"], multiline)
             records = [f"{line} &" for line in records] + ["wait", merge]
         return {
             "record": "\n".join(records),
-            "train": command_line("train", config_to_flags(self.train)),
-            "eval": command_line("eval", config_to_flags(self.eval)),
+            "train": command_line("train", config_to_flags(self.train), multiline),
+            "eval": command_line("eval", config_to_flags(self.eval), multiline),
         }
 
 
@@ -232,7 +217,7 @@ def make_plan(args: QuickstartConfig) -> Plan:
     dataset = out / "dataset"
     parts = min(args.record_workers, args.episodes)
     counts = [args.episodes // parts + (i < args.episodes % parts) for i in range(parts)]
-    roots = [dataset] if parts == 1 else [out / "dataset_parts" / str(i) for i in range(parts)]
+    roots = [dataset] if parts == 1 else [out / PARTS_DIR / str(i) for i in range(parts)]
     records = [
         RecordConfig(
             robot=PushTRobotConfig(seed=args.seed + i),

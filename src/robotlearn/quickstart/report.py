@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from robotlearn.configs import config_to_flags
-from robotlearn.quickstart.plan import REPO_ID, Plan, QuickstartConfig, command_line, multiline_script
+from robotlearn.quickstart.plan import REPO_ID, Plan, QuickstartConfig, command_line
 
 
 def dataset_summary(plan: Plan, frames_per_camera: int = 6):
@@ -54,6 +54,7 @@ def build_report(
     plan: Plan,
     args: QuickstartConfig,
     commands: dict[str, str],
+    shown_commands: dict[str, str],
     metrics: list[dict],
     n_params: int | None,
     policy_eval: dict,
@@ -111,9 +112,9 @@ def build_report(
         wall_time_s=timings.get("eval"),
     )
     shown = {
-        "1. Record demonstrations": multiline_script(commands["record"]),
-        "2. Train": multiline_script(commands["train"]),
-        "3. Evaluate": multiline_script(commands["eval"]),
+        "1. Record demonstrations": shown_commands["record"],
+        "2. Train": shown_commands["train"],
+        "3. Evaluate": shown_commands["eval"],
         "All of it": command_line("quickstart", config_to_flags(args), multiline=True),
     }
     data = ReportData(
