@@ -268,11 +268,14 @@ def parity(
         f"D = {delay_ticks} ticks, {n_seeds} paired seeds, 300 actions max"
     )
     rows = {}
-    for name, kw in (
+    modes = [
         ("sync", dict(mode="sync")),
         ("async", dict(mode="async")),
         ("async, no stale dropping", dict(mode="async", drop_stale=False)),
-    ):
+    ]
+    if getattr(policy.config, "action_prefix_capacity", 0):  # trained to continue the committed actions
+        modes.append(("async, no action prefix", dict(mode="async", action_prefix=False)))
+    for name, kw in modes:
         t0 = time.perf_counter()
         traces = traces_in_processes(
             lambda s, kw=kw: simulate_episode(policy, env, s, delay_ticks, n_exec, **kw), seeds, workers

@@ -61,3 +61,12 @@ def test_unknown_merge_suggests_the_closest():
     with pytest.raises(ConfigError, match="did you mean 'average'"):
         ActionQueue(merge="averge")
     assert len(MERGES) == 5
+
+
+def test_upcoming_gives_the_queued_actions_from_a_tick_until_the_first_gap():
+    q = ActionQueue(merge="latest_only")
+    q.add_chunk(obs_tick=10, chunk=np.arange(4.0)[:, None], now_tick=10)  # ticks 10..13
+    np.testing.assert_array_equal(q.upcoming(11, 2), [[1.0], [2.0]])
+    np.testing.assert_array_equal(q.upcoming(12, 5), [[2.0], [3.0]])  # stops where the queue ends
+    assert q.upcoming(14, 3) is None and q.upcoming(10, 0) is None
+    assert q.size(10) == 4  # nothing is taken out

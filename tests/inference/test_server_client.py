@@ -93,6 +93,34 @@ def test_same_observation_and_seed_give_bit_identical_chunks_through_the_server(
         assert reply["actions"].dtype == np.float32 and np.array_equal(reply["actions"], expected)
 
 
+def test_a_prefix_trained_policy_continues_the_actions_the_client_has_committed(tmp_path):
+    """The client sends the actions queued for the ticks the last chunk took to arrive; the chunk
+    starts with exactly those; a longer prefix than the policy takes is refused, the session lives."""
+    from robotlearn.transport import RemoteError
+
+    tiny_policy("act", max_action_prefix=4).save_pretrained(tmp_path / "model")
+    delay_ticks = 3
+    with ServerProcess(f"--policy.path={tmp_path / 'model'}", f"--artificial_delay_s={delay_ticks / FPS}") as server:
+        conn = connect(server.address)
+        assert conn.request({"type": "hello"})["policy"]["action_prefix_capacity"] == 4
+        message = {"type": "observation", "tick": 0, "episode": 0, "observation": pusht_observation(0)}
+        prefix = np.array([[100.0, 200.0], [110.0, 210.0]], np.float32)
+        reply = conn.request({**message, "action_prefix": prefix})
+        np.testing.assert_array_equal(reply["actions"][:2], prefix)
+        with pytest.raises(RemoteError, match=r"d <= 4"):
+            conn.request({**message, "tick": 1, "action_prefix": np.zeros((5, 2), np.float32)})
+        assert conn.request({**message, "tick": 2})["actions"].shape == (16, 2)
+        conn.close()
+        stats = run_client(server.address, 40)
+        plain = run_client(server.address, 40, action_prefix=False)
+    chunks = stats.per_chunk
+    assert len(chunks) >= 4 and chunks[0]["prefix"] == 0  # nothing is queued for the first
+    for before, chunk in zip(chunks, chunks[1:]):  # each sends as many as the previous chunk's delay
+        assert chunk["prefix"] == min(4, before["delay_ticks"]) and before["delay_ticks"] >= delay_ticks
+    assert all(c["prefix"] == 0 for c in plain.per_chunk)
+    assert stats.executed == 40 and stats.idle_ticks <= 0.005 * (stats.ticks - stats.first_chunk_ticks)
+
+
 def _reply(sock: socket.socket, token: bytes) -> dict | None:
     """The server's one reply on a raw socket (None if it just closed)."""
     conn = Connection(sock, token)

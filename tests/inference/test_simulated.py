@@ -41,3 +41,37 @@ def test_expert_chunks_keep_their_success_async_and_degrade_without_stale_droppi
         np.percentile(seam, 99),
         np.percentile(within, 99),
     )
+
+
+class PrefixRecorder(PushTExpertChunkPolicy):
+    """The expert's chunks, from a policy that says it takes an action prefix; records what it got."""
+
+    def __init__(self, capacity: int):
+        super().__init__(chunk_size=16, n_action_steps=8)
+        self.config.action_prefix_capacity = capacity
+        self.prefixes = []
+
+    def predict_action_chunk(self, observation: dict):
+        from robotlearn.policies.policy import ACTION_PREFIX_KEY
+
+        prefix = observation.get(ACTION_PREFIX_KEY)
+        self.prefixes.append(None if prefix is None else prefix[0].numpy().copy())
+        return super().predict_action_chunk(observation)
+
+
+def test_async_passes_the_actions_executed_while_a_chunk_is_computed_to_a_prefix_policy():
+    env = PushTEnv(max_steps=None)
+    policy = PrefixRecorder(capacity=2)
+    trace = simulate_episode(policy, env, SEEDS[0], DELAY_TICKS, 8, merge="latest_only", max_steps=40)
+    sync_policy = PrefixRecorder(capacity=2)
+    simulate_episode(sync_policy, env, SEEDS[0], DELAY_TICKS, 8, mode="sync", max_steps=40)
+    env.close()
+    assert policy.prefixes[0] is None and all(p is not None and len(p) == 2 for p in policy.prefixes[1:])
+    assert all(p is None for p in sync_policy.prefixes)  # sync: the queue is empty, nothing is committed
+    # the prefix sent with chunk k is what the robot then executed: actions for ticks t, t+1 of the
+    # old chunk, executed at those ticks (the first chunk arrives at tick 3 and runs its indices 3..)
+    executed = np.asarray(trace.actions)
+    request_ticks = [3 + 8 * k - 3 for k in range(1, len(policy.prefixes))]  # every 8 ticks from tick 8
+    for prefix, tick in zip(policy.prefixes[1:], request_ticks):
+        steps = tick - DELAY_TICKS  # executed steps before this tick (the first chunk's wait was 3 ticks)
+        np.testing.assert_allclose(prefix, executed[steps : steps + 2], rtol=1e-6)

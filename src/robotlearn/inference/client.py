@@ -49,6 +49,9 @@ class ClientOptions:
     task: str | None = None
     realtime: bool = True
     sync: bool = False  # synchronous baseline: wait for each chunk with an empty queue, execute n_action_steps
+    # send the queued actions for the ticks the last chunk took to arrive with each observation, when
+    # the policy was trained to continue them (welcome's action_prefix_capacity > 0)
+    action_prefix: bool = True
 
 
 @dataclass
@@ -240,14 +243,16 @@ class RobotClient:
                 self.conn.send({"type": "reset", "episode": episode})
             except TransportError:
                 self._connected.clear()
-        in_flight = None  # (request id, tick, perf_counter sent, encode ms, bytes)
+        in_flight = None  # (request id, tick, perf_counter sent, encode ms, bytes, action prefix length)
         got_first = False
+        measured_delay = 0  # ticks the last accepted chunk took to arrive
+        capacity = int(self.info.get("action_prefix_capacity", 0)) if opts.action_prefix and not opts.sync else 0
         lost_since = None
         reconnects0 = self.reconnects
 
         def drain(tick):
             """Merges the replies that arrived."""
-            nonlocal in_flight, got_first
+            nonlocal in_flight, got_first, measured_delay
             while self._inbox:
                 message = self._inbox.popleft()
                 kind = message["type"]
@@ -279,12 +284,14 @@ class RobotClient:
                                 "obs_bytes": in_flight[4],
                                 "reply_bytes": message["_bytes"],
                                 "delay_ticks": tick - message["tick"],
+                                "prefix": in_flight[5],
                                 "first": not got_first,
                             }
                         )
                         in_flight = None
                     if result.accepted:
                         got_first = True
+                        measured_delay = tick - obs_tick
                         stats.chunks += 1
                         stats.dropped_stale += result.dropped_stale
                         self._chunk_len = len(message["actions"])
@@ -334,7 +341,8 @@ class RobotClient:
             if opts.sync:
                 threshold = 0
             if self.connected and in_flight is None and (size <= threshold or not got_first and size == 0):
-                in_flight = self._send_observation(history, n_hist, tick, episode)
+                prefix = queue.upcoming(tick, min(capacity, measured_delay)) if capacity else None
+                in_flight = self._send_observation(history, n_hist, tick, episode, prefix)
                 if opts.sync and in_flight is not None:
                     # the policy in the loop: the robot waits for the chunk, then acts in this same tick;
                     # the tick schedule moves by exactly the time waited (the policy's cost, nothing else)
@@ -389,7 +397,7 @@ class RobotClient:
         stats.reconnects = self.reconnects - reconnects0
         return stats
 
-    def _send_observation(self, history, n_hist: int, tick: int, episode: int):
+    def _send_observation(self, history, n_hist: int, tick: int, episode: int, prefix: np.ndarray | None = None):
         t0 = time.perf_counter()
         if n_hist > 1:
             observation = {k: np.stack([h[k] for h in history]) for k in history[-1]}
@@ -407,6 +415,8 @@ class RobotClient:
             message["seed"] = int(self.options.seed + episode * 100_003 + tick)
         if self.options.task:
             message["task"] = self.options.task
+        if prefix is not None:
+            message["action_prefix"] = np.ascontiguousarray(prefix, dtype=np.float32)
         from robotlearn.transport import wire
 
         frame = wire.encode(message, self.conn.token)
@@ -417,4 +427,4 @@ class RobotClient:
         except TransportError:
             self._connected.clear()
             return None
-        return (self._request_id, tick, sent_at, encode_ms, len(frame))
+        return (self._request_id, tick, sent_at, encode_ms, len(frame), 0 if prefix is None else len(prefix))

@@ -84,6 +84,15 @@ class ActionQueue:
         """Number of queued actions for ticks >= tick."""
         return sum(1 for t in self.actions if t >= tick)
 
+    def upcoming(self, tick: int, n: int) -> np.ndarray | None:
+        """The queued actions for ticks tick, tick+1, ... (at most n, stopping at the first tick with
+        none), (m, A); None if nothing is queued for `tick`. What a policy that takes an action
+        prefix is told the robot will execute while it plans (the committed actions)."""
+        rows = []
+        while len(rows) < n and tick + len(rows) in self.actions:
+            rows.append(self.actions[tick + len(rows)])
+        return np.stack(rows) if rows else None
+
     def add_chunk(self, obs_tick: int, chunk: np.ndarray, now_tick: int) -> MergeResult:
         """Merges `chunk` (n, A), planned from the observation of `obs_tick`, at tick `now_tick`
         (the next tick to execute). Rejected (accepted=False) unless obs_tick is newer than every

@@ -55,6 +55,8 @@ class RunPolicyConfig:
     (0.3 old / 0.7 new), latest_only, average, conservative (0.7 old / 0.3 new)."""
     drop_stale: bool = True
     """Drop the actions whose tick passed while the chunk was computed (false: execute them late; not advised)."""
+    action_prefix: bool = True
+    """Send the actions queued for the ticks the last chunk took to arrive with each observation, for a policy trained with --policy.max_action_prefix to continue them."""
     sync: bool = False
     """Synchronous baseline: wait for each chunk with an empty queue (the robot idles), then execute n_action_steps."""
     request_timeout_s: float = 2.0
@@ -102,6 +104,7 @@ def client_options(cfg: RunPolicyConfig):
         tls_ca=cfg.tls_ca,
         seed=cfg.seed,
         sync=cfg.sync,
+        action_prefix=cfg.action_prefix,
         task=cfg.dataset.single_task if cfg.dataset.root else None,
     )
 

@@ -9,8 +9,12 @@ Protocol (one TCP connection = one session, messages in transport/wire.py's SCHE
 
     client: hello                         -> server: welcome {session, policy: {type, features, ...}}
     client: reset {episode}               -> server: ok            (new episode: session state cleared)
-    client: observation {tick, episode, observation, seed?}
+    client: observation {tick, episode, observation, seed?, action_prefix?}
                                           -> server: actions {tick, episode, actions (n, A), timings_ms}
+
+`action_prefix` (d, A): the actions the robot will execute for ticks tick .. tick+d-1 while the
+chunk is computed; a policy trained with an action prefix (welcome's `action_prefix_capacity` > 0)
+plans the rest of the chunk to continue them.
     client: ping                          -> server: pong
     anything wrong                        -> server: error {code, message}   (one line, never a traceback)
 
@@ -57,7 +61,28 @@ def policy_info(policy, n_obs_steps: int | None = None) -> dict:
         },
         "n_obs_steps": int(n_obs_steps if n_obs_steps is not None else getattr(cfg, "n_obs_steps", 1) or 1),
         "n_action_steps": int(getattr(cfg, "n_action_steps", 1) or 1),
+        "action_prefix_capacity": int(getattr(cfg, "action_prefix_capacity", 0)),
     }
+
+
+def action_prefix_tensor(value, info: dict, device):
+    """An observation message's `action_prefix` -> (1, d, A) float32 tensor; ValueError unless it is
+    a finite (d, A) array with d <= the policy's capacity and A its action width."""
+    import torch
+
+    capacity = info["action_prefix_capacity"]
+    width = info["features"]["action"]["shape"][0]
+    prefix = np.asarray(value)
+    if capacity == 0:
+        raise ValueError("this policy takes no action_prefix (it was trained without --policy.max_action_prefix)")
+    if prefix.ndim != 2 or prefix.shape[1] != width or prefix.shape[0] > capacity or prefix.dtype.kind not in "fiu":
+        raise ValueError(
+            f"action_prefix must be a numeric (d, {width}) array with d <= {capacity}, got {prefix.dtype} "
+            f"{tuple(prefix.shape)}"
+        )
+    if not np.isfinite(prefix).all():
+        raise ValueError("action_prefix holds NaN or infinite values")
+    return torch.as_tensor(prefix, dtype=torch.float32, device=device)[None]
 
 
 @dataclass
@@ -240,6 +265,8 @@ class PolicyServer:
     def _answer_observation(self, conn: Connection, session: Session, message: dict) -> None:
         import torch
 
+        from robotlearn.policies.policy import ACTION_PREFIX_KEY
+
         t0 = time.perf_counter() - conn.last_decode_s  # count the frame's decoding too
         if message["episode"] != session.episode:
             session.episode = message["episode"]
@@ -251,6 +278,10 @@ class PolicyServer:
             )
             if "task" in message:
                 batch["task"] = [message["task"]]
+            if "action_prefix" in message:
+                batch[ACTION_PREFIX_KEY] = action_prefix_tensor(
+                    message["action_prefix"], self.info, getattr(policy, "device", None)
+                )
         except (RobotlearnError, ValueError, TypeError, IndexError) as e:
             session.errors += 1
             conn.send_error("bad_observation", str(e))

@@ -38,17 +38,22 @@ class EpisodeTrace:
 
 
 def chunk_function(policy):
-    """numpy observation dict -> (n, A) numpy chunk, through `observation_to_batch` and the policy's
-    `predict_action_chunk` (any robotlearn Policy, or PushTExpertChunkPolicy)."""
+    """(numpy observation dict, action prefix (d, A) or None) -> (n, A) numpy chunk, through
+    `observation_to_batch` and the policy's `predict_action_chunk` (any robotlearn Policy, or
+    PushTExpertChunkPolicy)."""
     import torch
 
     from robotlearn.policies.observation import observation_to_batch
+    from robotlearn.policies.policy import ACTION_PREFIX_KEY
 
     features = policy.config.features
 
-    def fn(observation: dict) -> np.ndarray:
+    def fn(observation: dict, prefix: np.ndarray | None = None) -> np.ndarray:
+        batch = observation_to_batch(observation, features, policy.device)
+        if prefix is not None:
+            batch[ACTION_PREFIX_KEY] = torch.as_tensor(prefix, dtype=torch.float32, device=policy.device)[None]
         with torch.no_grad():
-            chunk = policy.predict_action_chunk(observation_to_batch(observation, features, policy.device))
+            chunk = policy.predict_action_chunk(batch)
         return chunk[0].float().cpu().numpy()
 
     return fn
@@ -79,6 +84,7 @@ def simulate_episode(
     threshold: int | None = None,
     max_steps: int = 300,
     chunk_fn=None,
+    action_prefix: bool = True,
 ) -> EpisodeTrace:
     """One PushT episode from `env.reset(seed=seed)` with the delay applied in ticks.
 
@@ -89,6 +95,9 @@ def simulate_episode(
             `threshold` actions are left (default len(chunk) - n_action_steps, i.e. every
             n_action_steps ticks), sync when the queue is empty and then uses n_action_steps.
         mode: "sync" or "async".
+        action_prefix: async, with a policy whose `config.action_prefix_capacity` > 0: send the
+            queued actions for the ticks the last chunk took to arrive (the delay as measured, not
+            as given), as the robot client does; False: never.
     """
     import torch
 
@@ -100,6 +109,8 @@ def simulate_episode(
     torch.manual_seed(seed)
     obs, _ = env.reset(seed=seed)
     queue = ActionQueue(merge=merge, drop_stale=drop_stale)
+    capacity = getattr(policy.config, "action_prefix_capacity", 0) if action_prefix and mode == "async" else 0
+    measured_delay = 0  # ticks the last chunk took to arrive
     trace = EpisodeTrace(seed=seed)
     in_flight = None  # (arrival tick, observation tick, chunk)
     got_first = False
@@ -109,6 +120,7 @@ def simulate_episode(
         if in_flight is not None and in_flight[0] <= tick:
             # sync: the robot waited (nothing moved), so the chunk starts now, as in the client's sync mode
             queue.add_chunk(tick if mode == "sync" else in_flight[1], in_flight[2], tick)
+            measured_delay = tick - in_flight[1]
             in_flight, got_first = None, True
         size = queue.size(tick)
         if in_flight is None:
@@ -117,7 +129,9 @@ def simulate_episode(
             else:
                 want = size <= (threshold if threshold is not None else chunk_len - n_action_steps)
             if want:
-                chunk = fn(env_policy_observation(obs, env, features))
+                observation = env_policy_observation(obs, env, features)
+                prefix = queue.upcoming(tick, min(capacity, measured_delay)) if capacity else None
+                chunk = fn(observation) if prefix is None else fn(observation, prefix)
                 chunk_len = len(chunk)
                 if mode == "sync":
                     chunk = chunk[:n_action_steps]

@@ -29,6 +29,10 @@ from robotlearn.policies.normalize import Normalizer
 VISUAL, STATE, ACTION = "VISUAL", "STATE", "ACTION"
 ACTION_KEY = "action"
 STATE_KEY = "observation.state"
+# Optional input of `predict_action_chunk`: (B, d, A) actions, in the dataset's units, that the robot
+# executes for the chunk's first d ticks whatever the policy says (they were committed while it ran);
+# policies whose config has `max_action_prefix > 0` plan the rest of the chunk to continue them.
+ACTION_PREFIX_KEY = "action_prefix"
 DEFAULT_STATE_KEYS = ("observation.state", "observation.environment_state")
 NOT_INPUTS_BY_DEFAULT = ("observation.capture_time",)
 
@@ -89,6 +93,11 @@ class PolicyConfig:
     @property
     def action_dim(self) -> int:
         return int(self.features[ACTION_KEY]["shape"][0])
+
+    @property
+    def action_prefix_capacity(self) -> int:
+        """Longest ACTION_PREFIX_KEY that `predict_action_chunk` conditions on (0: it takes none)."""
+        return int(getattr(self, "max_action_prefix", 0))
 
     def to_dict(self) -> dict:
         return json.loads(json.dumps(dataclasses.asdict(self)))
@@ -179,7 +188,9 @@ class Policy(nn.Module):
         unnormalized; action 0 is for the observation's own time step, action i for i steps later.
 
         `select_action` executes the first `n_action_steps` of exactly this chunk. Unlike it, this
-        keeps no action queue, so a caller (the policy server) decides how many actions to execute."""
+        keeps no action queue, so a caller (the policy server) decides how many actions to execute.
+        A policy with `config.action_prefix_capacity > 0` also reads `observation[ACTION_PREFIX_KEY]`
+        ((B, d, A), d <= the capacity): the chunk's first d actions are those, the rest continues them."""
         raise NotImplementedError
 
     def reset(self) -> None:

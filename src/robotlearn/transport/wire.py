@@ -74,6 +74,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
         "task": ((str,), False),
         "seed": ((int,), False),
         "request_id": ((int,), False),
+        "action_prefix": ((_ANY_ARRAY,), False),  # (d, A) actions the robot executes meanwhile
     },
     "reset": {"episode": ((int,), True)},
     "ping": {"request_id": ((int,), False)},

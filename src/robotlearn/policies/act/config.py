@@ -50,6 +50,11 @@ class ACTConfig(PolicyConfig):
     """Layers of the VAE's transformer encoder."""
     kl_weight: float = 10.0
     """Weight of the KL term in the loss."""
+    # Asynchronous inference.
+    max_action_prefix: int = 0
+    """Train with the chunk's first d ~ U{0..max} actions given as inputs (training-time action
+    conditioning for real-time chunking, Black et al. 2025), so a policy server can pass the actions
+    the robot executes while it computes; 0: off."""
     # Optimization (the paper's values).
     lr: float = 1e-5
     """AdamW learning rate."""
@@ -63,5 +68,9 @@ class ACTConfig(PolicyConfig):
             )
         if self.temporal_ensemble_coeff is not None and self.n_action_steps != 1:
             raise PolicyConfigError("temporal ensembling queries the model every step: set --policy.n_action_steps=1")
+        if not 0 <= self.max_action_prefix < self.chunk_size:
+            raise PolicyConfigError(
+                f"--policy.max_action_prefix={self.max_action_prefix} must be in [0, chunk_size={self.chunk_size})"
+            )
         if self.dim_model % self.n_heads:
             raise PolicyConfigError(f"--policy.dim_model={self.dim_model} must be divisible by n_heads={self.n_heads}")

@@ -21,7 +21,7 @@ from torch import nn
 
 from robotlearn.policies.act.config import ACTConfig
 from robotlearn.policies.per_sample import SampleRandom, per_sample_mean
-from robotlearn.policies.policy import ACTION_KEY, Policy
+from robotlearn.policies.policy import ACTION_KEY, ACTION_PREFIX_KEY, Policy, PolicyConfigError
 from robotlearn.policies.resnet import ResNet18
 
 # --------------------------------------------------------------------------------------------
@@ -172,6 +172,10 @@ class ACTPolicy(Policy):
         self.encoder = Encoder(config, config.n_encoder_layers)
         self.decoder = Decoder(config)
         self.query_pos = nn.Embedding(config.chunk_size, d)
+        if config.max_action_prefix:
+            # Given actions enter the decoder as its queries for their steps (zeros elsewhere).
+            self.prefix_proj = nn.Linear(a, d)
+            self.prefix_flag = nn.Parameter(torch.zeros(1, 1, d))
         self.action_head = nn.Linear(d, a)
         self.reset()
 
@@ -204,8 +208,19 @@ class ACTPolicy(Policy):
         mu, log_var = self.vae_latent_proj(out).chunk(2, dim=-1)
         return mu, log_var
 
-    def predict_chunk(self, batch: dict, z: torch.Tensor) -> torch.Tensor:
-        """Normalized observations + latent z (B, latent_dim) -> normalized action chunk (B, K, A)."""
+    def prefix_queries(self, actions: torch.Tensor, prefix_len: torch.Tensor) -> torch.Tensor:
+        """Decoder queries (B, K, D): the embedding of normalized `actions` (B, >= max(prefix_len), A)
+        at the steps i < prefix_len[b] of each sample b, zeros after them."""
+        k = self.config.chunk_size
+        given = torch.arange(k, device=actions.device)[None] < prefix_len[:, None]  # (B, K)
+        n = min(actions.shape[1], k)
+        embedded = self.prefix_proj(actions[:, :n]) + self.prefix_flag
+        embedded = F.pad(embedded, (0, 0, 0, k - n))
+        return torch.where(given[..., None], embedded, torch.zeros_like(embedded))
+
+    def predict_chunk(self, batch: dict, z: torch.Tensor, queries: torch.Tensor | None = None) -> torch.Tensor:
+        """Normalized observations + latent z (B, latent_dim) -> normalized action chunk (B, K, A);
+        `queries` (B, K, D): the decoder's inputs (default zeros; see `prefix_queries`)."""
         b = z.shape[0]
         tokens = [self.latent_proj(z)[:, None]]
         state = self._state(batch)
@@ -219,7 +234,8 @@ class ACTPolicy(Policy):
             pos.append(sinusoidal_2d(h, w, self.config.dim_model, features.device)[None].expand(b, -1, -1))
         tokens, pos = torch.cat(tokens, dim=1), torch.cat(pos, dim=1)
         memory = self.encoder(tokens, pos)
-        queries = torch.zeros(b, self.config.chunk_size, self.config.dim_model, device=z.device)
+        if queries is None:
+            queries = torch.zeros(b, self.config.chunk_size, self.config.dim_model, device=z.device)
         query_pos = self.query_pos.weight[None].expand(b, -1, -1)
         return self.action_head(self.decoder(queries, memory, query_pos, pos))
 
@@ -227,7 +243,9 @@ class ACTPolicy(Policy):
         """L1 reconstruction of the (unpadded) action chunk + kl_weight * KL(q(z|s,a) || N(0, I)).
 
         z's noise is drawn per sample when the batch carries per-sample seeds (see per_sample.py);
-        the L1 term is averaged over each sample's unpadded steps, then over samples."""
+        the L1 term is averaged over each sample's unpadded steps, then over samples. With
+        `max_action_prefix`, each sample's first d ~ U{0..max} target actions are given to the
+        decoder and left out of the loss (Black et al. 2025, training-time action conditioning)."""
         rng = SampleRandom.from_batch(batch, len(batch[ACTION_KEY]), self.device)
         batch = self.prepare_batch(batch)
         actions = batch[ACTION_KEY]  # (B, K, A)
@@ -238,8 +256,14 @@ class ACTPolicy(Policy):
             z = mu + rng.normal_like(mu) * (0.5 * log_var).exp()
         else:
             z = torch.zeros(b, self.config.latent_dim, device=actions.device)
-        pred = self.predict_chunk(batch, z)
-        l1 = per_sample_mean(F.l1_loss(pred, actions, reduction="none"), pad)
+        queries, loss_pad = None, pad
+        if self.config.max_action_prefix:
+            prefix_len = rng.integers(0, self.config.max_action_prefix + 1)
+            queries = self.prefix_queries(actions, prefix_len)
+            given = torch.arange(actions.shape[1], device=actions.device)[None] < prefix_len[:, None]
+            loss_pad = given if pad is None else pad | given
+        pred = self.predict_chunk(batch, z, queries)
+        l1 = per_sample_mean(F.l1_loss(pred, actions, reduction="none"), loss_pad)
         info = {"l1_loss": l1.item()}
         loss = l1
         if self.config.use_vae:
@@ -252,12 +276,39 @@ class ACTPolicy(Policy):
     @torch.no_grad()
     def predict_action_chunk(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
         """One observation {key: (B, ...)} -> the decoded chunk (B, chunk_size, A), unnormalized, with
-        z = 0 (the prior's mean). Deterministic: the same observation gives the same chunk."""
+        z = 0 (the prior's mean). Deterministic: the same observation gives the same chunk. With
+        observation[ACTION_PREFIX_KEY] (B, d, A) (needs max_action_prefix >= d), the chunk's first d
+        actions are those and the rest is planned to continue them."""
         self.check_observation(observation)
+        prefix = observation.get(ACTION_PREFIX_KEY)
+        if prefix is not None and prefix.shape[1] == 0:
+            prefix = None
+        if prefix is not None:
+            self._check_prefix(prefix)
+            observation = {**observation, ACTION_KEY: prefix}  # normalized (and made relative) with the rest
         batch = self.prepare_batch(observation)
-        b = next(iter(batch.values())).shape[0]
+        b = batch[next(k for k in self.config.features if k != ACTION_KEY)].shape[0]
         z = torch.zeros(b, self.config.latent_dim, device=self.device)
-        return self.unnormalize_actions(self.predict_chunk(batch, z), batch)
+        queries = None
+        if prefix is not None:
+            d = prefix.shape[1]
+            queries = self.prefix_queries(batch.pop(ACTION_KEY), torch.full((b,), d, device=self.device))
+        chunk = self.unnormalize_actions(self.predict_chunk(batch, z, queries), batch)
+        if prefix is not None:
+            chunk[:, :d] = prefix.to(chunk)  # exactly what the robot executes
+        return chunk
+
+    def _check_prefix(self, prefix: torch.Tensor) -> None:
+        capacity = self.config.max_action_prefix
+        if prefix.ndim != 3 or prefix.shape[2] != self.config.action_dim:
+            raise PolicyConfigError(
+                f"{ACTION_PREFIX_KEY} must be (batch, steps, {self.config.action_dim}), got {tuple(prefix.shape)}"
+            )
+        if prefix.shape[1] > capacity:
+            raise PolicyConfigError(
+                f"{ACTION_PREFIX_KEY} has {prefix.shape[1]} steps; this policy conditions on at most {capacity} "
+                "(--policy.max_action_prefix at training)"
+            )
 
     @torch.no_grad()
     def select_action(self, observation: dict[str, torch.Tensor]) -> torch.Tensor:
