@@ -243,13 +243,19 @@ def traces_in_processes(run, seeds, workers: int) -> list:
 
 
 def parity(
-    n_seeds: int, delay_ticks: int, report: str | None, seam_seeds: int, policy_path: str | None, workers: int = 2
+    n_seeds: int,
+    delay_ticks: int,
+    report: str | None,
+    seam_seeds: int,
+    policy_path: str | None,
+    workers: int = 2,
+    merge: str | None = None,
 ) -> None:
     import torch
 
     from robotlearn.envs.pusht import PushTEnv
     from robotlearn.inference.expert_chunks import PushTExpertChunkPolicy
-    from robotlearn.inference.queue import MERGES
+    from robotlearn.inference.queue import DEFAULT_MERGE, MERGES
     from robotlearn.inference.simulated import seam_deltas, simulate_episode
 
     torch.set_num_threads(1)  # a simulated clock: one small forward pass at a time, no thread contention
@@ -265,16 +271,17 @@ def parity(
     seeds = range(100_000, 100_000 + n_seeds)
     print(
         f"\nParity (3): {what}, n_exec {n_exec}, simulated clock, "
-        f"D = {delay_ticks} ticks, {n_seeds} paired seeds, 300 actions max"
+        f"D = {delay_ticks} ticks, {n_seeds} paired seeds, 300 actions max, async merge {merge or DEFAULT_MERGE}"
     )
     rows = {}
+    merge = merge or DEFAULT_MERGE
     modes = [
         ("sync", dict(mode="sync")),
-        ("async", dict(mode="async")),
-        ("async, no stale dropping", dict(mode="async", drop_stale=False)),
+        ("async", dict(mode="async", merge=merge)),
+        ("async, no stale dropping", dict(mode="async", merge=merge, drop_stale=False)),
     ]
     if getattr(policy.config, "action_prefix_capacity", 0):  # trained to continue the committed actions
-        modes.append(("async, no action prefix", dict(mode="async", action_prefix=False)))
+        modes.append(("async, no action prefix", dict(mode="async", merge=merge, action_prefix=False)))
     for name, kw in modes:
         t0 = time.perf_counter()
         traces = traces_in_processes(
@@ -291,18 +298,18 @@ def parity(
         f"\nSeams (5): p99 max|Δaction| at chunk switches vs within chunks, D = {delay_ticks} ticks, {seam_seeds} seeds"
     )
     seam_rows = []
-    for merge in MERGES:
+    for name in MERGES if seam_seeds else ():  # --seam_seeds=0: parity only
         traces = traces_in_processes(
-            lambda s, merge=merge: simulate_episode(policy, env, s, delay_ticks, n_exec, merge=merge),
+            lambda s, name=name: simulate_episode(policy, env, s, delay_ticks, n_exec, merge=name),
             seeds[:seam_seeds],
             workers,
         )
         seam, within = (np.concatenate(x) for x in zip(*[seam_deltas(t) for t in traces]))
         p_seam, p_within = np.percentile(seam, 99), np.percentile(within, 99)
         success = np.mean([t.success for t in traces])
-        seam_rows.append((merge, p_seam, p_within, success))
+        seam_rows.append((name, p_seam, p_within, success))
         print(
-            f"{merge:>17}: seam p99 {p_seam:6.1f} px, within p99 {p_within:6.1f} px, ratio {p_seam / p_within:.2f}, "
+            f"{name:>17}: seam p99 {p_seam:6.1f} px, within p99 {p_within:6.1f} px, ratio {p_seam / p_within:.2f}, "
             f"success {100 * success:.0f}%"
         )
     if report:
@@ -362,6 +369,7 @@ def main() -> None:
     parser.add_argument("--report", default=None)
     parser.add_argument("--policy_path", default=None, help="parity: a trained policy's pretrained_model folder")
     parser.add_argument("--workers", type=int, default=2, help="parity: processes rolling episodes out at once")
+    parser.add_argument("--merge", default=None, help="parity: the async rows' merge strategy (default: prefix)")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     if args.only in (None, "figures"):
@@ -372,7 +380,7 @@ def main() -> None:
     if args.only in (None, "fuzz"):
         figure_8(args.fuzz)
     if args.only == "parity":
-        parity(args.seeds, args.delay_ticks, args.report, args.seam_seeds, args.policy_path, args.workers)
+        parity(args.seeds, args.delay_ticks, args.report, args.seam_seeds, args.policy_path, args.workers, args.merge)
 
 
 if __name__ == "__main__":

@@ -182,7 +182,7 @@ def test_act_temporal_ensembling_is_the_weighted_mean_of_all_predictions_for_a_s
     chunks = [torch.randn(1, k, 2) for _ in range(6)]
     policy.normalizer.unnormalize = lambda key, x: x
     it = iter(chunks)
-    policy.predict_chunk = lambda batch, z: next(it)
+    policy.predict_chunk = lambda batch, z, queries=None: next(it)
     policy.reset()
     obs = observation(b=1, with_image=False)
     for t in range(6):
