@@ -69,8 +69,8 @@ DRIVER = textwrap.dedent(
     before = digest()
     _, status = os.waitpid(child(work / "reference"), 0)
     assert status == 0, "the uninterrupted run failed"
-    # Delays are drawn from a warm run's duration: the first run pays cold caches and imports (up to ~2x
-    # slower), and kills drawn from it would often land after the faster later runs had ended.
+    # Delays are drawn from a second run's duration: the first was measured up to ~2x slower (cold file
+    # caches), and kills drawn from it often landed after the faster later runs had ended.
     t0 = time.perf_counter()
     _, status = os.waitpid(child(work / "warm"), 0)
     full = time.perf_counter() - t0
