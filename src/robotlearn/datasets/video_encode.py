@@ -32,7 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-from robotlearn.datasets.encoder_threads import ENCODER_THREADS, start_encoding_niced
+from robotlearn.datasets.encoder_threads import (
+    ENCODER_THREADS,
+    demote_codec_threads,
+    lower_thread_priority,
+    thread_ids,
+)
 from robotlearn.datasets.errors import DatasetError, DatasetFormatError, VideoDecodeError
 from robotlearn.datasets.metadata import fsync_dir, fsync_file
 
@@ -115,8 +120,12 @@ def _codec_options(opts: dict, threads: int | None = None) -> dict[str, str]:
         out["bf"] = "0"  # no B-frames: decode order = display order, so a seek decodes no extra frames
         if threads is not None:
             out["threads"] = str(threads)
-    elif threads is not None:
-        out["svtav1-params"] = f"lp={threads}"  # SVT-AV1's level of parallelism
+    else:
+        # No look-ahead: what SVT-AV1 holds back to look ahead it encodes only when the episode is flushed,
+        # which save_episode waits for (480x640 preset 12: flush 0.08 s instead of 0.11 s per camera, same
+        # size and error). "lp": its level of parallelism.
+        params = ["lookahead=0"] + ([f"lp={threads}"] if threads is not None else [])
+        out["svtav1-params"] = ":".join(params)
     return out
 
 
@@ -147,7 +156,7 @@ class VideoEncoder:
 
     `add_frame` may be called from one thread at a time. Encoder errors surface at the next `add_frame`
     and at `close()` as DatasetError (chained to the FFmpeg error). The codec's threads run ENCODER_NICE
-    nicer than the caller, ENCODER_THREADS of them per encoder on small machines.
+    nicer than the caller (the encoder thread too), ENCODER_THREADS of them per encoder on small machines.
     """
 
     def __init__(
@@ -363,10 +372,13 @@ class VideoEncoder:
 
     def _run(self) -> None:
         container = stream = None
+        lower_thread_priority()  # this thread and the codec's below the control loop (encoder_threads.py)
+        before = thread_ids()  # the codec's threads are those started later (see demote_codec_threads)
         try:
             reformatter = VideoReformatter()  # reused: a fresh one per frame costs ~0.2 ms of swscale setup
             if self._open_early:
                 container, stream = self._open(self._shape[0], self._shape[1])
+                demote_codec_threads(before)
                 # Buffers for add_frame to copy into, with their pages already faulted in: a fresh 480x640
                 # buffer costs add_frame more than the copy itself (first touch of new memory).
                 for _ in range(PREFAULTED_BUFFERS):
@@ -374,6 +386,7 @@ class VideoEncoder:
             while (frame := self._take()) is not None:
                 if container is None:
                     container, stream = self._open(frame.shape[0], frame.shape[1])
+                    demote_codec_threads(before)
                 if self.on_frame is not None:
                     self.on_frame(frame)
                 # Wrapped, not copied; one swscale thread (its automatic threads cost ~4x the CPU at 480x640).
@@ -385,6 +398,7 @@ class VideoEncoder:
                 for packet in stream.encode(vf):
                     container.mux(packet)
                 self.frames_written += 1
+                demote_codec_threads(before)  # codecs start some threads after opening
             if container is not None and not self._aborting:
                 for packet in stream.encode(None):
                     container.mux(packet)
@@ -407,7 +421,7 @@ class VideoEncoder:
         stream.width, stream.height, stream.pix_fmt = width, height, opts["pix_fmt"]
         stream.time_base = Fraction(1, self.fps)
         try:
-            start_encoding_niced(container)
+            container.start_encoding()
         except BaseException:
             try:
                 container.close()
