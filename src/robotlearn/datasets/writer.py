@@ -103,6 +103,7 @@ class DatasetWriter:
         # Array.cast in _episode_table imports pyarrow.compute on first use: 0.1-0.2 s that would otherwise
         # land in the first save_episode of every recording (3 AV1 cameras: 0.33 s instead of ~0.2 s).
         import pyarrow.compute  # noqa: F401
+
         # Files this session may append to: (chunk, file) -> row groups already in the file.
         self._data_pos: tuple[int, int] | None = None
         self._data_groups: list[pa.Table] = []
