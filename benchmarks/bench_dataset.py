@@ -30,11 +30,13 @@ import torch
 
 from benchmarks.bench_video import camera_frames
 from benchmarks.decode_floor import Request, floor_rates
+from benchmarks.table import print_table
 from robotlearn.datasets import LeRobotDataset, collate_samples
 from robotlearn.datasets.windows import window
 
 BENCH_DATA = Path(__file__).resolve().parents[1] / "bench_data"
 ROUNDS = 5
+HEADER = ("benchmark", "robotlearn", "decode floor (same run)", "target")
 
 
 def floor_row(name: str, r: dict, target: str) -> tuple[str, str, str, str]:
@@ -302,19 +304,6 @@ def recording_rows(repeats: int) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def print_table(rows) -> None:
-    header = ("benchmark", "robotlearn", "decode floor (same run)", "target")
-    width = [max(len(str(r[i])) for r in rows + [header]) for i in range(4)]
-
-    def line(r):
-        return " | ".join(str(c).ljust(w) for c, w in zip(r, width))
-
-    print(line(header))
-    print("-+-".join("-" * w for w in width))
-    for r in rows:
-        print(line(r))
-
-
 def main() -> None:
     import argparse
 
@@ -324,7 +313,7 @@ def main() -> None:
     args = parser.parse_args()
     BENCH_DATA.mkdir(exist_ok=True)
     if args.only == "recording":
-        print_table(recording_rows(args.repeats))
+        print_table(HEADER, recording_rows(args.repeats))
         return
     print("building benchmark datasets (cached in bench_data/) ...")
     pusht = build(BENCH_DATA / "pusht_like", 100, 150, 10, {"top": (96, 96)}, 2)
@@ -360,7 +349,7 @@ def main() -> None:
     rows.append(("open 1,000,000-frame dataset", f"{opened:.3f} s (first sample +{first:.3f} s)", "-", "< 2 s"))
     rows += recording_rows(args.repeats)
     print(f"(median of {ROUNDS} rounds, each measuring robotlearn then the floor on the same frames)")
-    print_table(rows)
+    print_table(HEADER, rows)
 
 
 if __name__ == "__main__":

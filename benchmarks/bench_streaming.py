@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.bench_dataset import BENCH_DATA, build
+from benchmarks.table import print_table
 from robotlearn.datasets.collate import collate_samples
 from robotlearn.datasets.streaming import StreamingLeRobotDataset
 
@@ -160,16 +161,7 @@ def main() -> None:
     finally:
         server.kill()
         server.wait()
-    header = ("benchmark", "StreamingLeRobotDataset", "target")
-    width = [max(len(str(r[i])) for r in rows + [header]) for i in range(3)]
-
-    def line(r):
-        return " | ".join(str(c).ljust(w) for c, w in zip(r, width))
-
-    print(line(header))
-    print("-+-".join("-" * w for w in width))
-    for r in rows:
-        print(line(r))
+    print_table(("benchmark", "StreamingLeRobotDataset", "target"), rows)
 
 
 if __name__ == "__main__":

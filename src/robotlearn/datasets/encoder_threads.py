@@ -33,10 +33,7 @@ def lower_thread_priority(delta: int = ENCODER_NICE) -> None:
     """Make the calling thread (and threads it starts later) `delta` nicer. Linux only; elsewhere a no-op."""
     if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
         return
-    _renice(threading.get_native_id(), delta)
-
-
-def _renice(tid: int, delta: int) -> None:
+    tid = threading.get_native_id()
     try:
         os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + delta, 19))
     except OSError:  # not permitted here, or the thread has ended: it keeps its priority
