@@ -11,6 +11,8 @@ import pytest
 LISTENER = r"""
 import sys, time
 from robotlearn.recording import init_keyboard_listener
+def print(*parts, flush=True):  # one write per line, so the listener thread's messages never split one
+    sys.stdout.write(" ".join(map(str, parts)) + "\n"); sys.stdout.flush()
 listener, events = init_keyboard_listener()
 print("active", listener.active, flush=True)
 seen = set()

@@ -13,6 +13,8 @@ events stay False; `record_loop` then simply runs each phase to its end.
 
 from __future__ import annotations
 
+import sys
+
 from robotlearn.utils.terminal_keys import TerminalKeys
 
 ARROW_ACTIONS = {"right": "exit_early", "left": "rerecord_episode", "escape": "stop_recording"}
@@ -42,7 +44,9 @@ class KeyboardListener:
         if action in ("rerecord_episode", "stop_recording"):
             self.events["exit_early"] = True  # both end the current phase
         if self.verbose:
-            print(f"\n[keyboard] {key}: {action}", flush=True)
+            # One write: print() writes its parts separately, and the main thread's output could land between them.
+            sys.stdout.write(f"\n[keyboard] {key}: {action}\n")
+            sys.stdout.flush()
 
     def stop(self) -> None:
         if self.active:
