@@ -84,3 +84,62 @@ def test_a_slab_is_reused_only_after_the_receiver_dropped_every_view(monkeypatch
     batch_of(6.0)
     assert pool.slabs[4] is None  # released slabs were reused: no fifth one
     assert torch.equal(third["x"], torch.full((2, 3, 8), 3.0))
+
+
+def test_float_frames_through_workers_equal_default_collate(root):
+    ds = LeRobotDataset("x", root=root, delta_timestamps=DELTAS)  # float frames: decoded, then scaled in place
+    loader = torch.utils.data.DataLoader(ds, batch_size=4, num_workers=2, collate_fn=collate_samples)
+    for b, batch in enumerate(loader):
+        assert_same_batch(
+            batch, torch.utils.data.default_collate([ds[i] for i in range(4 * b, min(4 * b + 4, len(ds)))])
+        )
+
+
+def as_worker(monkeypatch):
+    """This process plays a DataLoader worker in which collate_samples has already run once."""
+    monkeypatch.setattr(collate_mod, "get_worker_info", lambda: object())
+    monkeypatch.setattr(collate_mod, "_POOL", None)
+    monkeypatch.setattr(collate_mod, "_POOLED_COLLATE_PID", None)
+    collate_samples([{"x": torch.zeros(1)}, {"x": torch.ones(1)}])
+    collate_mod._pool().release(0)
+
+
+def test_frames_are_decoded_into_the_batch_and_collate_does_not_copy_them(root, monkeypatch):
+    ds = LeRobotDataset("x", root=root, delta_timestamps=DELTAS, return_uint8=True)
+    indices = [5, 0, 30, 17]
+    want = torch.utils.data.default_collate([ds[i] for i in indices])
+    monkeypatch.setattr(collate_mod, "_POOLED_COLLATE_PID", None)  # (earlier tests played workers too)
+    assert type(ds.__getitems__(indices)) is list  # outside a worker that collates with collate_samples: plain
+    as_worker(monkeypatch)
+    samples = ds.__getitems__(indices)
+    assert isinstance(samples, collate_mod._PrefilledSamples)
+    slab = samples.slab.untyped_storage().data_ptr()
+    for s in samples:  # every tensor of every sample already lives in the batch's slab
+        assert all(v.untyped_storage().data_ptr() == slab for v in s.values() if isinstance(v, torch.Tensor))
+    batch = collate_samples(samples)
+    assert batch["observation.images.top"].data_ptr() == samples.views["observation.images.top"].data_ptr()
+    assert_same_batch(pickle.loads(ForkingPickler.dumps(batch)), want)
+
+
+def test_an_edited_or_ragged_batch_is_collated_the_ordinary_way(root, monkeypatch):
+    ds = LeRobotDataset("x", root=root, delta_timestamps=DELTAS, return_uint8=True)
+    as_worker(monkeypatch)
+    samples = ds.__getitems__([1, 2, 3])
+    samples[1] = ds[9]  # the caller replaced a sample: its values are not in the slab
+    pool = collate_mod._pool()
+    prefilled_slot = samples.slot
+    batch = collate_samples(samples)
+    assert batch._args[4] != prefilled_slot and not pool.busy[prefilled_slot]  # copied; the prefilled slab freed
+    assert_same_batch(batch, torch.utils.data.default_collate([ds[1], ds[9], ds[3]]))
+
+    def ragged(j, out):  # the third sample has a longer window than the first two
+        return {"a": torch.full((2 + (j == 2),), float(j)), "s": str(j)}
+
+    busy_before = list(pool.busy)
+    plain = collate_mod.prefill_batch(ragged, 4)
+    assert type(plain) is list and pool.busy == busy_before  # no slab left held
+    assert [s["a"].tolist() for s in plain] == [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0, 2.0], [3.0, 3.0]]
+    slab_views = [s["a"] for s in plain[:2]]
+    plain_again = collate_mod.prefill_batch(lambda j, out: {"a": torch.full((2,), 7.0), "s": ""}, 4)
+    assert [v.tolist() for v in slab_views] == [[0.0, 0.0], [1.0, 1.0]]  # the reused slab did not overwrite them
+    assert isinstance(plain_again, collate_mod._PrefilledSamples)

@@ -488,3 +488,35 @@ def test_encoder_and_codec_threads_run_nicer_than_the_caller(tmp_path, vcodec, m
     assert sorted(set(policies.values())) == [os.SCHED_OTHER, os.SCHED_IDLE], policies
     assert list(policies.values()).count(os.SCHED_OTHER) == 1, policies  # only the encoder's Python thread
     assert int(stat(threading.get_native_id())[16]) == base  # the caller keeps its own
+
+
+def test_svtav1_with_close_keyframes_holds_few_frames_back_for_the_flush(tmp_path):
+    """save_episode waits for each encoder's flush, which encodes the frames SVT-AV1 still holds. With the
+    reference's keyframe interval (g=2) our options keep that to a mini-GOP: 60 frames in, at most 16
+    still held (SVT-AV1's default structure holds ~30), and the file is the one the default writes."""
+    import av
+
+    from robotlearn.datasets.video_encode import _codec_options, resolve_encoder_options
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (96, 128, 3), dtype=np.uint8) for _ in range(60)]
+
+    def held_at_flush(options: dict, path: Path) -> int:
+        container = av.open(str(path), "w")
+        stream = container.add_stream("libsvtav1", rate=30, options=options)
+        stream.width, stream.height, stream.pix_fmt = 128, 96, "yuv420p"
+        for k, f in enumerate(frames):
+            vf = av.VideoFrame.from_ndarray(f, format="rgb24")
+            vf.pts = k
+            container.mux(stream.encode(vf))
+        flushed = stream.encode(None)
+        container.mux(flushed)
+        container.close()
+        return len(flushed)
+
+    ours = _codec_options(resolve_encoder_options("libsvtav1", g=2), threads=1)
+    plain = {k: v for k, v in ours.items() if k != "svtav1-params"} | {"svtav1-params": "lookahead=0:lp=1"}
+    held_ours = held_at_flush(ours, tmp_path / "ours.mp4")
+    held_plain = held_at_flush(plain, tmp_path / "plain.mp4")
+    assert held_ours <= 16 < held_plain, (held_ours, held_plain)
+    assert (tmp_path / "ours.mp4").read_bytes() == (tmp_path / "plain.mp4").read_bytes()

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from robotlearn.datasets.collate import prefill_batch
 from robotlearn.datasets.features import image_hwc_shape
 from robotlearn.datasets.metadata import LeRobotDatasetMetadata
 from robotlearn.datasets.sample import SampleAssembler, camera_tensor
@@ -155,6 +156,17 @@ class LeRobotDataset(torch.utils.data.Dataset):
 
     # --- reading -----------------------------------------------------------------------------
     def __getitem__(self, idx: int) -> dict:
+        return self._item(idx)
+
+    def __getitems__(self, indices: list[int]) -> list[dict]:
+        """The samples of one DataLoader batch (the DataLoader calls this with each batch's indices). With
+        `collate_samples` in the workers, each sample's frames are decoded straight into their place in the
+        batch's shared memory (collate.prefill_batch), instead of being decoded, then stacked there."""
+        if self.image_transforms is not None:  # transforms make new tensors: nothing to decode in place
+            return [self._item(i) for i in indices]
+        return prefill_batch(lambda j, out: self._item(indices[j], out), len(indices))
+
+    def _item(self, idx: int, out: dict[str, torch.Tensor] | None = None) -> dict:
         if self.writer is not None and self.writer.has_pending_frames():
             raise RuntimeError(
                 "This dataset is being recorded and has an unsaved episode; call save_episode() or "
@@ -167,7 +179,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
         ep = bisect.bisect_right(self._ep_to_list, absolute)
         start, end = int(self._ep_from[ep]), int(self._ep_to[ep])
         loaded = self._files.get(self._data_path(ep))
-        return self._assemble(loaded, absolute, ep, start, end, self._decode, self.image_transforms)
+        return self._assemble(loaded, absolute, ep, start, end, self._decode, self.image_transforms, out)
 
     def _data_path(self, ep: int) -> str:
         # Resolving (and checking) a path costs syscalls: do it once per episode, not per sample. A str, as
@@ -177,7 +189,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
             path = self._paths[ep] = str(self.meta.data_file(int(self._data_chunk[ep]), int(self._data_file[ep])))
         return path
 
-    def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool) -> torch.Tensor:
+    def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool, out: torch.Tensor | None) -> torch.Tensor:
         decode_frames = _DECODE_FRAMES or _load_decode_frames()
         chunk, file, from_ts = self._video_cols[key]
         path = self._paths.get((key, ep))
@@ -185,13 +197,14 @@ class LeRobotDataset(torch.utils.data.Dataset):
             path = self._paths[(key, ep)] = str(self.meta.video_file(key, int(chunk[ep]), int(file[ep])))
         times = (from_ts[ep] + times).tolist()
         return camera_tensor(
-            lambda out: decode_frames(
-                path, times, tolerance_s=self.tolerance_s, episode_index=ep, channels_first=True, out=out
+            lambda frames: decode_frames(
+                path, times, tolerance_s=self.tolerance_s, episode_index=ep, channels_first=True, out=frames
             ),
             len(times),
             self._frame_hw[key],
             self.return_uint8,
             squeeze,
+            out,
         )
 
     # --- writing (see writer.py) --------------------------------------------------------------

@@ -12,6 +12,7 @@ key. At 96x96 the decoder's own work is ~0.15 ms per sample, so tens of microsec
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -21,17 +22,37 @@ from robotlearn.datasets.errors import DatasetFormatError
 from robotlearn.datasets.features import decode_png
 from robotlearn.datasets.table import LoadedFile
 
-# decode(key, episode_index, times_in_episode_s (T,), squeeze) -> (C, H, W) or (T, C, H, W) tensor
-DecodeFn = Callable[[str, int, np.ndarray, bool], torch.Tensor]
+# decode(key, episode_index, times_in_episode_s (T,), squeeze, out) -> (C, H, W) or (T, C, H, W) tensor,
+# written into `out` (a tensor of that shape and the sample's dtype) when it is given.
+DecodeFn = Callable[[str, int, np.ndarray, bool, "torch.Tensor | None"], torch.Tensor]
 
 
 def camera_tensor(
-    decode_into: Callable[[np.ndarray], object], n: int, hw: tuple[int, int], return_uint8: bool, squeeze: bool
+    decode_into: Callable[[np.ndarray], object],
+    n: int,
+    hw: tuple[int, int],
+    return_uint8: bool,
+    squeeze: bool,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """A camera's frames as the sample holds them: `decode_into(array)` fills a (n, 3, H, W) uint8 array
     (a view of the returned tensor's memory, so nothing is copied or transposed afterwards). Returns
-    (n, 3, H, W), or (3, H, W) when `squeeze`; uint8, or float in [0, 1] unless `return_uint8`."""
-    frames = np.empty((n, 3, *hw), dtype=np.uint8)  # numpy allocates a few us faster than torch.empty
+    (n, 3, H, W), or (3, H, W) when `squeeze`; uint8, or float in [0, 1] unless `return_uint8`.
+
+    `out`: where to put them (e.g. this sample's place in a batch, see collate.prefill_batch); ignored
+    unless it has that shape and dtype and is contiguous."""
+    shape = (n, 3, *hw)
+    dtype = torch.uint8 if return_uint8 else torch.float32
+    if out is not None and out.dtype == dtype and out.is_contiguous() and out.numel() == math.prod(shape):
+        target = out.view(shape)
+        if return_uint8:
+            decode_into(target.numpy())
+        else:
+            frames = np.empty(shape, dtype=np.uint8)
+            decode_into(frames)
+            torch.div(torch.from_numpy(frames), 255.0, out=target)
+        return out
+    frames = np.empty(shape, dtype=np.uint8)  # numpy allocates a few us faster than torch.empty
     decode_into(frames)
     tensor = torch.from_numpy(frames)
     if not return_uint8:
@@ -93,11 +114,13 @@ class SampleAssembler:
         episode_end: int,
         decode: DecodeFn,
         image_transforms: Callable | None = None,
+        out: dict[str, torch.Tensor] | None = None,
     ) -> dict:
         """The sample of global frame `absolute` of episode `episode_index` ([episode_start, episode_end)).
 
         `loaded` must hold every row of that episode (windows are clamped to it); `decode` is a DecodeFn;
-        `image_transforms` is applied to each camera tensor.
+        `image_transforms` is applied to each camera tensor. `out` (optional): key -> tensor that key's
+        frames may be decoded into (see collate.prefill_batch).
         Returns feature -> tensor (windowed keys gain a leading T and a `<key>_is_pad` (T,) bool mask),
         plus "task" (str).
         """
@@ -135,7 +158,7 @@ class SampleAssembler:
                 else:
                     times = np.array([timestamps[row]], dtype=np.float64)
                 # Like the reference, a one-frame window comes back without its time dim (C, H, W).
-                item[key] = decode(key, episode_index, times, len(times) == 1)
+                item[key] = decode(key, episode_index, times, len(times) == 1, out.get(key) if out else None)
 
         if image_transforms is not None:
             for key in self.transformed:

@@ -428,12 +428,12 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
             loaded, absolute, ep, int(self._ep_from[ep]), int(self._ep_to[ep]), self._decode, self.image_transforms
         )
 
-    def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool) -> torch.Tensor:
+    def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool, out: torch.Tensor | None) -> torch.Tensor:
         chunk, file, from_ts = self._video_cols[key]
         path = self.meta.video_file(key, int(chunk[ep]), int(file[ep]))
         times = (from_ts[ep] + times).tolist()
         return camera_tensor(
-            lambda out: decode_frames(
+            lambda frames: decode_frames(
                 self.remote.full_url(path),
                 times,
                 tolerance_s=self.tolerance_s,
@@ -443,12 +443,13 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
                 # random access); other stores through fsspec by byte ranges.
                 opener=None if self.remote.protocol == "file" else (lambda: self.remote.open(path)),
                 channels_first=True,
-                out=out,
+                out=frames,
             ),
             len(times),
             self._frame_hw[key],
             self.return_uint8,
             squeeze,
+            out,
         )
 
     # --- resuming ----------------------------------------------------------------------------

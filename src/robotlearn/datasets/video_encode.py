@@ -123,8 +123,13 @@ def _codec_options(opts: dict, threads: int | None = None) -> dict[str, str]:
     else:
         # No look-ahead: what SVT-AV1 holds back to look ahead it encodes only when the episode is flushed,
         # which save_episode waits for (480x640 preset 12: flush 0.08 s instead of 0.11 s per camera, same
-        # size and error). "lp": its level of parallelism.
-        params = ["lookahead=0"] + ([f"lp={threads}"] if threads is not None else [])
+        # size and error). With keyframes at most 8 frames apart, 2 hierarchical levels (mini-GOPs of 4
+        # frames, not 32) give a bit-identical file but hold back fewer frames: flush 0.07 s instead of
+        # 0.14-0.18 s per camera (benchmarks/bench_dataset.py --only recording). "lp": its parallelism.
+        params = ["lookahead=0"]
+        if opts["g"] is not None and int(opts["g"]) <= 8:
+            params.append("hierarchical-levels=2")
+        params += [f"lp={threads}"] if threads is not None else []
         out["svtav1-params"] = ":".join(params)
     return out
 
