@@ -238,10 +238,15 @@ class VideoEncoder:
                     buf = self._free.pop() if self._free else None
                     self._in_memory += 1  # reserved; appended below
             if not spill:
-                # The one copy of the caller's frame (it may reuse its array), made outside the lock.
+                # The one copy of the caller's frame (it may reuse its array), made outside the lock. A
+                # memoryview copy keeps the GIL: np.copyto releases it for large arrays, and taking it back
+                # from an encoder thread can cost the control loop milliseconds.
                 if buf is None:
                     buf = np.empty(frame.shape, dtype=np.uint8)
-                np.copyto(buf, frame)
+                if frame.flags.c_contiguous:
+                    memoryview(buf).cast("B")[:] = memoryview(frame).cast("B")
+                else:
+                    np.copyto(buf, frame)
                 with self._cond:
                     self._queue.append(buf)
                     self._cond.notify_all()
