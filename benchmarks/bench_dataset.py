@@ -23,7 +23,9 @@ changing load affects both alike. Datasets are generated once into bench_data/ (
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -127,9 +129,11 @@ def random_access(root: Path, deltas: dict, indices) -> float:
     return len(indices) / (time.perf_counter() - t)
 
 
-def dataloader_rate(root: Path, deltas: dict, indices, batch_size: int, workers: int, collate_fn=None) -> float:
+def dataloader_rate(
+    root: Path, deltas: dict, indices, batch_size: int, workers: int, collate_fn=None, return_uint8: bool = True
+) -> float:
     """Samples/s of a DataLoader over `indices` (in that order), after its first 2 batches per worker."""
-    ds = LeRobotDataset("bench/x", root=root, delta_timestamps=deltas, return_uint8=True)
+    ds = LeRobotDataset("bench/x", root=root, delta_timestamps=deltas, return_uint8=return_uint8)
     skip = 2 * workers * batch_size
     loader = torch.utils.data.DataLoader(
         ds,
@@ -145,6 +149,17 @@ def dataloader_rate(root: Path, deltas: dict, indices, batch_size: int, workers:
     for _batch in it:
         pass
     return len(indices) / (time.perf_counter() - t)
+
+
+def reference_rate(python: str, root: Path, deltas: dict, indices, batch_size: int, workers: int) -> dict:
+    """The reference's DataLoader rate on the same dataset and indices, run by its own Python
+    (benchmarks/reference_loader.py): {"rate", "version", "backend"}."""
+    script = Path(__file__).with_name("reference_loader.py")
+    args = [str(root), json.dumps(deltas), json.dumps([int(i) for i in indices]), str(workers), str(batch_size)]
+    done = subprocess.run([python, str(script), *args], capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"{python} {script} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def against_floor(measure, requests: list[Request], processes: int, batch_size: int, rounds: int) -> dict:
@@ -340,6 +355,11 @@ def main() -> None:
         help="every row, the loader rows only, or the recorder rows only",
     )
     parser.add_argument("--repeats", type=int, default=1, help="recordings per codec (row 4)")
+    parser.add_argument(
+        "--reference_python",
+        help="the Python of an environment with the reference (lerobot) installed: adds its aloha-like "
+        "DataLoader row, measured in the same run (its defaults: float frames, default_collate)",
+    )
     args = parser.parse_args()
     BENCH_DATA.mkdir(exist_ok=True)
     if args.only == "recording":
@@ -375,6 +395,23 @@ def main() -> None:
     ):
         r = against_floor(lambda: dataloader_rate(aloha, aloha_deltas, idx, 8, 2, collate_fn), requests, 2, 8, ROUNDS)
         rows.append(floor_row(f"aloha-like DataLoader, 2 workers, batch 8, {name}", r, target))
+    if args.reference_python:
+        ours, ours_float, theirs = [], [], []
+        for _ in range(ROUNDS):  # alternated, as the floor rows are
+            ours.append(dataloader_rate(aloha, aloha_deltas, idx, 8, 2, collate_samples))
+            ours_float.append(dataloader_rate(aloha, aloha_deltas, idx, 8, 2, collate_samples, return_uint8=False))
+            ref = reference_rate(args.reference_python, aloha, aloha_deltas, idx, 8, 2)
+            theirs.append(ref["rate"])
+        for name, got in (("uint8", ours), ("float frames, as the reference", ours_float)):
+            ratio = float(np.median([a / b for a, b in zip(got, theirs)]))
+            rows.append(
+                (
+                    f"aloha-like DataLoader, collate_samples, {name}",
+                    f"{np.median(got):,.0f} samples/s = {ratio:.1f}x the reference",
+                    f"lerobot {ref['version']} ({ref['backend']}): {np.median(theirs):,.0f} samples/s",
+                    ">= 2x the reference",
+                )
+            )
     if args.only == "all":
         opened, first = open_time(million)
         rows.append(("open 1,000,000-frame dataset", f"{opened:.3f} s (first sample +{first:.3f} s)", "-", "< 2 s"))
