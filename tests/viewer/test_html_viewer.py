@@ -186,7 +186,7 @@ def run_chromium(page: Path, tmp_path: Path) -> str:
         f"--user-data-dir={tmp_path / 'chromium'}",
         "--autoplay-policy=no-user-gesture-required",
         "--allow-file-access-from-files",  # for the probe only: reading a file:// video's pixels back
-        "--virtual-time-budget=60000",
+        "--virtual-time-budget=240000",  # ample: a loaded machine makes media slow in virtual time
         "--dump-dom",
         page.resolve().as_uri(),
     ]
