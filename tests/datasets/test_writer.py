@@ -216,3 +216,64 @@ def test_scalar_features_are_stored_as_scalars_and_read_back_0d(tmp_path):
     assert str(schema.field("next.reward").type) == "float" and str(schema.field("next.done").type) == "bool"
     r = LeRobotDataset("x", root=tmp_path / "ds")
     assert r[3]["next.reward"].shape == () and float(r[3]["next.reward"]) == 1.5 and bool(r[3]["next.done"])
+
+
+def assert_metadata_equal(got, want) -> None:
+    assert got.info == want.info and got.tasks == want.tasks
+    assert got.stats.keys() == want.stats.keys()
+    for feat, st in want.stats.items():
+        assert st.keys() == got.stats[feat].keys(), feat
+        for k, v in st.items():
+            np.testing.assert_array_equal(got.stats[feat][k], v, err_msg=f"{feat}/{k}")
+            assert got.stats[feat][k].dtype == v.dtype
+    assert list(got.episode_columns) == list(want.episode_columns)
+    for name, v in want.episode_columns.items():
+        g = got.episode_columns[name]
+        assert g.dtype == v.dtype and g.shape == v.shape, name
+        assert g.tolist() == v.tolist() if v.dtype == object else np.array_equal(g, v, equal_nan=True), name
+
+
+@pytest.mark.parametrize("start", ["new", "reference"])
+def test_metadata_after_each_save_is_what_reading_the_files_gives(tmp_path, start):
+    """save_episode updates the dataset's metadata in memory (no re-read of meta/ per save): it must equal a
+    fresh read of the files, whatever the tasks per episode, file rollovers, or a dataset the reference began."""
+    import shutil
+
+    from robotlearn.datasets.metadata import LeRobotDatasetMetadata
+    from robotlearn.datasets.synthetic import synthetic_frame
+
+    root = tmp_path / "ds"
+    if start == "new":
+        cams = {"top": (16, 16)}
+        ds = LeRobotDataset.create(
+            "x", fps=10, features=synthetic_features(2, cams), root=root, data_files_size_in_mb=1e-6, chunks_size=2
+        )
+        frame = lambda e, f, task: synthetic_frame(e, f, 2, cams, task)
+    else:
+        shutil.copytree(FIXTURES / "pusht", root)
+        ds = LeRobotDataset.resume("x", root)
+        names = [
+            k for k in ds.meta.features if k not in ("timestamp", "frame_index", "episode_index", "index", "task_index")
+        ]
+        rng = np.random.default_rng(0)
+
+        def frame(e, f, task):
+            out = {"task": task}
+            for k in names:
+                ft = ds.meta.features[k]
+                shape = tuple(ft["shape"])
+                out[k] = (
+                    rng.integers(0, 255, shape, dtype=np.uint8)
+                    if ft["dtype"] in ("video", "image")
+                    else rng.standard_normal(shape).astype(ft["dtype"])
+                )
+            return out
+
+    first = ds.meta.total_episodes
+    for e, tasks in enumerate([["a"], ["a", "b"], ["c"], ["b", "b", "d"]], start=first):
+        for f in range(6):
+            ds.add_frame(frame(e, f, tasks[f * len(tasks) // 6]))
+        ds.save_episode()
+        assert_metadata_equal(ds.meta, LeRobotDatasetMetadata("x", root=root))
+    ds.finalize()
+    assert_metadata_equal(ds.meta, LeRobotDatasetMetadata("x", root=root))

@@ -299,6 +299,18 @@ def load_stats(root: Path | str, fs=None) -> dict[str, dict[str, np.ndarray]]:
         raise DatasetFormatError(f"{path}: malformed statistics ({e})") from None
 
 
+def _episode_columns(table: pa.Table) -> dict[str, np.ndarray]:
+    """The episodes table as column name -> numpy array (list columns as object arrays of lists)."""
+    columns = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            columns[name] = np.array(col.to_pylist(), dtype=object)
+        else:
+            columns[name] = col.to_numpy()
+    return columns
+
+
 class LeRobotDatasetMetadata:
     """Everything about a dataset except its frames.
 
@@ -365,19 +377,38 @@ class LeRobotDatasetMetadata:
         self.stats = load_stats(self.root, fs)
         self._load_episodes()
 
+    def add_saved_episode(self, info: dict, tasks: list[str], stats: dict, row: pa.Table) -> None:
+        """Take in an episode the writer has just committed, without re-reading the files: `info`, `tasks` and
+        `stats` as written to meta/, `row` the one-row table appended to meta/episodes. What `reload()` would
+        then read, checked by the same rules; when the row's columns or types differ from the loaded ones
+        (e.g. a dataset another writer started), this is `reload()`."""
+        new = _episode_columns(row.select([c for c in row.column_names if not c.startswith("stats/")]))
+        old = self.episode_columns
+        if self.total_episodes and (
+            list(new) != list(old) or any(new[k].dtype != old[k].dtype for k in new if k in old)
+        ):
+            self.reload()
+            return
+        self.info = validate_info(json.loads(json.dumps(info)), join_root(self.root, INFO_PATH))  # as read back
+        self.tasks = list(tasks)
+        self.stats = {feat: {k: np.asarray(v, dtype=np.float64) for k, v in st.items()} for feat, st in stats.items()}
+        columns = {}
+        for name, values in new.items():
+            if name not in old:
+                columns[name] = values
+            elif values.dtype == object:  # lists: rebuilt whole, as numpy shapes them (ragged or not)
+                columns[name] = np.array(old[name].tolist() + values.tolist(), dtype=object)
+            else:
+                columns[name] = np.concatenate([old[name], values])
+        self.episode_columns = columns
+        self._check_episodes(len(self.episode_columns["episode_index"]))
+
     def _load_episodes(self) -> None:
         table = load_episodes_table(self.root, fs=self.fs, chunks_size=self.info["chunks_size"])
-        self.episode_columns: dict[str, np.ndarray] = {}
-        if table is None:
-            n = 0
-        else:
-            n = table.num_rows
-            for name in table.column_names:
-                col = table.column(name)
-                if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
-                    self.episode_columns[name] = np.array(col.to_pylist(), dtype=object)
-                else:
-                    self.episode_columns[name] = col.to_numpy()
+        self.episode_columns: dict[str, np.ndarray] = {} if table is None else _episode_columns(table)
+        self._check_episodes(0 if table is None else table.num_rows)
+
+    def _check_episodes(self, n: int) -> None:
         where = join_root(self.root, EPISODES_DIR)
         required = [
             "episode_index",
