@@ -24,6 +24,7 @@ changing load affects both alike. Datasets are generated once into bench_data/ (
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -357,8 +358,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="recordings per codec (row 4)")
     parser.add_argument(
         "--reference_python",
+        default=os.environ.get("ROBOTLEARN_REFERENCE_PYTHON") or None,
         help="the Python of an environment with the reference (lerobot) installed: adds its aloha-like "
-        "DataLoader row, measured in the same run (its defaults: float frames, default_collate)",
+        "DataLoader rows, measured in the same run (its defaults: float frames, default_collate). "
+        "Default: env ROBOTLEARN_REFERENCE_PYTHON (so that `make bench` includes them)",
     )
     args = parser.parse_args()
     BENCH_DATA.mkdir(exist_ok=True)
