@@ -274,6 +274,25 @@ def test_metadata_after_each_save_is_what_reading_the_files_gives(tmp_path, star
         for f in range(6):
             ds.add_frame(frame(e, f, tasks[f * len(tasks) // 6]))
         ds.save_episode()
+        ds.meta.stats  # noqa: B018 - waits for meta/stats.json, written in the background after each save
         assert_metadata_equal(ds.meta, LeRobotDatasetMetadata("x", root=root))
     ds.finalize()
     assert_metadata_equal(ds.meta, LeRobotDatasetMetadata("x", root=root))
+
+
+def test_a_failure_writing_stats_json_in_the_background_is_raised_not_lost(tmp_path, monkeypatch):
+    from robotlearn.datasets import writer as writer_mod
+    from robotlearn.datasets.synthetic import synthetic_frame
+
+    ds = LeRobotDataset.create("x", fps=10, features=synthetic_features(2, {}), root=tmp_path / "ds")
+    for f in range(3):
+        ds.add_frame(synthetic_frame(0, f, 2, {}, "t"))
+
+    def broken(stats_list):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writer_mod.stats_lib, "aggregate_stats", broken)
+    assert ds.save_episode() == 0  # the episode is committed; its stats.json is written afterwards
+    with pytest.raises(OSError, match="disk full"):
+        ds.finalize()
+    assert LeRobotDataset("x", root=tmp_path / "ds").meta.total_episodes == 1

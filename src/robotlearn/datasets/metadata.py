@@ -288,13 +288,17 @@ def _read_schema(path: Path | str, what: str, fs=None) -> pa.Schema:
         raise DatasetFormatError(f"{path}: cannot read {what} (truncated or not Parquet?): {e}") from None
 
 
+def _float_stats(raw: dict) -> dict[str, dict[str, np.ndarray]]:
+    return {feat: {k: np.asarray(v, dtype=np.float64) for k, v in st.items()} for feat, st in raw.items()}
+
+
 def load_stats(root: Path | str, fs=None) -> dict[str, dict[str, np.ndarray]]:
     path = join_root(root, STATS_PATH)
     if not (path.exists() if fs is None else fs.exists(path)):
         return {}
     raw = read_json(path, fs)
     try:
-        return {feat: {k: np.asarray(v, dtype=np.float64) for k, v in st.items()} for feat, st in raw.items()}
+        return _float_stats(raw)
     except (AttributeError, ValueError, TypeError) as e:
         raise DatasetFormatError(f"{path}: malformed statistics ({e})") from None
 
@@ -357,6 +361,9 @@ class LeRobotDatasetMetadata:
 
     def reload(self) -> None:
         """(Re)read every metadata file from disk (or from `self.fs`)."""
+        pending = self.__dict__.get("_stats_pending")
+        if pending is not None:
+            pending.result()  # meta/stats.json is being written: read it once it is
         fs = self.fs
         info_path = join_root(self.root, INFO_PATH)
         self.info = validate_info(read_json(info_path, fs), info_path)
@@ -377,21 +384,37 @@ class LeRobotDatasetMetadata:
         self.stats = load_stats(self.root, fs)
         self._load_episodes()
 
-    def add_saved_episode(self, info: dict, tasks: list[str], stats: dict, row: pa.Table) -> None:
-        """Take in an episode the writer has just committed, without re-reading the files: `info`, `tasks` and
-        `stats` as written to meta/, `row` the one-row table appended to meta/episodes. What `reload()` would
-        then read, checked by the same rules; when the row's columns or types differ from the loaded ones
-        (e.g. a dataset another writer started), this is `reload()`."""
+    @property
+    def stats(self) -> dict[str, dict[str, np.ndarray]]:
+        """Feature -> {"min", "max", "mean", "std", "count", "q01", ...} arrays (meta/stats.json)."""
+        pending = self.__dict__.get("_stats_pending")
+        if pending is not None:  # a writer is aggregating the episodes saved so far (add_saved_episode)
+            self._stats = _float_stats(pending.result())
+            self._stats_pending = None
+        return self._stats
+
+    @stats.setter
+    def stats(self, value: dict) -> None:
+        self._stats_pending = None
+        self._stats = value
+
+    def add_saved_episode(self, info: dict, tasks: list[str], stats, row: pa.Table) -> None:
+        """Take in an episode the writer has just committed, without re-reading the files: `info` and `tasks`
+        as written to meta/, `stats` a Future of the aggregated statistics it is writing to meta/stats.json
+        (`self.stats` waits for it), `row` the one-row table appended to meta/episodes. What `reload()`
+        would then read, checked by the same rules; when the row's columns or types differ from the loaded
+        ones (e.g. a dataset another writer started), this is `reload()` once `stats` is written."""
         new = _episode_columns(row.select([c for c in row.column_names if not c.startswith("stats/")]))
         old = self.episode_columns
         if self.total_episodes and (
             list(new) != list(old) or any(new[k].dtype != old[k].dtype for k in new if k in old)
         ):
+            stats.result()
             self.reload()
             return
         self.info = validate_info(json.loads(json.dumps(info)), join_root(self.root, INFO_PATH))  # as read back
         self.tasks = list(tasks)
-        self.stats = {feat: {k: np.asarray(v, dtype=np.float64) for k, v in st.items()} for feat, st in stats.items()}
+        self._stats_pending = stats
         columns = {}
         for name, values in new.items():
             if name not in old:

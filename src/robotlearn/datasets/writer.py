@@ -97,8 +97,10 @@ class DatasetWriter:
         self._pool = (
             ThreadPoolExecutor(image_writer_threads, thread_name_prefix="png") if image_writer_threads > 0 else None
         )
-        # Image stats are computed off the recording loop, in order, on a small copy of each frame.
-        self._stats_worker = ThreadPoolExecutor(1, thread_name_prefix="image-stats")
+        # Image stats are computed off the recording loop, in order, on a small copy of each frame; after each
+        # save, the aggregated meta/stats.json is written there too.
+        self._stats_worker = ThreadPoolExecutor(1, thread_name_prefix="stats")  # image stats, then stats.json
+        self._stats_written = None  # the Future of the last save's meta/stats.json
         self._schema = data_schema(self.meta.features)
         # Array.cast in _episode_table imports pyarrow.compute on first use: 0.1-0.2 s that would otherwise
         # land in the first save_episode of every recording (3 AV1 cameras: 0.33 s instead of ~0.2 s). Reading
@@ -358,7 +360,9 @@ class DatasetWriter:
         self.buffer = None
 
     def save_episode(self) -> int:
-        """Write the buffered episode; returns its index. Durable (and readable by anyone) when it returns."""
+        """Write the buffered episode; returns its index. Durable (and readable by anyone) when it returns;
+        meta/stats.json, derived from the episodes table, follows in the background within ~0.3 ms per episode
+        (`meta.stats`, the next save and `finalize()` wait for it)."""
         buf = self.buffer
         if buf is None or buf.size == 0:
             raise DatasetError("save_episode: no frames were added since the last save; call add_frame first")
@@ -451,13 +455,16 @@ class DatasetWriter:
         if episode_index == 0 or any("info" not in features[k] for k in meta.video_keys):
             self._fill_video_info(info)
         write_json_atomic(info, self.root / INFO_PATH)
-        aggregated = stats_lib.aggregate_stats(self._episode_stats)
-        stats_lib.write_stats_json(aggregated, self.root / STATS_PATH)
+        # stats.json in the background: aggregating every episode's statistics takes ~0.3 ms per episode
+        # (0.17 s at 500 episodes with 3 cameras). Like info.json it is derived from the episodes table;
+        # meta.stats, the next save_episode and finalize() wait for it.
+        self._check_stats_written()
+        self._stats_written = self._stats_worker.submit(self._write_stats, list(self._episode_stats))
 
         self.buffer = None
         # What was just written, without reading every metadata file back (~30-50 ms per save, more as the
         # episodes table grows).
-        self.meta.add_saved_episode(info, tasks, aggregated, row_table)
+        self.meta.add_saved_episode(info, tasks, self._stats_written, row_table)
         self._encoders.open_next()  # the next episode's, while the caller resets the scene
         if self.on_episode_saved is not None:
             self.on_episode_saved()
@@ -532,6 +539,17 @@ class DatasetWriter:
         self._video_pos[key] = pos
         return pos[0], pos[1], 0.0, duration
 
+    def _write_stats(self, episode_stats: list[dict]) -> dict:
+        aggregated = stats_lib.aggregate_stats(episode_stats)
+        stats_lib.write_stats_json(aggregated, self.root / STATS_PATH)
+        return aggregated
+
+    def _check_stats_written(self) -> None:
+        """Raise what writing meta/stats.json after the last save raised (waiting for it to finish)."""
+        if self._stats_written is not None:
+            done, self._stats_written = self._stats_written, None
+            done.result()
+
     def _append_episode_row(self, row: dict, ep_stats: dict) -> pa.Table:
         """Append the episode's row (with its stats columns) to the episodes table; returns that row."""
         stat_cols = stats_lib.flatten_stats_columns(ep_stats)
@@ -601,6 +619,7 @@ class DatasetWriter:
         self._stats_worker.shutdown(wait=True)
         shutil.rmtree(self.root / STAGING_DIR, ignore_errors=True)
         self._finalized = True
+        self._check_stats_written()
 
     def __del__(self):
         try:
