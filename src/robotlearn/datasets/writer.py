@@ -103,11 +103,10 @@ class DatasetWriter:
         self._stats_written = None  # the Future of the last save's meta/stats.json
         self._schema = data_schema(self.meta.features)
         # Array.cast in _episode_table imports pyarrow.compute on first use: 0.1-0.2 s that would otherwise
-        # land in the first save_episode of every recording (3 AV1 cameras: 0.33 s instead of ~0.2 s). Reading
-        # the episodes table back imports pyarrow.dataset (and numpy.ma): another ~0.02 s, imported here too.
+        # land in the first save_episode of every recording (3 AV1 cameras: 0.33 s instead of ~0.2 s). The first
+        # save also imported numpy.ma (with dateutil), imported here too.
         import numpy.ma  # noqa: F401
-        import pyarrow.compute
-        import pyarrow.dataset  # noqa: F401
+        import pyarrow.compute  # noqa: F401
 
         # Files this session may append to: (chunk, file) -> row groups already in the file.
         self._data_pos: tuple[int, int] | None = None
