@@ -199,11 +199,20 @@ def test_viewer_plays_seeks_and_switches_episodes_in_chromium(dataset, tmp_path)
     result = write_viewer(dataset, tmp_path / "view")
     probe = result.output / "probe.html"
     probe.write_text(result.index.read_text().replace("</body>", PROBE + "</body>"))
-    for attempt in range(3):  # under virtual time a slow media pipeline can outlast the budget: try again
+    # Under virtual time a loaded machine's media pipeline can outlast the budget, or paint a seeked frame
+    # after the probe gave up waiting for it: run the probe again (3 runs), keeping the last failure.
+    for attempt in range(3):
         dom = run_chromium(probe, tmp_path / f"try{attempt}")
         tag, text = re.search(r'(<pre id="probe-result"[^>]*>)(.*?)</pre>', dom, re.S).groups()
-        if text != "pending":
-            break
+        try:
+            check_probe_result(tag, text)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+
+
+def check_probe_result(tag: str, text: str) -> None:
     assert text.startswith("{"), f"{tag}{text}"
     got = json.loads(text.replace("&amp;", "&"))
     assert all(dt > 0.2 for dt in got["played"]), got["played"]  # both videos played
