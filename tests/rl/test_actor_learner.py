@@ -223,6 +223,39 @@ def test_bad_input_is_refused_and_the_learner_keeps_learning(tmp_path):
         learner.stop()
 
 
+def _pendulum_steps(n: int, seed: int) -> dict:
+    return {
+        "observation.state": np.random.default_rng(seed).normal(size=(n, 3)).astype(np.float32),
+        "action": np.zeros((n, 1), np.float32),
+        "reward": np.zeros(n, np.float32),
+        "terminated": np.zeros(n, bool),
+        "truncated": np.zeros(n, bool),
+        "intervention": np.zeros(n, bool),
+    }
+
+
+def test_a_reconnect_of_the_same_actor_run_keeps_its_open_episode_but_a_new_run_ends_it(tmp_path):
+    # the CI once lost one transition: the weights poller reconnected mid-episode, and its hello
+    # ended the episode's pending step as if the actor had restarted
+    learner = Learner(LearnerConfig(output_dir=str(tmp_path / "rl"), port=0, checkpoint_every_s=60), token=b"").start()
+    try:
+        sender = connect(learner.address, b"")
+        assert sender.request({"type": "actor_hello", "actor": "a", "run": "r1"})["type"] == "learner_welcome"
+        batch = {"type": "steps", "episode": 7}
+        assert sender.request({**batch, "batch": 0, "start": 0, "steps": _pendulum_steps(3, 0)})["type"] == "ack"
+        assert learner.streams.transitions == 2  # the third waits for its next observation
+        poller = connect(learner.address, b"")
+        assert poller.request({"type": "actor_hello", "actor": "a", "run": "r1"})["type"] == "learner_welcome"
+        assert sender.request({**batch, "batch": 1, "start": 3, "steps": _pendulum_steps(2, 1)})["type"] == "ack"
+        assert learner.streams.transitions == 4  # step 2 found its next observation after the reconnect
+        restarted = connect(learner.address, b"")
+        assert restarted.request({"type": "actor_hello", "actor": "a", "run": "r2"})["type"] == "learner_welcome"
+        assert sender.request({**batch, "batch": 2, "start": 5, "steps": _pendulum_steps(1, 2)})["type"] == "ack"
+        assert learner.streams.transitions == 4  # a new run ended episode 7: step 4 has no next observation
+    finally:
+        learner.stop()
+
+
 @pytest.fixture(autouse=True)
 def _no_stray_token(monkeypatch):
     monkeypatch.delenv("ROBOTLEARN_TOKEN", raising=False)

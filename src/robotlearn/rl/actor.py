@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -125,11 +126,14 @@ class Actor:
         self.reconnects = 0
         self.interventions = 0
         self.estop = EmergencyStop(cfg.safety.estop_key)
+        # one id per actor run: the learner ends this actor's open episodes only when a new run says hello,
+        # not when the weights poller or the sender of this run reconnects
+        self.run_id = secrets.token_hex(8)
 
     # -- connection --------------------------------------------------------------------------------
     def _connect(self):
         conn = connect(self.cfg.learner, self.token, timeout_s=5.0)
-        welcome = conn.request({"type": "actor_hello", "actor": self.cfg.actor})
+        welcome = conn.request({"type": "actor_hello", "actor": self.cfg.actor, "run": self.run_id})
         if welcome["type"] != "learner_welcome":
             conn.close()
             raise TransportError(f"the learner answered actor_hello with {welcome['type']!r}")

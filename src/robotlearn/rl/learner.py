@@ -133,6 +133,7 @@ class Learner:
         self._lock = threading.Lock()  # buffers and streams: actor threads add, the loop samples
         self._published = (0, weights_bytes(self.policy))
         self._last_batch: dict[str, int] = {}
+        self._actor_runs: dict[str, str | None] = {}  # actor -> the run id of its last hello
         self._stopping = threading.Event()
         self._sock = None
         self.rejected = 0
@@ -219,7 +220,12 @@ class Learner:
                         actor = message["actor"]
                         self.step_log.actor_dir(actor)  # validates the name
                         with self._lock:
-                            self.streams.drop_actor(actor)  # a restarted actor starts a new episode
+                            # a restarted actor starts a new episode: its old one's last step is dropped. A
+                            # reconnect of the same run (weights poller, sender) keeps it: its next step follows.
+                            # After a learner restart the run is unknown and kept (a stale step only costs memory).
+                            if self._actor_runs.get(actor, message.get("run")) != message.get("run"):
+                                self.streams.drop_actor(actor)
+                            self._actor_runs[actor] = message.get("run")
                             last = self._last_batch.get(actor, -1)
                         conn.send(
                             {

@@ -90,7 +90,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     },
     "ok": {"request_id": ((int,), False)},
     # RL actor -> learner (robotlearn.rl): steps as they happen, each observation sent once
-    "actor_hello": {"actor": ((str,), True)},
+    "actor_hello": {"actor": ((str,), True), "run": ((str,), False)},
     "steps": {
         "batch": ((int,), True),
         "episode": ((int,), True),
