@@ -3,6 +3,7 @@
     python benchmarks/bench_rl.py                  # all (Pendulum: 5 seeds x 20k steps, ~5-10 min per seed on 2 cores)
     python benchmarks/bench_rl.py --only pendulum --seeds 5 --steps 20000
     python benchmarks/bench_rl.py --only buffer
+    python benchmarks/bench_rl.py --only reach --minutes 15     # SAC from pixels, then a classifier as the reward
 
 1. SAC on Pendulum-v1, 20k environment steps per training seed, the RL Zoo's setting (learning
    rates 1e-3, batch 256, 256x256 MLPs): mean return of the deterministic policy over 10 held-out
@@ -12,11 +13,20 @@
    transition, and the 100k-transition figure (HIL-SERL's default capacity; lerobot's float32
    buffer: about 79 GB).
 3. Loading a 20,000-frame LeRobotDataset (two 128x128 AV1 cameras, 100 episodes) into the buffer.
+4. Reach from pixels (envs/reach.py: the goal is only in the 32x32 camera), `rl-learner` + `rl-actor`
+   as two processes at --fps 20 for --minutes each: (a) SAC with the task's dense reward; (b) a reward
+   classifier trained on (a)'s exported steps (`train-reward-classifier`, its held-out accuracy), then
+   SAC again from scratch with the classifier's verdict as the only reward (`--reward_classifier`).
+   Each policy is evaluated by `robotlearn eval` on 50 seeds (100000+) that no run trained on, next to
+   a random policy and the scripted expert on the same seeds; curves in each run's report.html.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -92,9 +102,153 @@ def load_speed(frames: int = 20_000, episodes: int = 100) -> None:
     )
 
 
+REACH_LEARNER = [
+    "--env.type=reach",
+    "--env.terminate_on_success=false",
+    "--batch_size=128",
+    "--learning_starts=1000",
+    "--policy.encoder_channels=16",
+    "--policy.augmentation_pad=2",
+    "--policy.init_temperature=0.1",
+    "--policy.discount=0.95",
+    "--checkpoint_every_s=60",
+]
+REACH_STEPS = 40  # steps per episode
+
+
+def _robotlearn(*args: str, log: Path | None = None) -> subprocess.Popen:
+    out = open(log, "w") if log is not None else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "robotlearn.scripts.cli", *args], stdout=out, stderr=subprocess.STDOUT
+    )
+
+
+def _reach_run(out: Path, steps: int, fps: int, port: int, extra_actor: list[str], export: Path | None = None) -> float:
+    """One learner + actor pair on reach for `steps` actor steps; returns its wall time in seconds."""
+    out.mkdir(parents=True, exist_ok=True)
+    learner_args = [*REACH_LEARNER, f"--output_dir={out / 'rl'}", f"--port={port}", f"--max_transitions={steps}"]
+    if export is not None:
+        learner_args.append(f"--export_root={export}")
+    t0 = time.perf_counter()
+    learner = _robotlearn("rl-learner", *learner_args, log=out / "learner.log")
+    time.sleep(3)
+    actor = _robotlearn(
+        "rl-actor",
+        "--env.type=reach",
+        "--env.terminate_on_success=false",
+        f"--learner=127.0.0.1:{port}",
+        f"--max_episode_steps={REACH_STEPS}",
+        f"--steps={steps}",
+        f"--fps={fps}",
+        *extra_actor,
+        log=out / "actor.log",
+    )
+    if actor.wait() != 0 or learner.wait() != 0:
+        raise RuntimeError(f"the reach run in {out} failed: see its learner.log and actor.log")
+    return time.perf_counter() - t0
+
+
+def _reach_eval(policy: Path, out: Path, episodes: int) -> dict:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robotlearn.scripts.cli",
+            "eval",
+            "--env.type=reach",
+            f"--policy.path={policy}",
+            f"--eval.n_episodes={episodes}",
+            "--eval.seed=100000",
+            f"--eval.max_steps={REACH_STEPS}",
+            "--eval.n_videos=2",
+            f"--output_dir={out}",
+            "--progress=false",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"robotlearn eval failed: {done.stdout[-500:]} {done.stderr[-500:]}")
+    results = json.loads((out / "eval_info.json").read_text())
+    return {**results["aggregated"], "steps": float(np.mean([e["steps"] for e in results["per_episode"]]))}
+
+
+def _reach_baseline(act, episodes: int) -> dict:
+    """Success rate and mean steps of `act(env)` on the evaluation seeds, by rollout's rule (success at
+    any step; the episode ends there)."""
+    from robotlearn.envs import make_env
+
+    env = make_env("reach", max_steps=REACH_STEPS)
+    env.action_space.seed(0)
+    successes, steps = [], []
+    for i in range(episodes):
+        env.reset(seed=100_000 + i)
+        taken, done = 0, False
+        while not done:
+            _, _, terminated, truncated, info = env.step(act(env))
+            taken, done = taken + 1, terminated or truncated
+        successes.append(info["is_success"])
+        steps.append(taken)
+    return {"success_rate": float(np.mean(successes)), "steps": float(np.mean(steps))}
+
+
+def reach(minutes: float, fps: int, episodes: int = 50) -> None:
+    root = Path(__file__).resolve().parents[1] / "bench_data" / "rl_reach"
+    shutil.rmtree(root, ignore_errors=True)
+    steps = int(minutes * 60 * fps)
+    print(
+        f"\nReach from 32x32 pixels: two processes, {steps} actor steps at {fps} fps per run, eval on {episodes} seeds 100000+"
+    )
+    rows = [
+        ("random policy", _reach_baseline(lambda env: env.action_space.sample(), episodes), "-"),
+        (
+            "scripted expert",
+            _reach_baseline(lambda env: np.clip((env.goal - env.point) / env.speed, -1, 1), episodes),
+            "-",
+        ),
+    ]
+    wall = _reach_run(root / "dense", steps, fps, 8791, [], export=root / "dense_steps")
+    dense = _reach_eval(root / "dense" / "rl" / "checkpoint" / "pretrained_model", root / "dense" / "eval", episodes)
+    rows.append(("SAC, task's dense reward", dense, f"{wall:.0f} s"))
+    classifier = root / "classifier"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robotlearn.scripts.cli",
+            "train-reward-classifier",
+            f"--dataset_root={root / 'dense_steps'}",
+            f"--output_dir={classifier}",
+            "--classifier.channels=[8,16,32,32]",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"train-reward-classifier failed: {done.stdout[-500:]} {done.stderr[-500:]}")
+    held = json.loads((classifier / "metrics.json").read_text())["held_out"]
+    wall = _reach_run(root / "classifier_run", steps, fps, 8792, [f"--reward_classifier={classifier}"])
+    learned = _reach_eval(
+        root / "classifier_run" / "rl" / "checkpoint" / "pretrained_model", root / "classifier_run" / "eval", episodes
+    )
+    rows.append(("SAC, reward classifier's verdict only", learned, f"{wall:.0f} s"))
+    print(f"{'policy':<40} {'success':>8} {'mean steps':>11} {'wall':>7}")
+    for name, r, wall in rows:
+        steps_taken = r.get("steps", r.get("avg_steps"))
+        print(
+            f"{name:<40} {100 * r['success_rate']:>7.0f}% {steps_taken if steps_taken is None else f'{steps_taken:.1f}':>11} {wall:>7}"
+        )
+    print(
+        f"reward classifier: held-out accuracy {100 * held['accuracy']:.1f}% on {held['frames']} frames "
+        f"(success recall {100 * held['success_recall']:.1f}%, failure recall {100 * held['failure_recall']:.1f}%)"
+    )
+    print(f"learning curves: {root / 'dense' / 'rl' / 'report.html'}, {root / 'classifier_run' / 'rl' / 'report.html'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["pendulum", "buffer"], default=None)
+    parser.add_argument("--only", choices=["pendulum", "buffer", "reach"], default=None)
+    parser.add_argument("--minutes", type=float, default=15.0, help="reach: minutes of actor steps per run")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20_000)
     args = parser.parse_args()
@@ -103,6 +257,8 @@ def main() -> None:
         load_speed()
     if args.only in (None, "pendulum"):
         pendulum(args.seeds, args.steps)
+    if args.only in (None, "reach"):
+        reach(args.minutes, fps=20)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from robotlearn.envs.configs import (
     LangPushTEnvConfig,
     MetaWorldEnvConfig,
     PushTEnvConfig,
+    ReachEnvConfig,
 )
 from robotlearn.envs.pusht import (
     ACTION_KEY,
@@ -38,11 +39,19 @@ ENVS = Registry(
         "gym_hil": "robotlearn.envs.gym_hil:GymHilEnv",
         "lang_pusht": "robotlearn.envs.lang_pusht:LangPushTEnv",
         "metaworld": "robotlearn.envs.meta_world:MetaWorldEnv",
+        "reach": "robotlearn.envs.reach:ReachEnv",
         # a robot as an RL task: it needs robots/ (layer 4), so it lives in rl/ and is named here only
         "robot": "robotlearn.rl.robot_env:RobotEnv",
     },
     entry_point_group="robotlearn.envs",
-    extras={"pusht": "sim", "gym": "sim", "gym_hil": "hil", "lang_pusht": "sim", "metaworld": "metaworld"},
+    extras={
+        "pusht": "sim",
+        "gym": "sim",
+        "gym_hil": "hil",
+        "lang_pusht": "sim",
+        "metaworld": "metaworld",
+        "reach": "sim",
+    },
 )
 
 
@@ -71,6 +80,7 @@ __all__ = [
     "OBS_STATE_KEY",
     "PushTEnv",
     "PushTEnvConfig",
+    "ReachEnvConfig",
     "make_env",
     "pusht_dataset_features",
     "pusht_env_state_feature",

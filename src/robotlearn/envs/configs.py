@@ -73,3 +73,21 @@ class MetaWorldEnvConfig(EnvConfig):
     """Environment name."""
     task: str = "mt10"
     """mt10 (each episode one of its 10 tasks), one task (drawer-open-v3) or a comma-separated list."""
+
+
+@dataclass
+class ReachEnvConfig(EnvConfig):
+    """Reach: move a point to a goal only the camera shows (RL from pixels; numpy only)."""
+
+    type: str = "reach"
+    """Environment name."""
+    image_size: int = 32
+    """Side of the square observation image, pixels."""
+    render_size: int = 128
+    """Side of the frames `render()` returns for videos, pixels."""
+    reward: str = "dense"
+    """dense (minus the distance to the goal, +10 on success) or success (1 on success, else 0)."""
+    terminate_on_success: bool = True
+    """End the episode when the point reaches the goal (false: it goes on, so successes last)."""
+    speed: float = 0.1
+    """How far a full action moves the point per step, in arena half-widths."""

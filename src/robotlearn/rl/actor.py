@@ -98,6 +98,14 @@ class ActorConfig:
     """Seed of the environment's resets and of the exploration noise."""
     reconnect_s: float = 0.5
     """Wait between reconnection attempts, seconds."""
+    fps: float | None = None
+    """Take at most this many steps per second (a real robot's control rate; a simulator paced so
+    that the learner keeps up with it). None: as fast as the task steps."""
+    num_threads: int = 1
+    """torch threads of `robotlearn rl-actor` (one: the learner beside it needs the other cores)."""
+    reward_classifier: str | None = None
+    """Folder of a trained reward classifier (robotlearn train-reward-classifier): its verdict on each new
+    observation's cameras replaces the task's reward (1 on success, else 0) and ends the episode."""
     give_up_s: float = 60.0
     """Stop (error) after this long without a learner, seconds."""
     intervention: InterventionConfig = field(default_factory=InterventionConfig)
@@ -258,6 +266,10 @@ class Actor:
         poller.start()
         env = make_env(cfg.env, max_steps=cfg.max_episode_steps)
         try:
+            if cfg.reward_classifier is not None:
+                from robotlearn.rl.classifier_reward import ClassifierRewardEnv
+
+                env = ClassifierRewardEnv(env, cfg.reward_classifier)
             env.action_space.seed(cfg.seed)
             bounds = ActionBounds.from_config(cfg.safety, env.action_space)
             if self.intervene is not None and hasattr(self.intervene, "open"):
@@ -295,10 +307,17 @@ class Actor:
             if on_episode is not None:
                 on_episode(item["episode_info"])
 
+        next_tick = time.monotonic()
         try:
             while cfg.steps is None or total < cfg.steps:
                 if self.estop.pressed.is_set():
                     break
+                if cfg.fps:
+                    delay = next_tick - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                    # a late step does not make later ones rush
+                    next_tick = max(next_tick, time.monotonic()) + 1.0 / cfg.fps
                 self._load_new_weights()
                 batch = {k: torch.as_tensor(np.asarray(obs[k]))[None] for k in keys}
                 if self.version == 0:

@@ -241,13 +241,9 @@ class RobotEnv:
         success = self._success.is_set()
         self._success.clear()
         if self.classifier is not None and not success:
-            import torch
+            from robotlearn.rl.classifier_reward import classifier_sees_success
 
-            images = {
-                k: torch.as_tensor(np.ascontiguousarray(np.asarray(obs[k]).transpose(2, 0, 1)))[None]
-                for k in self.classifier.config.image_keys
-            }
-            success = bool(self.classifier.reward(images)[0] > 0)
+            success = classifier_sees_success(self.classifier, obs)
         terminated = success and self.config.terminate_on_success
         truncated = self.max_steps is not None and self.steps >= self.max_steps
         return obs, float(success), terminated, truncated, {"is_success": success}

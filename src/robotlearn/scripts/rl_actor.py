@@ -19,6 +19,9 @@ CONFIG = ActorConfig
 
 def main(argv: list[str]) -> int:
     cfg = parse_config(ActorConfig, argv, prog="robotlearn rl-actor", description=__doc__)
+    import torch
+
+    torch.set_num_threads(cfg.num_threads)
     actor = Actor(cfg)
     keys = getattr(getattr(actor.intervene, "keys", None), "reading", False)
     if actor.estop.active or keys:

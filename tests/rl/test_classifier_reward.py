@@ -1,0 +1,96 @@
+"""A reward classifier as the only reward: ClassifierRewardEnv gives 1 and ends the episode where the
+classifier sees success, 0 elsewhere, keeps the task's own reward and success aside; the actor runs
+with it (`--reward_classifier`) and at its `--fps`."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from robotlearn.envs import ReachEnvConfig, make_env
+from robotlearn.errors import ConfigError
+from robotlearn.rl.classifier_reward import ClassifierRewardEnv
+from robotlearn.rl.reward_classifier import RewardClassifier, RewardClassifierConfig
+
+
+def saved_classifier(directory, verdict: bool, image_keys=("observation.images.top",)) -> str:
+    """A classifier that sees success everywhere (verdict True) or nowhere: its last bias dominates."""
+    model = RewardClassifier(RewardClassifierConfig(image_keys=list(image_keys), channels=[4, 4, 4, 4], hidden=4))
+    with torch.no_grad():
+        for p in model.head.parameters():
+            p.zero_()
+        model.head[-1].bias.fill_(50.0 if verdict else -50.0)
+    model.save_pretrained(directory)
+    return str(directory)
+
+
+def test_the_classifier_verdict_replaces_the_reward_and_ends_the_episode(tmp_path):
+    task = make_env("reach", max_steps=30, terminate_on_success=False)
+    env = ClassifierRewardEnv(task, saved_classifier(tmp_path / "yes", True))
+    env.reset(seed=0)
+    _, reward, terminated, truncated, info = env.step(np.zeros(2))
+    assert (reward, terminated, truncated) == (1.0, True, False)
+    assert info["classifier_success"] and not info["is_success"]  # the task's own success is kept
+    assert info["env_reward"] == pytest.approx(-info["distance"])
+
+    env = ClassifierRewardEnv(
+        make_env("reach", max_steps=5, terminate_on_success=False), saved_classifier(tmp_path / "no", False)
+    )
+    env.reset(seed=0)
+    rewards, truncated = [], False
+    while not truncated:
+        _, reward, terminated, truncated, _ = env.step(np.zeros(2))
+        assert not terminated
+        rewards.append(reward)
+    assert rewards == [0.0] * 5
+    assert env.fps == task.fps and env.action_space == task.action_space  # the rest is the task's
+
+
+def test_a_classifier_of_other_cameras_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="observation.images.wrist"):
+        ClassifierRewardEnv(make_env("reach"), saved_classifier(tmp_path, True, ["observation.images.wrist"]))
+
+
+def test_the_actor_learns_from_the_classifier_reward_at_its_fps(tmp_path):
+    from robotlearn.policies.sac.config import SACConfig
+    from robotlearn.rl.actor import Actor, ActorConfig
+    from robotlearn.rl.learner import Learner, LearnerConfig
+
+    env = ReachEnvConfig(image_size=16, terminate_on_success=False)
+    learner = Learner(
+        LearnerConfig(
+            env=env,
+            policy=SACConfig(encoder_channels=4, hidden_dims=[8]),
+            output_dir=str(tmp_path / "rl"),
+            port=0,
+            learning_starts=100,
+            max_transitions=10,
+        ),
+        token=b"",
+    ).start()
+    thread = threading.Thread(target=learner.run)
+    thread.start()
+    try:
+        actor = ActorConfig(
+            env=env,
+            learner=learner.address,
+            steps=10,
+            max_episode_steps=20,
+            fps=20,
+            reward_classifier=saved_classifier(tmp_path / "yes", True),
+        )
+        t0 = time.monotonic()
+        result = Actor(actor, token=b"").run()
+        elapsed = time.monotonic() - t0
+        thread.join(180)  # generous: under a loaded make test the learner can take over a minute
+    finally:
+        learner.stop()
+    assert elapsed >= 9 / 20  # 10 steps at 20 per second: at least 9 intervals
+    # the classifier saw success after every step: 10 one-step episodes, each rewarded 1 and terminated
+    assert result["episodes"] == 10 and result["returns"] == [1.0] * 10
+    buffer = learner.online
+    valid = buffer.valid
+    assert int(valid.sum()) == 10
+    assert torch.equal(buffer.reward[valid], torch.ones(10)) and bool(buffer.done[valid].all())
