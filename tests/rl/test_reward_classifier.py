@@ -24,22 +24,23 @@ FEATURES = {
 
 
 def record(root, episodes=10, length=20):
-    """Success from frame 12 on: a bright block appears at a random place (position varies, so the
+    """Success from frame 12 on (next.success from frame 11 on): a bright block appears at a random place (position varies, so the
     classifier must look for the block, not a pixel)."""
     rng = np.random.default_rng(0)
     ds = LeRobotDataset.create("local/success", fps=10, features=FEATURES, root=root, use_videos=False)
     for _ in range(episodes):
         for t in range(length):
             image = rng.integers(0, 90, (24, 24, 3), dtype=np.uint8)
-            success = t >= 12
-            if success:
+            if t >= 12:
                 y, x = rng.integers(0, 16, 2)
                 image[y : y + 8, x : x + 8] = 230
             ds.add_frame(
                 {
                     "observation.images.top": image,
                     "action": np.zeros(2, np.float32),
-                    "next.success": np.array([success]),
+                    # as a recorder stores it: the success reported after this frame's action, i.e. the
+                    # next frame's picture
+                    "next.success": np.array([t + 1 >= 12]),
                     "task": "t",
                 }
             )
@@ -58,12 +59,23 @@ def test_classifier_reaches_high_held_out_accuracy_and_reloads(tmp_path):
     )
     model, metrics = train_reward_classifier(cfg)
     held = metrics["held_out"]
-    assert len(metrics["held_out_episodes"]) == 2 and held["frames"] == 40 and held["successes"] == 16
+    # each episode's first frame has no label (no earlier frame reported on it): 2 x 19 frames
+    assert len(metrics["held_out_episodes"]) == 2 and held["frames"] == 38 and held["successes"] == 16
     assert held["accuracy"] >= 0.9, held
     assert json.loads((tmp_path / "rc" / "metrics.json").read_text())["held_out"] == held
     reloaded = RewardClassifier.from_pretrained(tmp_path / "rc")
     frames = {"observation.images.top": torch.randint(0, 255, (5, 3, 24, 24), dtype=torch.uint8)}
     assert torch.equal(reloaded.reward(frames), model.reward(frames))
+
+
+def test_each_picture_is_labelled_by_the_report_of_the_step_that_led_to_it(tmp_path):
+    from robotlearn.rl.reward_classifier import load_labelled_frames
+
+    record(tmp_path / "ds", episodes=2)
+    images, labels, episodes = load_labelled_frames(tmp_path / "ds", ["observation.images.top"])
+    shows_block = (images["observation.images.top"] >= 200).any(axis=(1, 2, 3))
+    assert len(labels) == 38 and np.array_equal(labels, shows_block)
+    assert np.array_equal(episodes, np.repeat([0, 1], 19))
 
 
 def test_a_dataset_without_success_labels_is_refused_with_the_fix(tmp_path):

@@ -38,10 +38,11 @@ class ClassifierRewardEnv:
         self.env = env
         self.classifier = RewardClassifier.from_pretrained(classifier_dir)
         self.terminate = terminate
-        observation, _ = env.reset()
-        missing = [k for k in self.classifier.config.image_keys if k not in observation]
+        # the task's observation keys, without stepping it where it can tell them
+        keys = list(env.dataset_meta().features) if hasattr(env, "dataset_meta") else list(env.reset()[0])
+        missing = [k for k in self.classifier.config.image_keys if k not in keys]
         if missing:
-            cameras = [k for k in observation if ".images." in k]
+            cameras = [k for k in keys if ".images." in k]
             raise ConfigError(
                 f"--reward_classifier={classifier_dir} looks at {missing}; the task's cameras are {cameras}"
             )

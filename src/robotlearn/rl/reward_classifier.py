@@ -121,7 +121,13 @@ class TrainRewardClassifierConfig:
 
 
 def load_labelled_frames(root, image_keys: list[str]) -> tuple[dict, np.ndarray, np.ndarray]:
-    """({camera: (N, 3, H, W) uint8}, labels (N,) bool, episode index (N,)) of every frame."""
+    """({camera: (N, 3, H, W) uint8}, labels (N,) bool, episode index (N,)) of every frame but each
+    episode's first.
+
+    A frame's `next.success` is what the task reported after that frame's action, so it describes the
+    next frame's picture: frame t's image is labelled with frame t-1's `next.success`. (Pairing a
+    picture with its own frame's label would teach the classifier to fire one step before success;
+    as a reward it then ends episodes a step short of the goal.)"""
     from robotlearn.rl.dataset_io import dataset_features, episode_arrays
 
     features = dataset_features(root)
@@ -134,8 +140,8 @@ def load_labelled_frames(root, image_keys: list[str]) -> tuple[dict, np.ndarray,
     images, labels, episodes = {k: [] for k in image_keys}, [], []
     for ep, arrays in episode_arrays(root, [*image_keys, LABEL_KEY]):
         for k in image_keys:
-            images[k].append(arrays[k])
-        labels.append(np.asarray(arrays[LABEL_KEY]).reshape(-1).astype(bool))
+            images[k].append(arrays[k][1:])
+        labels.append(np.asarray(arrays[LABEL_KEY]).reshape(-1).astype(bool)[:-1])
         episodes.append(np.full(len(labels[-1]), ep))
     return {k: np.concatenate(v) for k, v in images.items()}, np.concatenate(labels), np.concatenate(episodes)
 
