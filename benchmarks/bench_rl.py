@@ -15,8 +15,10 @@
 3. Loading a 20,000-frame LeRobotDataset (two 128x128 AV1 cameras, 100 episodes) into the buffer.
 4. Reach from pixels (envs/reach.py: the goal is only in the 32x32 camera), `rl-learner` + `rl-actor`
    as two processes at --fps 20 for --minutes each: (a) SAC with the task's dense reward; (b) a reward
-   classifier trained on (a)'s exported steps (`train-reward-classifier`, its held-out accuracy), then
-   SAC again from scratch with the classifier's verdict as the only reward (`--reward_classifier`).
+   classifier trained on episodes recorded by rl-actor (--dataset.root: 40 of (a)'s policy, 105 of
+   random actions; `train-reward-classifier`, its held-out accuracy), then SAC again from scratch with
+   the classifier's verdict as the only reward (`--reward_classifier`, at --env.speed=0.2 so that
+   random actions find the sparse reward at all).
    Each policy is evaluated by `robotlearn eval` on 50 seeds (100000+) that no run trained on, next to
    a random policy and the scripted expert on the same seeds; curves in each run's report.html.
 """
@@ -154,10 +156,11 @@ def _reach_run(
     return time.perf_counter() - t0
 
 
-def _reach_eval(policy: Path, out: Path, episodes: int) -> dict:
+def _reach_eval(policy: Path, out: Path, episodes: int, speed: float) -> dict:
     _cli(
         "eval",
         "--env.type=reach",
+        f"--env.speed={speed}",
         f"--policy.path={policy}",
         f"--eval.n_episodes={episodes}",
         "--eval.seed=100000",
@@ -171,12 +174,12 @@ def _reach_eval(policy: Path, out: Path, episodes: int) -> dict:
     return {**results["aggregated"], "steps": float(np.mean([e["steps"] for e in results["per_episode"]]))}
 
 
-def _reach_baseline(act, episodes: int) -> dict:
+def _reach_baseline(act, episodes: int, speed: float) -> dict:
     """Success rate and mean steps of `act(env)` on the evaluation seeds, by rollout's rule (success at
     any step; the episode ends there)."""
     from robotlearn.envs import make_env
 
-    env = make_env("reach", max_steps=REACH_STEPS)
+    env = make_env("reach", max_steps=REACH_STEPS, speed=speed)
     env.action_space.seed(0)
     successes, steps = [], []
     for i in range(episodes):
@@ -198,27 +201,44 @@ def reach(minutes: float, fps: int, episodes: int = 50) -> None:
         f"\nReach from 32x32 pixels: two processes, {steps} actor steps at {fps} fps per run, eval on 50 seeds 100000+"
     )
     expert = lambda env: np.clip((env.goal - env.point) / env.speed, -1, 1)  # noqa: E731
-    rows = [
-        ("random policy", _reach_baseline(lambda env: env.action_space.sample(), episodes), "-"),
-        ("scripted expert", _reach_baseline(expert, episodes), "-"),
-    ]
-    # (a) the task's dense reward
+    rows = []
+    # (a) the task's dense reward, at the default speed 0.1
+    for speed in (0.1, 0.2):
+        rows.append(
+            (
+                f"random policy, speed {speed}",
+                _reach_baseline(lambda env: env.action_space.sample(), episodes, speed),
+                "-",
+            )
+        )
+        rows.append((f"scripted expert, speed {speed}", _reach_baseline(expert, episodes, speed), "-"))
     wall = _reach_run(root / "dense", steps, fps, 8791, learner=[f"--max_transitions={steps}"])
     policy = root / "dense" / "rl" / "checkpoint" / "pretrained_model"
-    rows.append(("SAC, task's dense reward", _reach_eval(policy, root / "dense" / "eval", episodes), f"{wall:.0f} s"))
-    # the classifier's dataset: 40 episodes of (a)'s policy (resumed, training on) and 30 of random actions
-    # (a fresh learner that never starts learning), successes lasting (no success ending)
+    rows.append(
+        (
+            "SAC, task's dense reward, speed 0.1",
+            _reach_eval(policy, root / "dense" / "eval", episodes, 0.1),
+            f"{wall:.0f} s",
+        )
+    )
+    # the classifier's dataset, successes lasting (no success ending): 40 episodes of (a)'s policy (resumed,
+    # training on), random actions (a fresh learner that never starts learning) in 30 episodes at speed 0.1
+    # and 75 at speed 0.2 (more places, more near misses)
     data = root / "success_data"
     _reach_run(
         root / "dense", 1600, fps, 8793, [f"--max_transitions={steps + 1600}"], ["--seed=1", f"--dataset.root={data}"]
     )
+    never = "--learning_starts=1000000"
     _reach_run(
-        root / "random",
-        1200,
-        50,
-        8794,
-        ["--max_transitions=1200", "--learning_starts=1000000"],
-        ["--seed=2", f"--dataset.root={data}"],
+        root / "random", 1200, 50, 8794, ["--max_transitions=1200", never], ["--seed=2", f"--dataset.root={data}"]
+    )
+    _reach_run(
+        root / "random_fast",
+        3000,
+        100,
+        8795,
+        ["--max_transitions=3000", never, "--env.speed=0.2"],
+        ["--seed=3", "--env.speed=0.2", f"--dataset.root={data}"],
     )
     classifier = root / "classifier"
     _cli(
@@ -229,29 +249,24 @@ def reach(minutes: float, fps: int, episodes: int = 50) -> None:
         "--steps=3000",
     )
     held = json.loads((classifier / "metrics.json").read_text())["held_out"]
-    # (b) from scratch, the classifier's verdict as the only reward; 200-step training episodes, because
-    # a sparse reward must be found by chance first (random actions reach the goal in 13% of 200-step
-    # episodes, 0.3% of 40-step ones)
+    # (b) from scratch, the classifier's verdict as the only reward. A sparse reward must first be found by
+    # chance: random actions reach the goal in 0.3% of 40-step episodes at speed 0.1, 19% of 100-step ones
+    # at speed 0.2, so (b) runs at speed 0.2 with 100-step training episodes
     wall = _reach_run(
         root / "classifier_run",
         steps,
         fps,
         8792,
-        [f"--max_transitions={steps}"],
-        [f"--reward_classifier={classifier}"],
-        200,
+        [f"--max_transitions={steps}", "--env.speed=0.2"],
+        [f"--reward_classifier={classifier}", "--env.speed=0.2"],
+        100,
     )
     policy = root / "classifier_run" / "rl" / "checkpoint" / "pretrained_model"
-    rows.append(
-        (
-            "SAC, classifier's verdict as the only reward",
-            _reach_eval(policy, root / "classifier_run" / "eval", episodes),
-            f"{wall:.0f} s",
-        )
-    )
-    print(f"{'policy':<46} {'success':>8} {'mean steps':>11} {'wall':>7}")
+    result = _reach_eval(policy, root / "classifier_run" / "eval", episodes, 0.2)
+    rows.append(("SAC, classifier's verdict the only reward, speed 0.2", result, f"{wall:.0f} s"))
+    print(f"{'policy (40-step episodes)':<54} {'success':>8} {'mean steps':>11} {'wall':>7}")
     for name, r, wall in rows:
-        print(f"{name:<46} {100 * r['success_rate']:>7.0f}% {r['steps']:>11.1f} {wall:>7}")
+        print(f"{name:<54} {100 * r['success_rate']:>7.0f}% {r['steps']:>11.1f} {wall:>7}")
     print(
         f"reward classifier: held-out accuracy {100 * held['accuracy']:.1f}% on {held['frames']} frames "
         f"(success recall {100 * held['success_recall']:.1f}%, failure recall {100 * held['failure_recall']:.1f}%)"
