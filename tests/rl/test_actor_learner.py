@@ -234,7 +234,7 @@ def _pendulum_steps(n: int, seed: int) -> dict:
     }
 
 
-def test_a_reconnect_of_the_same_actor_run_keeps_its_open_episode_but_a_new_run_ends_it(tmp_path):
+def test_a_reconnect_of_the_same_actor_run_keeps_its_open_episode_a_new_run_waits_then_ends_it(tmp_path):
     # the CI once lost one transition: the weights poller reconnected mid-episode, and its hello
     # ended the episode's pending step as if the actor had restarted
     learner = Learner(LearnerConfig(output_dir=str(tmp_path / "rl"), port=0, checkpoint_every_s=60), token=b"").start()
@@ -248,10 +248,27 @@ def test_a_reconnect_of_the_same_actor_run_keeps_its_open_episode_but_a_new_run_
         assert poller.request({"type": "actor_hello", "actor": "a", "run": "r1"})["type"] == "learner_welcome"
         assert sender.request({**batch, "batch": 1, "start": 3, "steps": _pendulum_steps(2, 1)})["type"] == "ack"
         assert learner.streams.transitions == 4  # step 2 found its next observation after the reconnect
-        restarted = connect(learner.address, b"")
-        assert restarted.request({"type": "actor_hello", "actor": "a", "run": "r2"})["type"] == "learner_welcome"
-        assert sender.request({**batch, "batch": 2, "start": 5, "steps": _pendulum_steps(1, 2)})["type"] == "ack"
-        assert learner.streams.transitions == 4  # a new run ended episode 7: step 4 has no next observation
+        # another run under the same name is refused while this one is connected (their batch numbers
+        # would collide and one's batches be dropped as the other's resends) ...
+        from robotlearn.transport.errors import RemoteError
+
+        other = connect(learner.address, b"")
+        with pytest.raises(RemoteError, match="its own --actor name"):
+            other.request({"type": "actor_hello", "actor": "a", "run": "r2"})
+        # ... and let in once its connections closed: a restart, which ends episode 7
+        sender.close()
+        poller.close()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                reply = other.request({"type": "actor_hello", "actor": "a", "run": "r2"})
+                break
+            except RemoteError:
+                assert time.monotonic() < deadline, "the closed run's connections were never released"
+                time.sleep(0.05)
+        assert reply["type"] == "learner_welcome" and reply["last_batch"] == 1
+        assert other.request({**batch, "batch": 2, "start": 5, "steps": _pendulum_steps(1, 2)})["type"] == "ack"
+        assert learner.streams.transitions == 4  # step 4 has no next observation: the new run ended episode 7
     finally:
         learner.stop()
 

@@ -134,6 +134,7 @@ class Learner:
         self._published = (0, weights_bytes(self.policy))
         self._last_batch: dict[str, int] = {}
         self._actor_runs: dict[str, str | None] = {}  # actor -> the run id of its last hello
+        self._connected: dict[str, tuple] = {}  # actor -> (run id, its open connections)
         self._stopping = threading.Event()
         self._sock = None
         self.rejected = 0
@@ -217,9 +218,22 @@ class Learner:
                 kind = message["type"]
                 try:
                     if kind == "actor_hello":
-                        actor = message["actor"]
-                        self.step_log.actor_dir(actor)  # validates the name
+                        self.step_log.actor_dir(message["actor"])  # validates the name
                         with self._lock:
+                            run = message.get("run")
+                            live = self._connected.get(message["actor"])
+                            if actor is None and live is not None and live[1] > 0 and live[0] != run:
+                                # two actors under one name would number their batches alike, and the
+                                # learner would drop one's as the other's resends
+                                raise ConfigError(
+                                    f"an actor named {message['actor']!r} from another run is connected: give "
+                                    "each actor its own --actor name (a restarted one is let in once the old "
+                                    "one's connections close)"
+                                )
+                            if actor is None:
+                                actor = message["actor"]
+                                same = live is not None and live[0] == run
+                                self._connected[actor] = (run, (live[1] if same else 0) + 1)
                             # a restarted actor starts a new episode: its old one's last step is dropped. A
                             # reconnect of the same run (weights poller, sender) keeps it: its next step follows.
                             # After a learner restart the run is unknown and kept (a stale step only costs memory).
@@ -260,6 +274,10 @@ class Learner:
             conn.send_error("internal", f"learner error: {type(e).__name__}")
         finally:
             conn.close()
+            if actor is not None:
+                with self._lock:
+                    run, count = self._connected[actor]
+                    self._connected[actor] = (run, count - 1)
 
     def _receive_steps(self, actor: str, message: dict) -> None:
         check_steps(message, self.shapes, self.action_dim)
