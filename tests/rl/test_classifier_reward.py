@@ -94,3 +94,38 @@ def test_the_actor_learns_from_the_classifier_reward_at_its_fps(tmp_path):
     valid = buffer.valid
     assert int(valid.sum()) == 10
     assert torch.equal(buffer.reward[valid], torch.ones(10)) and bool(buffer.done[valid].all())
+
+
+def test_demos_are_rewarded_by_the_classifier_on_their_next_frames(tmp_path):
+    from robotlearn.rl.buffer import ReplayBuffer
+    from robotlearn.rl.classifier_reward import reward_by_classifier
+
+    image = {"observation.images.top": {"dtype": "video", "shape": [3, 8, 8]}}
+    buffer = ReplayBuffer(image, action_dim=2, capacity=16)
+    frames = [np.full((3, 8, 8), v, np.uint8) for v in (0, 0, 255, 0)]  # the third frame is bright
+    for t in range(3):
+        buffer.add(
+            {"observation.images.top": frames[t]},
+            np.zeros(2, np.float32),
+            5.0,  # the recorded reward, to be replaced
+            False,
+            t == 2,
+            {"observation.images.top": frames[t + 1]},
+        )
+    # a classifier that sees success exactly in bright pictures: mean brightness above 0.5
+    model = RewardClassifier(RewardClassifierConfig(channels=[1, 1, 1, 1], hidden=1))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+        for conv in [m for m in model.encoders["observation_images_top"] if isinstance(m, torch.nn.Conv2d)]:
+            conv.weight[:, :, 1, 1] = 1.0 / conv.weight.shape[1]  # pass the mean through every layer
+        model.encoders["observation_images_top"][0].bias.fill_(0.5)  # undo the -0.5 centring
+        model.head[0].weight.fill_(1.0)
+        model.head[2].weight.fill_(100.0)
+        model.head[2].bias.fill_(-50.0)
+    model.save_pretrained(tmp_path / "bright")
+    assert reward_by_classifier(buffer, str(tmp_path / "bright")) == 1
+    valid = torch.nonzero(buffer.valid).flatten()
+    # transition 1 leads to the bright frame: rewarded and ended; the others get 0, not their 5.0
+    assert buffer.reward[valid].tolist() == [0.0, 1.0, 0.0]
+    assert buffer.done[valid].tolist() == [False, True, False]

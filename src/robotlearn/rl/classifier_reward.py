@@ -10,6 +10,9 @@ the task's real ones, not the classifier's opinion. Give the env no success term
 classifier is meant to.
 
     env = ClassifierRewardEnv(make_env("reach", max_steps=40, terminate_on_success=False), "outputs/reward/reach")
+
+`reward_by_classifier(buffer, dir)` does the same to transitions already in a replay buffer (demos:
+`rl-learner --demo_reward_classifier`), so that demos and online steps are rewarded alike.
 """
 
 from __future__ import annotations
@@ -62,3 +65,24 @@ class ClassifierRewardEnv:
 
     def close(self) -> None:
         self.env.close()
+
+
+def reward_by_classifier(buffer, classifier_dir: str, terminate: bool = True, batch: int = 256) -> int:
+    """Replace the rewards of every transition in `buffer` (a ReplayBuffer) by the classifier's verdict
+    on its next observation (the following slot), ending the transition there when it sees success
+    (`terminate`). Returns the number of transitions it rewarded."""
+    from robotlearn.rl.reward_classifier import RewardClassifier
+
+    classifier = RewardClassifier.from_pretrained(classifier_dir)
+    missing = [k for k in classifier.config.image_keys if k not in buffer.obs]
+    if missing:
+        raise ConfigError(f"{classifier_dir} looks at {missing}; the demos have {sorted(buffer.obs)}")
+    slots = torch.nonzero(buffer.valid).flatten()
+    for start in range(0, len(slots), batch):
+        idx = slots[start : start + batch]
+        following = (idx + 1) % buffer.capacity
+        reward = classifier.reward({k: buffer.obs[k][following] for k in classifier.config.image_keys})
+        buffer.reward[idx] = reward
+        if terminate:
+            buffer.done[idx] |= reward > 0
+    return int((buffer.reward[slots] > 0).sum())

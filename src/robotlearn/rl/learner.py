@@ -91,6 +91,9 @@ class LearnerConfig:
     """Largest message accepted, MiB; bigger frames are refused from their header."""
     export_root: str | None = None
     """At the end, also write every received step as a LeRobotDataset here (a new folder)."""
+    demo_reward_classifier: str | None = None
+    """Reward the demos by this reward classifier's verdict on their next frames (and end them there),
+    as `rl-actor --reward_classifier` rewards the online steps, instead of by their recorded rewards."""
 
 
 def weights_bytes(policy) -> np.ndarray:
@@ -144,6 +147,11 @@ class Learner:
 
             n = load_dataset(self.demos, cfg.demo_root)
             log.info("loaded %d demo transitions from %s", n, cfg.demo_root)
+            if cfg.demo_reward_classifier:
+                from robotlearn.rl.classifier_reward import reward_by_classifier
+
+                rewarded = reward_by_classifier(self.demos, cfg.demo_reward_classifier)
+                log.info("the classifier rewarded %d of them", rewarded)
 
     # -- state -------------------------------------------------------------------------------------
     def _resume(self) -> None:
