@@ -3,10 +3,10 @@
 HIL-SERL learns from a success classifier instead of a hand-written reward. `ClassifierRewardEnv` wraps
 an env: after each step the classifier (robotlearn train-reward-classifier) looks at the new
 observation's cameras; the reward becomes 1.0 when it sees success, else 0.0, and the episode ends
-then (`terminate=True`). The env's own reward is kept in `info["env_reward"]` for measurement only, and
-`info["is_success"]` stays the env's, so reported success rates are
-the task's real ones, not the classifier's opinion. Give the env no success termination of its own
-(e.g. `--env.terminate_on_success=false`), or its ending episodes would tell the learner what the
+then (`terminate=True`). The env's own reward is kept in `info["env_reward"]` for measurement only,
+and `info["is_success"]` stays the env's, so reported success rates are the task's real ones, not the
+classifier's opinion. Give the env no success termination of its own (e.g.
+`--env.terminate_on_success=false`), or its ending episodes would tell the learner what the
 classifier is meant to.
 
     env = ClassifierRewardEnv(make_env("reach", max_steps=40, terminate_on_success=False), "outputs/reward/reach")
