@@ -90,3 +90,15 @@ def test_bad_options_are_refused_with_the_flag_named():
         make_env("reach", reward="shaped")
     with pytest.raises(ConfigError, match="--env.speed"):
         make_env("reach", speed=0)
+
+
+def test_with_state_the_observation_also_carries_the_point_and_the_goal():
+    env = make_env("reach", with_state=True)
+    obs, _ = env.reset(seed=3)
+    assert obs["observation.state"].dtype == np.float32
+    assert np.allclose(obs["observation.state"], np.concatenate([env.point, env.goal]))
+    obs, *_ = env.step(np.array([1.0, -1.0]))
+    assert np.allclose(obs["observation.state"][:2], env.point) and np.allclose(obs["observation.state"][2:], env.goal)
+    meta = env.dataset_meta()
+    assert meta.features["observation.state"]["shape"] == [4] and meta.stats["observation.state"]["std"].shape == (4,)
+    assert list(obs) == ["observation.images.top", "observation.state"]  # the camera stays

@@ -129,3 +129,45 @@ def test_demos_are_rewarded_by_the_classifier_on_their_next_frames(tmp_path):
     # transition 1 leads to the bright frame: rewarded and ended; the others get 0, not their 5.0
     assert buffer.reward[valid].tolist() == [0.0, 1.0, 0.0]
     assert buffer.done[valid].tolist() == [False, True, False]
+
+
+def test_a_state_policy_is_rewarded_by_the_camera_and_its_dataset_keeps_the_camera(tmp_path):
+    """HIL-SERL's usual split: the policy acts on state, the classifier looks at the camera; the
+    actor's dataset records the camera too (for the next classifier), the learner gets only state."""
+    from robotlearn.datasets import LeRobotDataset
+    from robotlearn.policies.sac.config import SACConfig
+    from robotlearn.rl.actor import Actor, ActorConfig, ActorDatasetConfig
+    from robotlearn.rl.learner import Learner, LearnerConfig
+    from robotlearn.rl.streams import StepLog
+
+    env = ReachEnvConfig(image_size=16, terminate_on_success=False, with_state=True)
+    policy = SACConfig(hidden_dims=[8], input_features=["observation.state"])
+    cfg = LearnerConfig(env=env, policy=policy, output_dir=str(tmp_path / "rl"), port=0, learning_starts=10**9)
+    learner = Learner(cfg, token=b"").start()
+    try:
+        actor = ActorConfig(
+            env=env,
+            learner=learner.address,
+            steps=12,
+            max_episode_steps=6,
+            reward_classifier=saved_classifier(tmp_path / "no", False),
+            dataset=ActorDatasetConfig(root=str(tmp_path / "ds")),
+        )
+        result = Actor(actor, token=b"").run()
+    finally:
+        learner.stop()
+    assert result["episodes"] == 2 and result["returns"] == [0.0, 0.0]
+    sent = [m["steps"] for _, m in StepLog(tmp_path / "rl" / "steps").replay()]
+    assert all("observation.images.top" not in s for s in sent) and sum(len(s["action"]) for s in sent) == 12
+    ds = LeRobotDataset("local/rl_run", root=tmp_path / "ds")
+    assert len(ds) == 12 and ds.meta.features["observation.images.top"]["dtype"] == "video"
+    # each recorded frame is the picture of its recorded state: the point drawn where the state puts it
+    replay = make_env("reach", image_size=16, with_state=True)
+    for i in (0, 5, 6, 11):
+        item = ds[i]
+        replay.point, replay.goal = (
+            item["observation.state"][:2].double().numpy(),
+            item["observation.state"][2:].double().numpy(),
+        )
+        picture = torch.as_tensor(replay._draw(16)).permute(2, 0, 1).float() / 255
+        assert (item["observation.images.top"] - picture).abs().mean() < 0.05  # video-coded, nearly exact

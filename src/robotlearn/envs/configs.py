@@ -91,3 +91,6 @@ class ReachEnvConfig(EnvConfig):
     """End the episode when the point reaches the goal (false: it goes on, so successes last)."""
     speed: float = 0.1
     """How far a full action moves the point per step, in arena half-widths."""
+    with_state: bool = False
+    """Also return observation.state = (point x, y, goal x, y): a state-based policy beside the camera
+    (e.g. one rewarded by a reward classifier that looks at the camera)."""

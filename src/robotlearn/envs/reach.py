@@ -5,6 +5,7 @@ A red point and a green goal disc in a square arena; an action (dx, dy) in [-1, 
 in the pixels and nowhere else: a policy that succeeds has learned to see.
 
     obs["observation.images.top"]  uint8 (S, S, 3), S = image_size (32 by default)
+    obs["observation.state"]       float32 (4,): point x, y, goal x, y (only with `with_state=true`)
 
 Success: the point's centre inside the goal disc (visible in the frame, so a reward classifier can learn
 it from images). The episode then ends unless `terminate_on_success=false` (record with that for a
@@ -26,6 +27,7 @@ from robotlearn.envs.configs import ReachEnvConfig
 from robotlearn.errors import ConfigError
 
 IMAGE_KEY = "observation.images.top"
+STATE_KEY = "observation.state"
 FPS = 10
 GOAL_RADIUS = 0.15  # in arena half-widths (the arena is [-1, 1]^2)
 POINT_RADIUS = 0.1
@@ -47,6 +49,7 @@ class ReachEnv:
             reward=config.reward,
             terminate_on_success=config.terminate_on_success,
             speed=config.speed,
+            with_state=config.with_state,
             max_steps=max_steps,
         )
 
@@ -57,6 +60,7 @@ class ReachEnv:
         reward: str = "dense",
         terminate_on_success: bool = True,
         speed: float = 0.1,
+        with_state: bool = False,
         max_steps: int | None = None,
     ):
         from gymnasium import spaces
@@ -69,6 +73,7 @@ class ReachEnv:
             raise ConfigError(f"--env.speed={speed}: must be positive")
         self.image_size, self.render_size = int(image_size), int(render_size)
         self.reward_kind, self.terminate_on_success, self.speed = reward, bool(terminate_on_success), float(speed)
+        self.with_state = bool(with_state)
         self.max_steps = max_steps
         self.fps = FPS
         self.action_space = spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
@@ -114,7 +119,10 @@ class ReachEnv:
         return frame
 
     def _obs(self) -> dict:
-        return {IMAGE_KEY: self._draw(self.image_size)}
+        obs = {IMAGE_KEY: self._draw(self.image_size)}
+        if self.with_state:
+            obs[STATE_KEY] = np.concatenate([self.point, self.goal]).astype(np.float32)
+        return obs
 
     def render(self) -> np.ndarray:
         """A (render_size, render_size, 3) uint8 frame (for videos)."""
@@ -134,4 +142,12 @@ class ReachEnv:
             IMAGE_KEY: {"mean": np.full((3, 1, 1), 0.5), "std": np.full((3, 1, 1), 0.25)},
             "action": {"min": np.full(2, -1.0), "max": np.full(2, 1.0), "mean": np.zeros(2), "std": np.ones(2)},
         }
+        if self.with_state:  # positions in the arena [-1, 1]^2; std of a uniform draw on it
+            features[STATE_KEY] = {"dtype": "float32", "shape": [4], "names": ["x", "y", "goal_x", "goal_y"]}
+            stats[STATE_KEY] = {
+                "min": np.full(4, -1.0),
+                "max": np.full(4, 1.0),
+                "mean": np.zeros(4),
+                "std": np.full(4, 0.55),
+            }
         return SimpleNamespace(features=features, stats=stats, fps=FPS)

@@ -187,6 +187,9 @@ class PolicyServer:
         self._stopping.set()
         if self._sock is not None:
             self._sock.close()
+        for thread in self._threads:  # see Learner.stop: no policy freed while the interpreter exits
+            if thread is not threading.current_thread():
+                thread.join(timeout=5)
 
     # -- one client ------------------------------------------------------------------------------
     def _serve_client(self, sock, peer: str) -> None:

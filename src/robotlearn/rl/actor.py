@@ -66,6 +66,17 @@ def policy_layout(obs: dict, env, features: dict) -> dict:
     return out
 
 
+def unused_cameras(obs: dict, keys: list[str]) -> dict:
+    """The env's cameras that the policy does not take, (H, W, C) -> (C, H, W) uint8: `--dataset.root`
+    records them beside the policy's keys (a state-based run still leaves the pictures a reward
+    classifier learns from). They never go to the learner."""
+    return {
+        k: np.ascontiguousarray(np.asarray(v).transpose(2, 0, 1))
+        for k, v in obs.items()
+        if k.startswith("observation.images.") and k not in keys and np.asarray(v).ndim == 3
+    }
+
+
 @dataclass
 class ActorDatasetConfig:
     root: str | None = None
@@ -282,8 +293,9 @@ class Actor:
         keys = [k for k in features if k != "action"]
         episode = int(time.time() * 1000) % 2**31  # unique per actor run: a restart never continues an old episode
         writer = None
-        obs, _ = env.reset(seed=cfg.seed)
-        obs = policy_layout(obs, env, features)
+        recording = cfg.dataset.root is not None
+        raw, _ = env.reset(seed=cfg.seed)
+        obs, extra = policy_layout(raw, env, features), unused_cameras(raw, keys) if recording else {}
         index, total, returns, estopped = 0, 0, [], False
         episode_return, episode_interventions, clips_before = 0.0, 0, 0
         pending = None  # the last step taken, with its next observation: queued when the next is taken
@@ -301,7 +313,7 @@ class Actor:
             }
             self._queue(item)
             if writer is not None:
-                writer.add(item["step"], estop=estop, success=item["success"])
+                writer.add({**item["extra"], **item["step"]}, estop=estop, success=item["success"])
                 writer.save_episode()
             returns.append(episode_return)
             if on_episode is not None:
@@ -333,8 +345,9 @@ class Actor:
                 action, _ = bounds.clip(action)
                 if self.estop.pressed.is_set():  # read while the policy or the human chose: send nothing
                     break
-                next_obs, reward, terminated, truncated, info = env.step(action)
-                next_obs = policy_layout(next_obs, env, features)
+                raw, reward, terminated, truncated, info = env.step(action)
+                next_obs = policy_layout(raw, env, features)
+                next_extra = unused_cameras(raw, keys) if recording else {}
                 step = {k: np.asarray(obs[k]) for k in keys}
                 step.update(
                     action=action.reshape(-1),
@@ -343,12 +356,12 @@ class Actor:
                     truncated=np.bool_(truncated),
                     intervention=np.bool_(intervened),
                 )
-                if writer is None and cfg.dataset.root is not None:
-                    writer = self._open_writer(env, step)
+                if writer is None and recording:
+                    writer = self._open_writer(env, {**extra, **step})
                 if pending is not None:
                     self._queue(pending[0])
                     if writer is not None:
-                        writer.add(pending[0]["step"], success=pending[0]["success"])
+                        writer.add({**pending[0]["extra"], **pending[0]["step"]}, success=pending[0]["success"])
                     pending = None
                 episode_return += float(reward)
                 episode_interventions += int(intervened)
@@ -356,17 +369,18 @@ class Actor:
                     "episode": episode,
                     "index": index,
                     "step": step,
+                    "extra": extra,
                     "success": bool(info.get("is_success", False)),
                 }
                 index += 1
                 total += 1
-                obs = next_obs
+                obs, extra = next_obs, next_extra
                 if terminated or truncated:
                     end_episode(item, next_obs, bool(info.get("is_success", False)), estop=False)
                     episode, index, episode_return, episode_interventions = episode + 1, 0, 0.0, 0
                     clips_before = bounds.clipped
-                    obs, _ = env.reset()
-                    obs = policy_layout(obs, env, features)
+                    raw, _ = env.reset()
+                    obs, extra = policy_layout(raw, env, features), unused_cameras(raw, keys) if recording else {}
                 else:
                     pending = (item, next_obs)
             if self.estop.pressed.is_set():
@@ -390,7 +404,11 @@ class Actor:
                 writer.close()  # an unfinished episode is dropped; every finished one is already saved
             self._stopping.set()
             self._sent_all.wait(timeout=30)
-            poller.join(timeout=10)  # no thread left mid-request when the process exits
+            # no thread left mid-request, or still releasing the policy's tensors (which aborts the
+            # interpreter when it happens during exit), when the process exits
+            poller.join(timeout=10)
+            if self._sent_all.is_set():
+                sender.join(timeout=10)
         if not self._sent_all.is_set():
             raise ConnectionClosedError("the actor stopped with steps the learner never acknowledged (learner gone?)")
         return {

@@ -140,6 +140,7 @@ class Learner:
         self._connected: dict[str, tuple] = {}  # actor -> (run id, its open connections)
         self._stopping = threading.Event()
         self._sock = None
+        self._accepting: threading.Thread | None = None
         self.rejected = 0
         self._resume()
         if cfg.demo_root:
@@ -201,13 +202,18 @@ class Learner:
     def start(self) -> Learner:
         self._sock = listen(self.cfg.host, self.cfg.port, self.token)
         self._sock.settimeout(0.2)
-        serve_in_threads(self._sock, self._stopping, self._serve_actor, "rl-learner-accept")
+        self._accepting = serve_in_threads(self._sock, self._stopping, self._serve_actor, "rl-learner-accept")
         return self
 
     def stop(self) -> None:
         self._stopping.set()
         if self._sock is not None:
             self._sock.close()
+        accepting = self._accepting
+        # joined, so that its last reference to the learner is not dropped (tensors freed) while the
+        # interpreter exits: that aborts the process ("terminate called without an active exception")
+        if accepting is not None and accepting is not threading.current_thread():
+            accepting.join(timeout=5)
 
     def _serve_actor(self, sock, peer: str) -> None:
         conn = Connection(sock, self.token, int(self.cfg.max_message_mb * 2**20))
