@@ -18,7 +18,9 @@
    classifier trained on episodes recorded by rl-actor (--dataset.root: 40 of (a)'s policy, 105 of
    random actions; `train-reward-classifier`, its held-out accuracy), then SAC again from scratch with
    the classifier's verdict as the only reward (`--reward_classifier`, at --env.speed=0.2 so that
-   random actions find the sparse reward at all).
+   random actions find the sparse reward at all); (c) the same reward for SAC acting on the state
+   (`--env.with_state=true --policy.input_features=["observation.state"]`, the classifier still
+   looking at the camera), success not ending the episode (`--classifier_ends_episode=false`).
    Each policy is evaluated by `robotlearn eval` on 50 seeds (100000+) that no run trained on, next to
    a random policy and the scripted expert on the same seeds; curves in each run's report.html.
 """
@@ -156,11 +158,12 @@ def _reach_run(
     return time.perf_counter() - t0
 
 
-def _reach_eval(policy: Path, out: Path, episodes: int, speed: float) -> dict:
+def _reach_eval(policy: Path, out: Path, episodes: int, speed: float, env: tuple[str, ...] = ()) -> dict:
     _cli(
         "eval",
         "--env.type=reach",
         f"--env.speed={speed}",
+        *env,
         f"--policy.path={policy}",
         f"--eval.n_episodes={episodes}",
         "--eval.seed=100000",
@@ -264,6 +267,23 @@ def reach(minutes: float, fps: int, episodes: int = 50) -> None:
     policy = root / "classifier_run" / "rl" / "checkpoint" / "pretrained_model"
     result = _reach_eval(policy, root / "classifier_run" / "eval", episodes, 0.2)
     rows.append(("SAC, classifier's verdict the only reward, speed 0.2", result, f"{wall:.0f} s"))
+    # (c) the same reward for a policy that acts on the state (point and goal positions) while the classifier
+    # looks at the camera (HIL-SERL's usual split), success not ending the training episodes: it is rewarded
+    # at every step it lasts. State updates are cheap: 50 actor steps per second
+    state_steps = max(400, int(16000 * minutes / 15))
+    with_state = ("--env.with_state=true", "--env.speed=0.2")
+    wall = _reach_run(
+        root / "classifier_state_run",
+        state_steps,
+        50,
+        8796,
+        [f"--max_transitions={state_steps}", *with_state, '--policy.input_features=["observation.state"]'],
+        [f"--reward_classifier={classifier}", "--classifier_ends_episode=false", *with_state],
+        100,
+    )
+    policy = root / "classifier_state_run" / "rl" / "checkpoint" / "pretrained_model"
+    result = _reach_eval(policy, root / "classifier_state_run" / "eval", episodes, 0.2, ("--env.with_state=true",))
+    rows.append(("SAC on state, the classifier's verdict the only reward, 0.2", result, f"{wall:.0f} s"))
     print(f"{'policy (40-step episodes)':<54} {'success':>8} {'mean steps':>11} {'wall':>7}")
     for name, r, wall in rows:
         print(f"{name:<54} {100 * r['success_rate']:>7.0f}% {r['steps']:>11.1f} {wall:>7}")

@@ -117,6 +117,9 @@ class ActorConfig:
     reward_classifier: str | None = None
     """Folder of a trained reward classifier (robotlearn train-reward-classifier): its verdict on each new
     observation's cameras replaces the task's reward (1 on success, else 0) and ends the episode."""
+    classifier_ends_episode: bool = True
+    """With --reward_classifier: end the episode where the classifier sees success (false: it runs on to
+    --max_episode_steps, rewarded 1 at every step the success lasts, a denser signal)."""
     give_up_s: float = 60.0
     """Stop (error) after this long without a learner, seconds."""
     intervention: InterventionConfig = field(default_factory=InterventionConfig)
@@ -280,7 +283,7 @@ class Actor:
             if cfg.reward_classifier is not None:
                 from robotlearn.rl.classifier_reward import ClassifierRewardEnv
 
-                env = ClassifierRewardEnv(env, cfg.reward_classifier)
+                env = ClassifierRewardEnv(env, cfg.reward_classifier, terminate=cfg.classifier_ends_episode)
             env.action_space.seed(cfg.seed)
             bounds = ActionBounds.from_config(cfg.safety, env.action_space)
             if self.intervene is not None and hasattr(self.intervene, "open"):
