@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from robotlearn.errors import ConfigError
+
 pytest.importorskip("gym_pusht")
 
 from robotlearn.envs.pusht import (
@@ -97,3 +99,22 @@ def test_first_image_after_reset_shows_the_new_state():
         assert np.abs(first[seed].astype(int) - obs[OBS_IMAGE_KEY].astype(int)).mean() < 0.5
         assert np.abs(render.astype(int) - env.render().astype(int)).mean() < 0.5
     assert np.abs(first[1].astype(int) - first[2].astype(int)).mean() > 1.0
+
+
+def test_the_success_reward_is_one_exactly_on_success_and_zero_elsewhere():
+    from robotlearn.envs import make_env
+
+    near = [100.0, 100.0, 256.0 + 30, 256.0, np.pi / 4]  # the block partly on the goal: some coverage
+    on_goal = [100.0, 100.0, 256.0, 256.0, np.pi / 4]
+    dense, sparse = make_env("pusht"), make_env("pusht", reward="success")
+    for env in (dense, sparse):
+        env.reset_to_state(near)
+    _, r_dense, done_dense, _, info = dense.step(np.array([100.0, 100.0]))
+    _, r_sparse, done_sparse, _, _ = sparse.step(np.array([100.0, 100.0]))
+    assert 0 < info["coverage"] < 0.95 and r_dense == pytest.approx(info["coverage"] / 0.95)
+    assert r_sparse == 0.0 and not done_dense and not done_sparse
+    sparse.reset_to_state(on_goal)
+    _, reward, terminated, _, info = sparse.step(np.array([100.0, 100.0]))
+    assert info["is_success"] and terminated and reward == 1.0
+    with pytest.raises(ConfigError, match="--env.reward"):
+        make_env("pusht", reward="coverage")

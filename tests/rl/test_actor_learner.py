@@ -317,7 +317,7 @@ def test_pusht_from_pixels_streams_uint8_frames_channels_first(tmp_path):
         port=0,
         learning_starts=20,
         batch_size=8,
-        max_transitions=40,
+        max_transitions=41,
     )
     learner = Learner(cfg, token=b"").start()
     thread = threading.Thread(target=learner.run)
@@ -330,7 +330,9 @@ def test_pusht_from_pixels_streams_uint8_frames_channels_first(tmp_path):
         thread.join(180)  # generous: under a loaded make test the learner can take over a minute
     finally:
         learner.stop()
-    assert result["episodes"] == 2 and learner.streams.transitions == 40
+    # two whole episodes, and the step the actor stopped after: a truncated transition (bootstrapped, not done)
+    assert result["episodes"] == 2 and learner.streams.transitions == 41 and not thread.is_alive()
+    assert int(learner.online.done[learner.online.valid].sum()) == 0
     assert learner.online.obs["observation.images.top"].dtype == torch.uint8
     assert learner.online.obs["observation.images.top"].shape[1:] == (3, 32, 32)
     assert learner.updates >= 20

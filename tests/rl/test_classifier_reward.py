@@ -34,6 +34,13 @@ def test_the_classifier_verdict_replaces_the_reward_and_ends_the_episode(tmp_pat
     assert (reward, terminated, truncated) == (1.0, True, False)
     assert info["classifier_success"] and not info["is_success"]  # the task's own success is kept
     assert info["env_reward"] == pytest.approx(-info["distance"])
+    # --classifier_ends_episode=false: the success is rewarded at every step and the episode goes on
+    lasting = ClassifierRewardEnv(
+        make_env("reach", max_steps=3, terminate_on_success=False), str(tmp_path / "yes"), False
+    )
+    lasting.reset(seed=0)
+    steps = [lasting.step(np.zeros(2))[1:4] for _ in range(3)]
+    assert steps == [(1.0, False, False), (1.0, False, False), (1.0, False, True)]
 
     env = ClassifierRewardEnv(
         make_env("reach", max_steps=5, terminate_on_success=False), saved_classifier(tmp_path / "no", False)

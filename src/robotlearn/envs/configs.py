@@ -25,6 +25,8 @@ class PushTEnvConfig(EnvConfig):
     """Side of the square observation image, pixels."""
     render_size: int = 384
     """Side of the frames `render()` returns for videos, pixels."""
+    reward: str = "dense"
+    """dense (gym-pusht's min(coverage / 0.95, 1) per step) or success (1 when coverage > 0.95, else 0: RL's sparse reward)."""
 
 
 @dataclass

@@ -27,6 +27,7 @@ import os
 import numpy as np
 
 from robotlearn.envs.configs import PushTEnvConfig
+from robotlearn.errors import ConfigError
 
 FPS = 10
 OBS_STATE_KEY = "observation.state"
@@ -38,6 +39,7 @@ ENV_STATE_NAMES = ["agent_x", "agent_y", "block_x", "block_y", "block_angle"]
 # Goal pose of the block: x, y, angle (rad); fixed in gym-pusht.
 GOAL_POSE = np.array([256.0, 256.0, np.pi / 4])
 BOARD_SIZE = 512.0
+REWARDS = ("dense", "success")
 
 
 def _import_gym_pusht():
@@ -60,6 +62,7 @@ class PushTEnv:
         max_steps: `step` returns truncated=True once this many steps were taken (None: never).
         seed: seed of the first `reset` (later resets continue the same random stream).
         render_size: side of the frames returned by `render()` (for videos).
+        reward: "dense" (gym-pusht's coverage reward) or "success" (1 on success, else 0).
     """
 
     fps = FPS
@@ -68,11 +71,21 @@ class PushTEnv:
     @classmethod
     def from_config(cls, config: PushTEnvConfig, max_steps: int | None = 300) -> PushTEnv:
         """The env `config` describes (see `robotlearn.envs.make_env`)."""
-        return cls(image_size=config.image_size, max_steps=max_steps, render_size=config.render_size)
+        return cls(
+            image_size=config.image_size, max_steps=max_steps, render_size=config.render_size, reward=config.reward
+        )
 
     def __init__(
-        self, image_size: int = 96, max_steps: int | None = 300, seed: int | None = None, render_size: int = 384
+        self,
+        image_size: int = 96,
+        max_steps: int | None = 300,
+        seed: int | None = None,
+        render_size: int = 384,
+        reward: str = "dense",
     ):
+        if reward not in REWARDS:
+            raise ConfigError(f"--env.reward={reward!r}: choose one of {', '.join(REWARDS)}")
+        self.reward_kind = reward
         gym = _import_gym_pusht()
         env = gym.make(
             "gym_pusht/PushT-v0",
@@ -129,8 +142,8 @@ class PushTEnv:
     def step(self, action: np.ndarray) -> tuple[dict, float, bool, bool, dict]:
         """Move the agent's target to `action` (x, y) for one control step (0.1 s).
 
-        Returns (obs, reward, terminated, truncated, info); reward = min(coverage / 0.95, 1),
-        terminated = info["is_success"] = coverage > 0.95.
+        Returns (obs, reward, terminated, truncated, info); reward = min(coverage / 0.95, 1) (or, with
+        reward="success", 1.0 on success and 0.0 otherwise), terminated = info["is_success"] = coverage > 0.95.
         """
         if not self._ready:
             raise RuntimeError("PushTEnv.step called before reset()")
@@ -141,6 +154,8 @@ class PushTEnv:
         info = self._info()
         info["coverage"] = float(gym_info["coverage"])
         info["is_success"] = bool(gym_info["is_success"])
+        if self.reward_kind == "success":
+            reward = float(info["is_success"])
         # gym-pusht's step already rendered this observation's frame: reuse it (rendering is a third of a step)
         return self._obs(gym_obs["pixels"]), float(reward), bool(terminated), bool(truncated), info
 

@@ -303,7 +303,7 @@ class Actor:
         episode_return, episode_interventions, clips_before = 0.0, 0, 0
         pending = None  # the last step taken, with its next observation: queued when the next is taken
 
-        def end_episode(item: dict, next_obs: dict, success: bool, estop: bool) -> None:
+        def end_episode(item: dict, next_obs: dict, success: bool, estop: bool, finished: bool = True) -> None:
             item["final"] = {k: np.asarray(next_obs[k]) for k in keys}
             item["episode_info"] = {
                 "return": episode_return,
@@ -315,6 +315,8 @@ class Actor:
                 "version": self.version,
             }
             self._queue(item)
+            if not finished:  # cut short by the actor stopping: to the learner only, not a dataset episode
+                return
             if writer is not None:
                 writer.add({**item["extra"], **item["step"]}, estop=estop, success=item["success"])
                 writer.save_episode()
@@ -397,8 +399,13 @@ class Actor:
                     end_episode(item, next_obs, False, estop=True)
                     pending = None
         finally:
-            if pending is not None:  # stopped mid-episode (steps ran out, Ctrl-C): its steps still reach the learner
-                self._queue(pending[0])
+            if pending is not None:
+                # stopped mid-episode (steps ran out, Ctrl-C): the last step is a truncated transition, so
+                # that every step taken reaches the learner as one (a learner counting --max_transitions
+                # to the actor's --steps finishes)
+                item, next_obs = pending
+                item["step"]["truncated"] = np.bool_(True)
+                end_episode(item, next_obs, False, estop=False, finished=False)
             if self.intervene is not None and hasattr(self.intervene, "close"):
                 self.intervene.close()
             self.estop.close()
