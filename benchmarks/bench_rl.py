@@ -283,7 +283,7 @@ def reach(minutes: float, fps: int, episodes: int = 50) -> None:
     )
     policy = root / "classifier_state_run" / "rl" / "checkpoint" / "pretrained_model"
     result = _reach_eval(policy, root / "classifier_state_run" / "eval", episodes, 0.2, ("--env.with_state=true",))
-    rows.append(("SAC on state, the classifier's verdict the only reward, 0.2", result, f"{wall:.0f} s"))
+    rows.append(("SAC on state, classifier the only reward, speed 0.2", result, f"{wall:.0f} s"))
     print(f"{'policy (40-step episodes)':<54} {'success':>8} {'mean steps':>11} {'wall':>7}")
     for name, r, wall in rows:
         print(f"{name:<54} {100 * r['success_rate']:>7.0f}% {r['steps']:>11.1f} {wall:>7}")
@@ -291,7 +291,8 @@ def reach(minutes: float, fps: int, episodes: int = 50) -> None:
         f"reward classifier: held-out accuracy {100 * held['accuracy']:.1f}% on {held['frames']} frames "
         f"(success recall {100 * held['success_recall']:.1f}%, failure recall {100 * held['failure_recall']:.1f}%)"
     )
-    print(f"learning curves: {root / 'dense' / 'rl' / 'report.html'}, {root / 'classifier_run' / 'rl' / 'report.html'}")
+    runs = ("dense", "classifier_run", "classifier_state_run")
+    print("learning curves: " + ", ".join(str(root / r / "rl" / "report.html") for r in runs))
 
 
 def main() -> None:

@@ -59,3 +59,36 @@ def test_episodes_load_as_transitions_with_their_rewards_done_and_interventions(
     torch.testing.assert_close(batch["next.reward"], ((e == 0) & (t == 4)).float())
     assert torch.equal(batch["intervention"], t % 2 == 1)
     torch.testing.assert_close(batch["action"][:, 1], -t)
+
+
+def test_demos_can_be_rewarded_by_their_success_column_instead_of_their_recorded_reward(tmp_path):
+    import pytest
+
+    from robotlearn.errors import ConfigError
+
+    features = {**FEATURES, "next.success": {"dtype": "bool", "shape": (1,), "names": None}}
+    ds = LeRobotDataset.create("local/rl", fps=10, features=features, root=tmp_path / "ds", use_videos=False)
+    for t in range(4):  # dense recorded rewards 0.1, 0.2, ...; success from the third step on
+        ds.add_frame(
+            {
+                "observation.state": np.array([0, t], np.float32),
+                "observation.images.top": np.zeros((8, 8, 3), np.uint8),
+                "action": np.zeros(2, np.float32),
+                "next.reward": np.array([0.1 * (t + 1)], np.float32),
+                "next.done": np.array([t == 3]),
+                "intervention": np.array([False]),
+                "next.success": np.array([t >= 2]),
+                "task": "push",
+            }
+        )
+    ds.save_episode()
+    ds.finalize()
+    state = {"observation.state": {"shape": [2], "dtype": "float32"}}
+    recorded, sparse = ReplayBuffer(state, 2, 16), ReplayBuffer(state, 2, 16)
+    load_dataset(recorded, tmp_path / "ds")
+    load_dataset(sparse, tmp_path / "ds", reward="success")
+    torch.testing.assert_close(recorded.reward[recorded.valid], torch.tensor([0.1, 0.2, 0.3, 0.4]))
+    assert sparse.reward[sparse.valid].tolist() == [0.0, 0.0, 1.0, 1.0]
+    record(tmp_path / "no_success", [(3, True)])
+    with pytest.raises(ConfigError, match="next.success"):
+        load_dataset(ReplayBuffer(state, 2, 16), tmp_path / "no_success", reward="success")

@@ -63,10 +63,20 @@ def dataset_features(root, repo_id: str = "local/dataset") -> dict:
     return LeRobotDatasetMetadata(repo_id, root, download=False).features
 
 
-def load_dataset(buffer: ReplayBuffer, root, repo_id: str = "local/dataset", episodes=None) -> int:
+DEMO_REWARDS = ("recorded", "success")
+
+
+def load_dataset(
+    buffer: ReplayBuffer, root, repo_id: str = "local/dataset", episodes=None, reward: str = "recorded"
+) -> int:
     """Adds the episodes of the LeRobotDataset at `root` to `buffer`; returns the transitions added.
-    Raises ConfigError when the dataset lacks a key the buffer stores."""
+    `reward="success"` rewards each transition 1.0 where its `next.success` is true, else 0.0,
+    instead of by `next.reward`. Raises ConfigError when the dataset lacks a key the buffer stores."""
+    if reward not in DEMO_REWARDS:
+        raise ConfigError(f"--demo_reward={reward!r}: choose one of {', '.join(DEMO_REWARDS)}")
     features = dataset_features(root, repo_id)
+    if reward == "success" and "next.success" not in features:
+        raise ConfigError(f"{root}: --demo_reward=success needs a next.success column; the dataset has none")
     missing = [k for k in [*buffer.obs, "action"] if k not in features]
     if missing:
         raise ConfigError(f"{root}: the dataset has no {missing} (its features: {sorted(features)})")
@@ -83,7 +93,7 @@ def load_dataset(buffer: ReplayBuffer, root, repo_id: str = "local/dataset", epi
         added += buffer.add_episode(
             frames,
             arrays["action"].astype(np.float32),
-            column(REWARD, 0.0),
+            column("next.success", False).astype(np.float32) if reward == "success" else column(REWARD, 0.0),
             terminated,
             column(INTERVENTION, False).astype(bool),
         )

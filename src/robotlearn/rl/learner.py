@@ -94,6 +94,9 @@ class LearnerConfig:
     demo_reward_classifier: str | None = None
     """Reward the demos by this reward classifier's verdict on their next frames (and end them there),
     as `rl-actor --reward_classifier` rewards the online steps, instead of by their recorded rewards."""
+    demo_reward: str = "recorded"
+    """Demos' reward: recorded (their next.reward) or success (1 where their next.success is true, else 0:
+    a sparse task's reward, e.g. with --env.reward=success, for demos recorded with a dense one)."""
 
 
 def weights_bytes(policy) -> np.ndarray:
@@ -146,7 +149,7 @@ class Learner:
         if cfg.demo_root:
             from robotlearn.rl.dataset_io import load_dataset
 
-            n = load_dataset(self.demos, cfg.demo_root)
+            n = load_dataset(self.demos, cfg.demo_root, reward=cfg.demo_reward)
             log.info("loaded %d demo transitions from %s", n, cfg.demo_root)
             if cfg.demo_reward_classifier:
                 from robotlearn.rl.classifier_reward import reward_by_classifier
