@@ -19,7 +19,9 @@ from robotlearn.datasets import LeRobotDataset
 from robotlearn.datasets.errors import VideoDecodeError
 from robotlearn.datasets.synthetic import write_synthetic_dataset
 from robotlearn.datasets.video import DecoderCache, decode_frames, encode_video
-from robotlearn.datasets.video_decode import _OpenVideo, _planar_is_exact
+from robotlearn.datasets import frame_rgb
+from robotlearn.datasets.frame_rgb import RGBConverter, _planar_is_exact
+from robotlearn.datasets.video_decode import _OpenVideo
 from robotlearn.datasets.video_packets import IndexedPackets
 
 PUSHT_VIDEO = FIXTURES / "pusht/videos/observation.image/chunk-000/file-000.mp4"
@@ -66,6 +68,41 @@ def test_planar_path_is_not_used_where_it_cannot_be_exact(tmp_path):
     assert _planar_is_exact(frame) is False
     for fmt in ("nv12", "yuv420p10le"):
         assert _planar_is_exact(frame.reformat(width=64, format=fmt)) is False
+
+
+def test_swscale_writes_into_the_callers_array_where_exact_and_nothing_else_changes(tmp_path, monkeypatch):
+    path = tmp_path / "v.mp4"
+    encode_video(textured(3, 96, 96), path, 10)
+    frames = list(av.open(str(path)).decode(video=0))
+    key = frame_rgb._frame_key(frames[0])
+    assert frame_rgb._direct_is_exact(key, True) and frame_rgb._direct_is_exact(key, False)
+    calls = []
+    real_call = frame_rgb._DirectScaler.__call__
+    monkeypatch.setattr(frame_rgb._DirectScaler, "__call__", lambda self, f, o: calls.append(1) or real_call(self, f, o))
+    converter = RGBConverter()
+    for frame in frames:
+        want = frame.to_ndarray(format="rgb24")
+        for channels_first in (True, False):
+            buffer = np.zeros(3 * 96 * 96 + 1 + 128, np.uint8)
+            start = -buffer.ctypes.data % 64
+            for offset in (start, start + 1):  # the second address is unaligned: PyAV's path instead
+                buffer[:] = 7
+                n = 3 * 96 * 96
+                out = buffer[offset : offset + n].reshape((3, 96, 96) if channels_first else (96, 96, 3))
+                converter.into(frame, out, channels_first)
+                np.testing.assert_array_equal(out.transpose(1, 2, 0) if channels_first else out, want)
+                assert (buffer[:offset] == 7).all() and (buffer[offset + n :] == 7).all()
+    assert len(calls) == 2 * len(frames)  # the aligned arrays only
+
+
+def test_swscale_direct_path_is_not_used_where_it_cannot_be_exact(tmp_path):
+    path = tmp_path / "v.mp4"
+    encode_video(textured(2, 48, 70), path, 10)
+    frame = next(av.open(str(path)).decode(video=0))
+    assert frame_rgb._direct_is_exact(frame_rgb._frame_key(frame), True) is False  # width 70: planar rows unaligned
+    out = np.empty((3, 48, 70), np.uint8)
+    RGBConverter().into(frame, out, True)
+    np.testing.assert_array_equal(out.transpose(1, 2, 0), frame.to_ndarray(format="rgb24"))
 
 
 def test_output_array_of_another_size_raises_naming_the_file(tmp_path):

@@ -7,13 +7,12 @@ further than `tolerance_s` away.
 
 Speed (benchmarks/bench_video.py, bench_dataset.py): files stay open in a bounded LRU (`DecoderCache`), so a
 call costs a seek and a few frame decodes, not a file open; in-order reads continue decoding forward instead
-of seeking; only frames that were asked for are converted to RGB, through one reused single-threaded swscale
-context (FFmpeg's automatic slice threads cost 4x the CPU for 480x640 frames and fight DataLoader workers for
-cores). `channels_first=True` writes (T, 3, H, W) straight into the caller's array (`out=`): swscale's planar
-RGB output is copied plane by plane, where it reproduces the packed RGB conversion bit for bit (checked once
-per format and size in each process, `_planar_is_exact`), else the packed frame is deinterleaved by numpy.
-Either way the frames equal the (T, H, W, 3) ones transposed, and no strided (T, H, W, C) -> (T, C, H, W)
-copy is left for later (torch copies such a permuted uint8 view ~15x slower than numpy deinterleaves it).
+of seeking; only frames that were asked for are converted to RGB, by one single-threaded swscale context per
+file (FFmpeg's automatic slice threads cost 4x the CPU for 480x640 frames and fight DataLoader workers for
+cores). `channels_first=True` writes (T, 3, H, W) straight into the caller's array (`out=`), swscale writing
+into it itself where that is exact (frame_rgb.py). Either way the frames equal the (T, H, W, 3) ones
+transposed, and no strided (T, H, W, C) -> (T, C, H, W) copy is left for later (torch copies such a permuted
+uint8 view ~15x slower than numpy deinterleaves it).
 """
 
 from __future__ import annotations
@@ -28,9 +27,9 @@ from stat import S_ISREG
 
 import av
 import numpy as np
-from av.video.reformatter import VideoReformatter
 
 from robotlearn.datasets.errors import FrameTimestampError, VideoDecodeError
+from robotlearn.datasets.frame_rgb import RGBConverter
 from robotlearn.datasets.video_packets import IndexedPackets
 
 DEFAULT_CACHE_SIZE = 16
@@ -55,59 +54,6 @@ def _env_int(name: str, default: int) -> int:
     if value < 0:
         raise ValueError(f"environment variable {name}={raw!r} must be a non-negative integer")
     return value
-
-
-# swscale's planar RGB ("gbrp") output equals its packed "rgb24" output only for some source formats and
-# widths (FFmpeg 8 on x86: 8-bit planar YUV/gray, width a multiple of 16; other widths get a wrong tail).
-_PLANAR_CANDIDATES = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "gray"})
-_PLANAR_EXACT: dict[tuple, bool] = {}
-_GBRP_TO_RGB = (1, 2, 0)  # gbrp plane k (G, B, R) holds RGB channel _GBRP_TO_RGB[k]
-
-
-def _rgb24(reformatter: VideoReformatter, frame) -> np.ndarray:
-    """(H, W, 3) uint8 RGB of a decoded frame (one swscale thread)."""
-    return reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
-
-
-def _gbrp_into(reformatter: VideoReformatter, frame, out: np.ndarray) -> None:
-    """Convert `frame` to planar RGB and copy each plane into out (3, H, W), in RGB order."""
-    planar = reformatter.reformat(frame, format="gbrp", threads=1)
-    h, w = planar.height, planar.width
-    for plane, channel in zip(planar.planes, _GBRP_TO_RGB):
-        out[channel] = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w]
-
-
-def _planar_is_exact(frame) -> bool:
-    """Whether the planar path gives exactly the packed path's pixels for frames like `frame`: tried once per
-    (format, size, colorspace, range) in this process on a random frame, which any difference in chroma
-    handling or edge columns shows."""
-    key = (frame.format.name, frame.width, frame.height, frame.colorspace, frame.color_range)
-    exact = _PLANAR_EXACT.get(key)
-    if exact is None:
-        exact = False
-        if frame.format.name in _PLANAR_CANDIDATES and frame.width % 16 == 0:
-            reformatter = VideoReformatter()
-            rng = np.random.default_rng(0)
-            noise = rng.integers(0, 256, (frame.height, frame.width, 3), dtype=np.uint8)
-            probe = reformatter.reformat(av.VideoFrame.from_ndarray(noise, format="rgb24"), format=frame.format.name)
-            probe.colorspace, probe.color_range = frame.colorspace, frame.color_range
-            planar = np.empty((3, frame.height, frame.width), np.uint8)
-            _gbrp_into(reformatter, probe, planar)
-            exact = bool(np.array_equal(planar.transpose(1, 2, 0), _rgb24(reformatter, probe)))
-        _PLANAR_EXACT[key] = exact
-    return exact
-
-
-def rgb_into(reformatter: VideoReformatter, frame, out: np.ndarray, channels_first: bool) -> None:
-    """Write decoded `frame` as uint8 RGB into out: (3, H, W) if channels_first else (H, W, 3).
-
-    The values are those of swscale's packed rgb24 conversion in both layouts."""
-    if not channels_first:
-        out[...] = _rgb24(reformatter, frame)
-    elif _planar_is_exact(frame):
-        _gbrp_into(reformatter, frame, out)
-    else:
-        np.copyto(out, _rgb24(reformatter, frame).transpose(2, 0, 1))
 
 
 class _OpenVideo:
@@ -146,7 +92,7 @@ class _OpenVideo:
             self.duration = self.container.duration / av.time_base
         else:
             self.duration = None
-        self.reformatter = VideoReformatter()
+        self.rgb = RGBConverter()
         # Local AV1/H.264 files: packets straight from the MP4 index, skipping the demuxer (video_packets.py).
         self.packets = IndexedPackets.open(path, self.container, self.stream) if self._file is None else None
         self.recent: collections.deque = collections.deque(maxlen=RECENT_FRAMES)  # (time_s, VideoFrame)
@@ -339,7 +285,7 @@ class _OpenVideo:
             if c in converted:  # the same frame asked twice (e.g. padded windows): copy, don't convert again
                 out[i] = out[converted[c]]
                 continue
-            rgb_into(self.reformatter, frame, out[i], channels_first)
+            self.rgb.into(frame, out[i], channels_first)
             converted[c] = i
         return out
 
