@@ -157,28 +157,27 @@ class _DirectScaler:
         if getattr(self, "ctx", None):
             self.sws.free_context(self.ctx)
 
-    def fits(self, out: np.ndarray) -> bool:
-        shape = (3, self.h, self.w) if self.channels_first else (self.h, self.w, 3)
-        return (
-            out.shape == shape
-            and out.dtype == np.uint8
-            and out.flags.c_contiguous
-            and out.flags.writeable
-            and out.ctypes.data % _ALIGN == 0
-        )
-
-    def __call__(self, frame, out: np.ndarray) -> None:
+    def __call__(self, frame, address: int) -> None:
+        """Convert `frame` into the (3, H, W) or (H, W, 3) uint8 array at `address` (see `_direct_target`)."""
         for i, plane in enumerate(frame.planes):
             self.src[i], self.src_strides[i] = plane.buffer_ptr, plane.line_size
-        base = out.ctypes.data
         if self.channels_first:
             size = self.h * self.w
-            self.dst[0], self.dst[1], self.dst[2] = base + size, base + 2 * size, base  # G, B, R planes
+            self.dst[0], self.dst[1], self.dst[2] = address + size, address + 2 * size, address  # G, B, R planes
             self.dst_strides[0] = self.dst_strides[1] = self.dst_strides[2] = self.w
         else:
-            self.dst[0], self.dst_strides[0] = base, 3 * self.w
+            self.dst[0], self.dst_strides[0] = address, 3 * self.w
         if self.sws.scale(self.ctx, self.src, self.src_strides, 0, self.h, self.dst, self.dst_strides) != self.h:
             raise RuntimeError("swscale converted fewer rows than the frame has")
+
+
+def _direct_target(out: np.ndarray) -> int | None:
+    """The address of `out` (T, ...) uint8 if swscale may write each out[i] in place, else None."""
+    if not (out.dtype == np.uint8 and out.flags.c_contiguous and out.flags.writeable):
+        return None
+    address = out.__array_interface__["data"][0]
+    frame_bytes = out[0].nbytes if len(out) else 0
+    return address if address % _ALIGN == 0 and frame_bytes % _ALIGN == 0 else None
 
 
 def _direct_is_exact(key: tuple, channels_first: bool) -> bool:
@@ -199,7 +198,7 @@ def _direct_is_exact(key: tuple, channels_first: bool) -> bool:
                 buffer = np.full(n + _GUARD + 64, 0xA5, np.uint8)
                 start = -buffer.ctypes.data % 64
                 out = buffer[start : start + n].reshape((3, h, w) if channels_first else (h, w, 3))
-                scaler(probe, out)
+                scaler(probe, out.__array_interface__["data"][0])
                 want = _rgb24(VideoReformatter(), probe)
                 got = out.transpose(1, 2, 0) if channels_first else out
                 untouched = bool((buffer[:start] == 0xA5).all() and (buffer[start + n :] == 0xA5).all())
@@ -216,20 +215,40 @@ class RGBConverter:
         self.reformatter = VideoReformatter()
         self._direct: dict[tuple, _DirectScaler | None] = {}
 
+    def write(self, frames: list, ids: list, out: np.ndarray, channels_first: bool) -> None:
+        """Write frames[i] as uint8 RGB into out[i]: out is (T, 3, H, W) if channels_first else (T, H, W, 3),
+        of the frames' size. Frames with the same id are the same frame: converted once, then copied."""
+        address = _direct_target(out)
+        step = out[0].nbytes if len(out) else 0
+        converted: dict = {}
+        for i, (frame, c) in enumerate(zip(frames, ids)):
+            if c in converted:  # the same frame asked twice (e.g. padded windows): copy, don't convert again
+                out[i] = out[converted[c]]
+                continue
+            converted[c] = i
+            scaler = self._scaler(frame, channels_first) if address is not None else None
+            if scaler is not None:
+                scaler(frame, address + i * step)
+            else:
+                self.into(frame, out[i], channels_first)
+
     def into(self, frame, out: np.ndarray, channels_first: bool) -> None:
         """Write decoded `frame` as uint8 RGB into out: (3, H, W) if channels_first else (H, W, 3)."""
-        key = _frame_key(frame)
-        scaler = self._direct.get((key, channels_first), False)
-        if scaler is False:
-            scaler = None
-            if _direct_is_exact(key, channels_first):
-                scaler = _DirectScaler(_swscale(), key, channels_first)
-            self._direct[(key, channels_first)] = scaler
-        if scaler is not None and scaler.fits(out):
-            scaler(frame, out)
+        scaler = self._scaler(frame, channels_first) if _direct_target(out[None]) is not None else None
+        if scaler is not None:
+            scaler(frame, out.__array_interface__["data"][0])
         elif not channels_first:
             out[...] = _rgb24(self.reformatter, frame)
         elif _planar_is_exact(frame):
             _gbrp_into(self.reformatter, frame, out)
         else:
             np.copyto(out, _rgb24(self.reformatter, frame).transpose(2, 0, 1))
+
+    def _scaler(self, frame, channels_first: bool) -> _DirectScaler | None:
+        """The direct scaler for frames like `frame`, None where the direct path is not exact."""
+        key = (_frame_key(frame), channels_first)
+        scaler = self._direct.get(key, False)
+        if scaler is False:
+            scaler = _DirectScaler(_swscale(), key[0], channels_first) if _direct_is_exact(*key) else None
+            self._direct[key] = scaler
+        return scaler

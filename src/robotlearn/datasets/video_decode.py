@@ -22,6 +22,7 @@ import collections
 import math
 import os
 import threading
+import time
 from collections.abc import Sequence
 from stat import S_ISREG
 
@@ -35,6 +36,11 @@ from robotlearn.datasets.video_packets import IndexedPackets
 DEFAULT_CACHE_SIZE = 16
 CACHE_SIZE_ENV = "ROBOTLEARN_VIDEO_DECODER_CACHE_SIZE"
 THREADS_ENV = "ROBOTLEARN_VIDEO_DECODER_THREADS"
+# A cached file is checked on disk (os.stat: a replaced file is reopened) at most this often, and whenever a
+# request fails on it: a path lookup per call costs ~5% of a 96x96 sample. Files are only ever replaced by
+# ones that hold the same frames at the same times plus more (append_video), so a file replaced since the last
+# check can only fail a request for new frames, and that retries after checking.
+STAT_INTERVAL_S = 1.0
 RECENT_FRAMES = 4  # decoded frames kept per open file so overlapping windows of in-order reads reuse them
 
 # Containers inherited through fork() belong to the parent. Deallocating them in the child would run
@@ -62,7 +68,8 @@ class _OpenVideo:
 
     def __init__(self, path: str, stat: os.stat_result | None, threads: int, opener=None):
         self.path = path
-        self.key = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat is not None else None
+        self.key = _file_key(stat)
+        self.checked_at = time.monotonic()  # when the file on disk was last seen to be this one
         self.lock = threading.Lock()
         self.closed = False
         # With an opener, FFmpeg reads through a Python file object (e.g. a remote file read by byte ranges).
@@ -280,14 +287,28 @@ class _OpenVideo:
                 f"(expected {shape}); the dataset's meta/info.json and the video disagree "
                 "(run robotlearn dataset validate)"
             )
-        converted: dict = {}
-        for i, (frame, c) in enumerate(zip(frames, ids)):
-            if c in converted:  # the same frame asked twice (e.g. padded windows): copy, don't convert again
-                out[i] = out[converted[c]]
-                continue
-            self.rgb.into(frame, out[i], channels_first)
-            converted[c] = i
+        self.rgb.write(frames, ids, out, channels_first)
         return out
+
+
+def _file_key(stat: os.stat_result | None) -> tuple | None:
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat is not None else None
+
+
+def _stat_video(path: str, episode_index: int | None) -> os.stat_result:
+    """os.stat of a video file, with the errors a missing or non-regular file gets."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        raise VideoDecodeError(
+            f"{path}: video file not found"
+            + (f" (episode {episode_index})" if episode_index is not None else "")
+            + ". Check the dataset root and the episode's videos/<key>/chunk_index and "
+            "file_index, or re-download the dataset."
+        ) from None
+    if not S_ISREG(stat.st_mode):  # a FIFO or device would block FFmpeg's open() forever
+        raise VideoDecodeError(f"{path}: not a regular file; expected an MP4")
+    return stat
 
 
 class DecoderCache:
@@ -295,8 +316,9 @@ class DecoderCache:
 
     Fork-aware: a child process (e.g. a DataLoader worker forked after the parent read samples) drops the
     inherited entries without closing them, and opens its own. A file replaced on disk (new inode, size or
-    mtime, e.g. after `append_video`) is reopened. Safe to share between threads: each open file is used
-    by one thread at a time.
+    mtime, e.g. after `append_video`) is reopened: it is checked at most every STAT_INTERVAL_S and whenever
+    a request fails on the cached one. Safe to share between threads: each open file is used by one thread
+    at a time.
 
     Args:
         max_open: open files kept; 0 closes each file after use. None = env var or 16.
@@ -344,42 +366,46 @@ class DecoderCache:
         """
         if len(timestamps) == 0:
             raise ValueError(f"{path}: decode_frames needs at least one timestamp")
+        self._check_fork()
         stat = None
+        checked = opener is not None  # a file object is never checked for changes
         if opener is None:
             path = os.fspath(path)  # the cache key: a str, whether given a str or a Path
-            try:
-                stat = os.stat(path)
-                if not S_ISREG(stat.st_mode):  # a FIFO or device would block FFmpeg's open() forever
-                    raise VideoDecodeError(f"{path}: not a regular file; expected an MP4")
-            except FileNotFoundError:
-                raise VideoDecodeError(
-                    f"{path}: video file not found"
-                    + (f" (episode {episode_index})" if episode_index is not None else "")
-                    + ". Check the dataset root and the episode's videos/<key>/chunk_index and "
-                    "file_index, or re-download the dataset."
-                ) from None
-        self._check_fork()
+            entry = self._entries.get(path)
+            if entry is None or time.monotonic() - entry.checked_at > STAT_INTERVAL_S:
+                stat, checked = _stat_video(path, episode_index), True
         while True:
-            entry = self._checkout(path, stat, opener)
+            entry = self._checkout(path, stat, opener, checked)
             try:
                 with entry.lock:
                     if entry.closed:  # evicted by another thread between checkout and lock: take a fresh one
                         continue
                     return entry.frames_at(timestamps, tolerance_s, episode_index, channels_first, out)
-            except VideoDecodeError:
-                self._discard(path, entry)  # the decoder state is unknown after an error
+            except (VideoDecodeError, FrameTimestampError) as error:
+                if not checked:  # the file may have been replaced (appended to) since it was last checked
+                    stat, checked = _stat_video(path, episode_index), True
+                    if _file_key(stat) != entry.key:
+                        self._discard(path, entry)
+                        continue
+                if isinstance(error, VideoDecodeError):
+                    self._discard(path, entry)  # the decoder state is unknown after an error
                 raise
             finally:
                 if self.max_open == 0:
                     self._discard(path, entry)
 
-    def _checkout(self, path: str, stat: os.stat_result | None, opener=None) -> _OpenVideo:
-        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat is not None else None
+    def _checkout(self, path: str, stat: os.stat_result | None, opener, checked: bool) -> _OpenVideo:
+        """The open file for `path`: the cached one if it is still the file `stat` describes (or, when the
+        file was not checked this call, if there is one), else a newly opened one."""
         with self._lock:
             entry = self._entries.get(path)
-            if entry is not None and entry.key == key:
+            if entry is not None and (not checked or entry.key == _file_key(stat)):
                 self._entries.move_to_end(path)
+                if checked:
+                    entry.checked_at = time.monotonic()
                 return entry
+        if not checked:  # evicted since decode() looked: open it afresh, checked
+            stat = _stat_video(path, None)
         new = _OpenVideo(path, stat, self.decoder_threads, opener)  # opened outside the lock: it reads the file
         evicted = []
         with self._lock:
