@@ -15,12 +15,11 @@ import pytest
 import torch
 from tests.conftest import FIXTURES
 
-from robotlearn.datasets import LeRobotDataset
+from robotlearn.datasets import LeRobotDataset, frame_rgb
 from robotlearn.datasets.errors import VideoDecodeError
+from robotlearn.datasets.frame_rgb import RGBConverter, _planar_is_exact
 from robotlearn.datasets.synthetic import write_synthetic_dataset
 from robotlearn.datasets.video import DecoderCache, decode_frames, encode_video
-from robotlearn.datasets import frame_rgb
-from robotlearn.datasets.frame_rgb import RGBConverter, _planar_is_exact
 from robotlearn.datasets.video_decode import _OpenVideo
 from robotlearn.datasets.video_packets import IndexedPackets
 
