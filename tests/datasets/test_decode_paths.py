@@ -77,7 +77,9 @@ def test_swscale_writes_into_the_callers_array_where_exact_and_nothing_else_chan
     assert frame_rgb._direct_is_exact(key, True) and frame_rgb._direct_is_exact(key, False)
     calls = []
     real_call = frame_rgb._DirectScaler.__call__
-    monkeypatch.setattr(frame_rgb._DirectScaler, "__call__", lambda self, f, o: calls.append(1) or real_call(self, f, o))
+    monkeypatch.setattr(
+        frame_rgb._DirectScaler, "__call__", lambda self, f, o: calls.append(1) or real_call(self, f, o)
+    )
     converter = RGBConverter()
     for frame in frames:
         want = frame.to_ndarray(format="rgb24")
