@@ -9,7 +9,7 @@ in either layout. Three ways to get there, the fastest that is exact for frames 
 1. direct: swscale called through ctypes with the caller's array as its destination (planar RGB for
    (3, H, W), packed for (H, W, 3)). PyAV's reformat always converts into a frame of its own, which then
    has to be copied out: at 480x640 that copy, into memory the conversion has not warmed, is a third of the
-   conversion's time (112 -> 70 us per frame, benchmarks/bench_dataset.py). It is used only where a probe
+   conversion's time (measured here: 112 -> 70 us per frame). It is used only where a probe
    showed it gives PyAV's rgb24 pixels bit for bit and writes nothing outside the array.
 2. planar: PyAV's planar RGB ("gbrp") output copied plane by plane, where it equals the packed output.
 3. packed: PyAV's rgb24 output, deinterleaved by numpy for (3, H, W).
@@ -171,12 +171,12 @@ class _DirectScaler:
             raise RuntimeError("swscale converted fewer rows than the frame has")
 
 
-def _direct_target(out: np.ndarray) -> int | None:
-    """The address of `out` (T, ...) uint8 if swscale may write each out[i] in place, else None."""
+def _direct_target(out: np.ndarray, frame_bytes: int) -> int | None:
+    """The address of `out` (T, ...) uint8, frames `frame_bytes` apart, if swscale may write each out[i] in
+    place, else None."""
     if not (out.dtype == np.uint8 and out.flags.c_contiguous and out.flags.writeable):
         return None
-    address = out.__array_interface__["data"][0]
-    frame_bytes = out[0].nbytes if len(out) else 0
+    address = out.ctypes.data
     return address if address % _ALIGN == 0 and frame_bytes % _ALIGN == 0 else None
 
 
@@ -198,7 +198,7 @@ def _direct_is_exact(key: tuple, channels_first: bool) -> bool:
                 buffer = np.full(n + _GUARD + 64, 0xA5, np.uint8)
                 start = -buffer.ctypes.data % 64
                 out = buffer[start : start + n].reshape((3, h, w) if channels_first else (h, w, 3))
-                scaler(probe, out.__array_interface__["data"][0])
+                scaler(probe, out.ctypes.data)
                 want = _rgb24(VideoReformatter(), probe)
                 got = out.transpose(1, 2, 0) if channels_first else out
                 untouched = bool((buffer[:start] == 0xA5).all() and (buffer[start + n :] == 0xA5).all())
@@ -218,8 +218,8 @@ class RGBConverter:
     def write(self, frames: list, ids: list, out: np.ndarray, channels_first: bool) -> None:
         """Write frames[i] as uint8 RGB into out[i]: out is (T, 3, H, W) if channels_first else (T, H, W, 3),
         of the frames' size. Frames with the same id are the same frame: converted once, then copied."""
-        address = _direct_target(out)
-        step = out[0].nbytes if len(out) else 0
+        step = out.nbytes // len(out) if len(out) else 0
+        address = _direct_target(out, step)
         converted: dict = {}
         for i, (frame, c) in enumerate(zip(frames, ids)):
             if c in converted:  # the same frame asked twice (e.g. padded windows): copy, don't convert again
@@ -234,9 +234,10 @@ class RGBConverter:
 
     def into(self, frame, out: np.ndarray, channels_first: bool) -> None:
         """Write decoded `frame` as uint8 RGB into out: (3, H, W) if channels_first else (H, W, 3)."""
-        scaler = self._scaler(frame, channels_first) if _direct_target(out[None]) is not None else None
+        address = _direct_target(out, out.nbytes)
+        scaler = self._scaler(frame, channels_first) if address is not None else None
         if scaler is not None:
-            scaler(frame, out.__array_interface__["data"][0])
+            scaler(frame, address)
         elif not channels_first:
             out[...] = _rgb24(self.reformatter, frame)
         elif _planar_is_exact(frame):
