@@ -50,6 +50,44 @@ def test_windows_cross_no_episode_boundary(recorded):
     assert abs(int(item["observation.images.top"][0, 0, 0, 0]) - expected_level(1, 0)) <= 2
 
 
+def test_every_window_shape_matches_the_clamping_rule(recorded):
+    # Consecutive windows read a slice of the rows, others an index array, and keys with equal offsets share
+    # one: each must give FORMAT.md's clamp-and-pad result at every frame, episode edges included.
+    deltas = {
+        "action": [0.0, 0.1, 0.2, 0.3],  # consecutive, runs past the episode's end
+        "observation.state": [-0.1, 0.0],  # consecutive, the same offsets as the camera: shared
+        "observation.images.top": [-0.1, 0.0],
+        "timestamp": [-0.3, 0.0, 0.2],  # not consecutive
+    }
+    ds = LeRobotDataset("synthetic/dataset", root=recorded, delta_timestamps=deltas, return_uint8=True)
+    starts, ends = ds.meta.episode_columns["dataset_from_index"], ds.meta.episode_columns["dataset_to_index"]
+    for i in range(len(ds)):
+        item = ds[i]
+        e = int(item["episode_index"])
+        start, end = int(starts[e]), int(ends[e])
+        for key, seconds in deltas.items():
+            wanted = np.array([i + round(s * 10) for s in seconds])
+            query = np.clip(wanted, start, end - 1) - start  # frame indices within the episode
+            assert item[f"{key}_is_pad"].tolist() == (wanted != query + start).tolist(), (i, key)
+            if key == "action":
+                want = np.stack([expected_state(e, f, 3) + 0.5 for f in query])
+            elif key == "observation.state":
+                want = np.stack([expected_state(e, f, 3) for f in query])
+            elif key == "timestamp":
+                want = (query / 10).astype(np.float32)
+            else:
+                levels = item[key].numpy().reshape(len(query), -1).mean(axis=1)
+                assert np.abs(levels - [expected_level(e, f) for f in query]).max() <= 2, (i, key)
+                continue
+            np.testing.assert_allclose(item[key].numpy(), want, rtol=1e-6, err_msg=f"{key} at {i}")
+    # A sample owns its values: writing into one changes neither the dataset nor the next sample.
+    item = ds[5]
+    item["action"].fill_(-7.0)
+    item["observation.state"].fill_(-7.0)
+    again = ds[5]
+    assert float(again["action"].min()) > -7.0 and float(again["observation.state"].min()) > -7.0
+
+
 def test_files_columns_and_dtypes_match_the_reference(recorded):
     ref = FIXTURES / "rollover"
     ours_info = json.loads((recorded / "meta/info.json").read_text())

@@ -121,7 +121,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
             key: (
                 cols[f"videos/{key}/chunk_index"].astype(np.int64),
                 cols[f"videos/{key}/file_index"].astype(np.int64),
-                cols[f"videos/{key}/from_timestamp"].astype(np.float64),
+                cols[f"videos/{key}/from_timestamp"].astype(np.float64).tolist(),
             )
             for key in meta.video_keys
             if n_eps
@@ -189,13 +189,14 @@ class LeRobotDataset(torch.utils.data.Dataset):
             path = self._paths[ep] = str(self.meta.data_file(int(self._data_chunk[ep]), int(self._data_file[ep])))
         return path
 
-    def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool, out: torch.Tensor | None) -> torch.Tensor:
+    def _decode(self, key: str, ep: int, times: list, squeeze: bool, out: torch.Tensor | None) -> torch.Tensor:
         decode_frames = _DECODE_FRAMES or _load_decode_frames()
         chunk, file, from_ts = self._video_cols[key]
         path = self._paths.get((key, ep))
         if path is None:  # as a str: the decoder cache's key, with no pathlib work per call
             path = self._paths[(key, ep)] = str(self.meta.video_file(key, int(chunk[ep]), int(file[ep])))
-        times = (from_ts[ep] + times).tolist()
+        start = from_ts[ep]  # Python floats: a numpy call here costs more than the sum
+        times = [start + t for t in times]
         return camera_tensor(
             lambda frames: decode_frames(
                 path, times, tolerance_s=self.tolerance_s, episode_index=ep, channels_first=True, out=frames

@@ -230,7 +230,7 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
             key: (
                 cols[f"videos/{key}/chunk_index"].astype(np.int64),
                 cols[f"videos/{key}/file_index"].astype(np.int64),
-                cols[f"videos/{key}/from_timestamp"].astype(np.float64),
+                cols[f"videos/{key}/from_timestamp"].astype(np.float64).tolist(),
             )
             for key in meta.video_keys
             if n_eps
@@ -428,10 +428,11 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
             loaded, absolute, ep, int(self._ep_from[ep]), int(self._ep_to[ep]), self._decode, self.image_transforms
         )
 
-    def _decode(self, key: str, ep: int, times: np.ndarray, squeeze: bool, out: torch.Tensor | None) -> torch.Tensor:
+    def _decode(self, key: str, ep: int, times: list, squeeze: bool, out: torch.Tensor | None) -> torch.Tensor:
         chunk, file, from_ts = self._video_cols[key]
         path = self.meta.video_file(key, int(chunk[ep]), int(file[ep]))
-        times = (from_ts[ep] + times).tolist()
+        start = from_ts[ep]  # Python floats: a numpy call here costs more than the sum
+        times = [start + t for t in times]
         return camera_tensor(
             lambda frames: decode_frames(
                 self.remote.full_url(path),
