@@ -111,7 +111,9 @@ class SampleAssembler:
             kind = _IMAGE if dtype == "image" else _STRING if dtype in ("string", "language") else _NUMERIC
             self.tabular.append((key, f"{key}_is_pad", kind, slots.get(key)))
         self.videos = [
-            (key, f"{key}_is_pad", slots.get(key)) for key in meta.video_keys if camera_keys is None or key in camera_keys
+            (key, f"{key}_is_pad", slots.get(key))
+            for key in meta.video_keys
+            if camera_keys is None or key in camera_keys
         ]
         self.transformed = [key for key in meta.camera_keys if camera_keys is None or key in camera_keys]
 
