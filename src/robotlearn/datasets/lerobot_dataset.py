@@ -186,7 +186,16 @@ class LeRobotDataset(torch.utils.data.Dataset):
         # the data file cache's key: hashing and comparing Path objects costs microseconds per sample.
         path = self._paths.get(ep)
         if path is None:
-            path = self._paths[ep] = str(self.meta.data_file(int(self._data_chunk[ep]), int(self._data_file[ep])))
+            path = self._paths[ep] = self._resolved("data", int(self._data_chunk[ep]), int(self._data_file[ep]))
+        return path
+
+    def _resolved(self, key: str, chunk: int, file: int) -> str:
+        """The path of `key`'s ("data" or a video key) file (chunk, file), resolved once per file: episodes
+        share files, and resolving one (symlinks checked against the root) costs ~0.1 ms."""
+        path = self._paths.get((key, chunk, file))
+        if path is None:
+            resolved = self.meta.data_file(chunk, file) if key == "data" else self.meta.video_file(key, chunk, file)
+            path = self._paths[(key, chunk, file)] = str(resolved)
         return path
 
     def _decode(self, key: str, ep: int, times: list, squeeze: bool, out: torch.Tensor | None) -> torch.Tensor:
@@ -194,7 +203,7 @@ class LeRobotDataset(torch.utils.data.Dataset):
         chunk, file, from_ts = self._video_cols[key]
         path = self._paths.get((key, ep))
         if path is None:  # as a str: the decoder cache's key, with no pathlib work per call
-            path = self._paths[(key, ep)] = str(self.meta.video_file(key, int(chunk[ep]), int(file[ep])))
+            path = self._paths[(key, ep)] = self._resolved(key, int(chunk[ep]), int(file[ep]))
         start = from_ts[ep]  # Python floats: a numpy call here costs more than the sum
         times = [start + t for t in times]
         return camera_tensor(
