@@ -1,6 +1,7 @@
 """`collate_samples` gives default_collate's batches, and reuses a worker's shared memory only once released."""
 
 import pickle
+import time
 from multiprocessing.reduction import ForkingPickler
 
 import numpy as np
@@ -77,9 +78,13 @@ def test_a_slab_is_reused_only_after_the_receiver_dropped_every_view(monkeypatch
     third = batch_of(3.0)
     assert torch.equal(view, torch.full((3, 8), 1.0))  # never overwritten while viewed
     assert pool.busy[:3] == [True, True, True]
-    del view, second
-    batch_of(4.0)  # a fourth slab; on receiving it, the main side flags slabs 0 and 1 as released
-    assert pool.released[:2].tolist() == [1, 1] and pool.released[2] == 0
+    assert pool.released[:3].tolist() == [0, 0, 0]  # the batch in slab 0 is gone, but not every view of it
+    del view
+    assert pool.released[:3].tolist() == [1, 0, 0]  # flagged the moment its last view was dropped
+    del second
+    assert pool.released[:3].tolist() == [1, 1, 0]
+    batch_of(4.0)  # reuses slab 0 or 1: no fourth slab
+    assert pool.slabs[3] is None and pool.busy[:3].count(True) == 2
     batch_of(5.0)
     batch_of(6.0)
     assert pool.slabs[4] is None  # released slabs were reused: no fifth one
@@ -129,7 +134,7 @@ def test_an_edited_or_ragged_batch_is_collated_the_ordinary_way(root, monkeypatc
     pool = collate_mod._pool()
     prefilled_slot = samples.slot
     batch = collate_samples(samples)
-    assert batch._args[4] != prefilled_slot and not pool.busy[prefilled_slot]  # copied; the prefilled slab freed
+    assert batch._slot != prefilled_slot and not pool.busy[prefilled_slot]  # copied; the prefilled slab freed
     assert_same_batch(batch, torch.utils.data.default_collate([ds[1], ds[9], ds[3]]))
 
     def ragged(j, out):  # the third sample has a longer window than the first two
@@ -143,3 +148,22 @@ def test_an_edited_or_ragged_batch_is_collated_the_ordinary_way(root, monkeypatc
     plain_again = collate_mod.prefill_batch(lambda j, out: {"a": torch.full((2,), 7.0), "s": ""}, 4)
     assert [v.tolist() for v in slab_views] == [[0.0, 0.0], [1.0, 1.0]]  # the reused slab did not overwrite them
     assert isinstance(plain_again, collate_mod._PrefilledSamples)
+
+
+def test_the_main_process_keeps_a_workers_slabs_only_while_it_runs(root):
+    ds = LeRobotDataset("x", root=root, delta_timestamps=DELTAS, return_uint8=True)
+    loader = torch.utils.data.DataLoader(ds, batch_size=4, num_workers=2, collate_fn=collate_samples)
+    before = set(collate_mod._RECEIVED)
+    it = iter(loader)
+    batches = [next(it) for _ in range(4)]  # two per worker: each worker's pool is known here now
+    pools = set(collate_mod._RECEIVED) - before
+    worker_pids = {w.pid for w in it._workers}
+    assert {collate_mod._RECEIVED[t].pid for t in pools} == worker_pids
+    rest = list(it)  # the loader ends: its workers exit
+    deadline = time.monotonic() + 10
+    while pools & set(collate_mod._RECEIVED):
+        assert time.monotonic() < deadline, "the exited workers' slabs are still mapped here"
+        time.sleep(0.01)
+    for b, batch in enumerate(batches + rest):  # batches still held keep their memory and values
+        want = torch.utils.data.default_collate([ds[i] for i in range(4 * b, min(4 * b + 4, len(ds)))])
+        assert_same_batch(batch, want)

@@ -9,12 +9,19 @@ kernel) and one file-descriptor hand-off per key. With three 480x640 cameras tha
 batch of 8 and, on a 2-core machine, it costs about as much CPU as decoding the frames (bench_dataset.py).
 
 Here each worker keeps a small pool of shared-memory slabs. A batch is laid out in one slab (every key a
-view into it) and pickled as that one slab plus the layout; the main process rebuilds a plain dict of views.
-A slab is reused only once the main process has let go of every tensor that views it: the main process
-tracks each received slab with a weak reference to its storage and, when that expires, sets the slab's flag in
-a small shared array the worker reads before reusing it. While the consumer still holds a batch (or any
-view of it, e.g. `batch["action"][0]`) its slab is not touched; when no slab is free, a new one is made, up to
-MAX_SLABS per worker, beyond which a batch gets a fresh slab of its own, as default_collate would.
+view into it) and pickled as a reference to that slab plus the layout; the main process rebuilds a plain dict
+of views. The first batch in a slab carries the slab itself (its file descriptor, handed over by
+multiprocessing's resource sharer: a socket connection and an authentication round trip); the main process
+keeps that mapping and marks it in the pool's small shared control array, and later batches in the slab
+carry only its number. At HD that hand-off, repeated per batch, cost the main process ~1.5 ms of CPU per
+batch of 8 beside two decoding workers on 2 cores, and a fresh mapping is page-faulted again by whoever
+reads it. The main process lets go of a worker's mappings when that worker exits.
+
+A slab is reused only once the main process has let go of every tensor that views it: each batch the main
+process rebuilds views the slab through a storage of its own; when that is freed, the main process sets the
+slab's flag in the control array, which the worker reads before reusing it. While the consumer still holds a batch (or any view of it, e.g. `batch["action"][0]`) its slab is not
+touched; when no slab is free, a new one is made, up to MAX_SLABS per worker, beyond which a batch gets a
+fresh slab of its own, as default_collate would.
 
 A map-style dataset can also skip the copy into the slab: its `__getitems__` (which the DataLoader calls with
 each batch's indices) builds the samples through `prefill_batch`, which lays the batch out in a slab after
@@ -31,12 +38,15 @@ are not same-shape, same-dtype tensors (strings, numbers, nested values), are co
 from __future__ import annotations
 
 import os
+import select
 import threading
 import uuid
+import weakref
 from collections.abc import Callable
 
+import numpy as np
+
 import torch
-from torch.multiprocessing.reductions import StorageWeakRef
 from torch.utils.data import default_collate, get_worker_info
 
 MAX_SLABS = 8  # per worker: prefetch_factor batches in flight + those the consumer holds + release lag
@@ -44,13 +54,16 @@ ALIGN = 64  # bytes; each key's view starts on a cache line
 
 
 class _SlabPool:
-    """One worker process's slabs and their release flags (written by the main process)."""
+    """One worker process's slabs, and the control array the main process writes: per slot, whether it has
+    let go of the slab (`released`), and which generation of the slab it holds a mapping of (`mapped`)."""
 
     def __init__(self):
         self.pid = os.getpid()
         self.token = uuid.uuid4().hex  # names this pool in the main process
-        self.released = torch.zeros(MAX_SLABS, dtype=torch.uint8).share_memory_()
+        self.control = torch.zeros((2, MAX_SLABS), dtype=torch.int64).share_memory_()
+        self.released, self.mapped = self.control.numpy()  # numpy views: a read costs ~0.1 us, not ~2
         self.slabs: list[torch.Tensor | None] = [None] * MAX_SLABS  # flat uint8 shared tensors
+        self.generation = [0] * MAX_SLABS  # of each slot's slab: a replaced slab is a new mapping to send
         self.busy = [False] * MAX_SLABS  # sent to the main process and not released yet
 
     def acquire(self, nbytes: int) -> tuple[int, torch.Tensor]:
@@ -67,6 +80,7 @@ class _SlabPool:
             slot = next((s for s in free if self.slabs[s] is None), free[0])
             self.slabs[slot] = None  # a free slab too small for this batch is replaced
             self.slabs[slot] = torch.empty(nbytes, dtype=torch.uint8).share_memory_()
+            self.generation[slot] += 1
         else:
             return -1, torch.empty(nbytes, dtype=torch.uint8).share_memory_()
         self.busy[slot] = True
@@ -76,6 +90,14 @@ class _SlabPool:
         """Make a slab acquired but never sent to the main process reusable (slot -1: not pooled)."""
         if slot >= 0:
             self.busy[slot] = False
+
+    def reference(self, slot: int, slab: torch.Tensor) -> tuple:
+        """What a batch in `slab` pickles as, besides its layout: the slab's number, and the slab and the
+        control array themselves unless the main process already holds this generation of the slab."""
+        generation = self.generation[slot] if slot >= 0 else 0
+        if slot >= 0 and self.mapped[slot] == generation:
+            return self.token, self.pid, slot, generation, None, None
+        return self.token, self.pid, slot, generation, slab, self.control if slot >= 0 else None
 
 
 _POOL: _SlabPool | None = None
@@ -89,24 +111,84 @@ def _pool() -> _SlabPool:
     return _POOL
 
 
-# Main-process side: pool token -> (its release flags, {slot: weak reference to the received slab's storage}).
-_RECEIVED: dict[str, tuple[torch.Tensor, dict[int, StorageWeakRef]]] = {}
+class _ReceivedPool:
+    """Main-process side of one worker's pool: its control array, and the slabs mapped (slot -> (generation,
+    the slab as numpy))."""
+
+    def __init__(self, pid: int, control: torch.Tensor):
+        self.pid = pid
+        self.control = control
+        self.released, self.mapped = control.numpy()
+        self.slabs: dict[int, tuple[int, np.ndarray]] = {}
+
+
+_RECEIVED: dict[str, _ReceivedPool] = {}  # pool token -> what this process received from it
 _RECEIVED_LOCK = threading.Lock()  # pin_memory threads of several loaders may rebuild batches at once
 
 
-def _rebuild_batch(slab: torch.Tensor, layout: dict, token: str, released: torch.Tensor, slot: int) -> dict:
-    """Runs in the receiving process: flag the slabs it has let go of since, then view the batch in `slab`."""
+def _rebuild_batch(token: str, pid: int, slot: int, generation: int, slab, control, layout: dict) -> dict:
+    """Runs in the receiving process: flag the slabs it has let go of since, then view the batch in its slab
+    (`slab` None: the one this process kept from an earlier batch of that slot and generation)."""
     with _RECEIVED_LOCK:
-        for pool_token, (flags, refs) in list(_RECEIVED.items()):
-            for s, ref in list(refs.items()):
-                if ref.expired():
-                    flags[s] = 1
-                    del refs[s]
-            if not refs:
-                del _RECEIVED[pool_token]
-        if slot >= 0:
-            _RECEIVED.setdefault(token, (released, {}))[1][slot] = StorageWeakRef(slab.untyped_storage())
+        if slot < 0:  # not pooled: a slab of its own, as default_collate would send
+            return _views(slab, layout)
+        pool = _RECEIVED.get(token)
+        if pool is None:
+            if control is None:
+                raise RuntimeError(f"collate_samples: a batch refers to worker {pid}'s slab {slot}, never received here")
+            _forget_exited_pools()
+            pool = _RECEIVED[token] = _ReceivedPool(pid, control)
+            _forget_on_exit(pid, token)
+        if slab is not None:
+            pool.slabs[slot] = (generation, slab.numpy())
+            pool.mapped[slot] = generation
+        kept_generation, kept = pool.slabs[slot]
+        if kept_generation != generation:
+            raise RuntimeError(f"collate_samples: slab {slot} of worker {pid} is not the one this process mapped")
+        # A storage of its own over the kept mapping, holding `own` (a numpy view of it) until this batch's
+        # last view is dropped: then `own` is freed and the slab flagged released at once, in whichever
+        # thread dropped it, so the worker gets it back for its next batch.
+        own = kept[:]
+        flat = torch.from_numpy(own)
+        weakref.finalize(own, _release, pool.released, slot).atexit = False
+    return _views(flat, layout)
+
+
+def _release(released: np.ndarray, slot: int) -> None:
+    released[slot] = 1
+
+
+def _views(slab: torch.Tensor, layout: dict) -> dict:
     return {key: _view(slab, spec) if isinstance(spec, tuple) else spec.value for key, spec in layout.items()}
+
+
+def _forget_on_exit(pid: int, token: str) -> None:
+    """Drop this process's mappings of pool `token` once its worker `pid` exits (a thread waits on a pidfd);
+    where pidfds are unavailable, `_forget_exited_pools` does it when the next pool appears."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return
+
+    def wait() -> None:
+        try:
+            select.select([pidfd], [], [])  # readable once the process has exited
+        finally:
+            os.close(pidfd)
+        with _RECEIVED_LOCK:
+            _RECEIVED.pop(token, None)
+
+    threading.Thread(target=wait, name=f"collate_samples-forget-{pid}", daemon=True).start()
+
+
+def _forget_exited_pools() -> None:
+    for token, pool in list(_RECEIVED.items()):
+        try:
+            os.kill(pool.pid, 0)
+        except ProcessLookupError:
+            del _RECEIVED[token]
+        except PermissionError:  # alive, under another user
+            pass
 
 
 def _view(slab: torch.Tensor, spec: tuple) -> torch.Tensor:
@@ -124,12 +206,13 @@ class _Collated:
 
 
 class _PooledBatch(dict):
-    """The batch as the worker built it; pickles as its slab and layout (see `_rebuild_batch`)."""
+    """The batch as the worker built it; pickles as a reference to its slab, and its layout (see
+    `_rebuild_batch`)."""
 
-    __slots__ = ("_args",)
+    __slots__ = ("_slot", "_reference")
 
     def __reduce__(self):
-        return _rebuild_batch, self._args
+        return _rebuild_batch, self._reference()
 
 
 def _stackable(values: list) -> bool:
@@ -147,10 +230,9 @@ def _tensor_spec(offset: int, first: torch.Tensor, count: int) -> tuple[tuple, i
 
 
 def _pooled_batch(slab: torch.Tensor, layout: dict, pool: _SlabPool, slot: int) -> _PooledBatch:
-    batch = _PooledBatch()
-    for key, spec in layout.items():
-        batch[key] = _view(slab, spec) if isinstance(spec, tuple) else spec.value
-    batch._args = (slab, layout, pool.token, pool.released, slot)
+    batch = _PooledBatch(_views(slab, layout))
+    batch._slot = slot
+    batch._reference = lambda: (*pool.reference(slot, slab), layout)  # decided when pickled
     return batch
 
 
