@@ -45,11 +45,10 @@ import weakref
 from collections.abc import Callable
 
 import numpy as np
-
 import torch
 from torch.utils.data import default_collate, get_worker_info
 
-MAX_SLABS = 8  # per worker: prefetch_factor batches in flight + those the consumer holds + release lag
+MAX_SLABS = 8  # per worker: prefetch_factor batches in flight + the one being built + those the consumer holds
 ALIGN = 64  # bytes; each key's view starts on a cache line
 
 
@@ -135,7 +134,9 @@ def _rebuild_batch(token: str, pid: int, slot: int, generation: int, slab, contr
         pool = _RECEIVED.get(token)
         if pool is None:
             if control is None:
-                raise RuntimeError(f"collate_samples: a batch refers to worker {pid}'s slab {slot}, never received here")
+                raise RuntimeError(
+                    f"collate_samples: a batch refers to worker {pid}'s slab {slot}, never received here"
+                )
             _forget_exited_pools()
             pool = _RECEIVED[token] = _ReceivedPool(pid, control)
             _forget_on_exit(pid, token)
