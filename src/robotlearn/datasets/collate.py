@@ -19,9 +19,10 @@ reads it. The main process lets go of a worker's mappings when that worker exits
 
 A slab is reused only once the main process has let go of every tensor that views it: each batch the main
 process rebuilds views the slab through a storage of its own; when that is freed, the main process sets the
-slab's flag in the control array, which the worker reads before reusing it. While the consumer still holds a batch (or any view of it, e.g. `batch["action"][0]`) its slab is not
-touched; when no slab is free, a new one is made, up to MAX_SLABS per worker, beyond which a batch gets a
-fresh slab of its own, as default_collate would.
+slab's flag in the control array, which the worker reads before reusing it. While the consumer still holds
+a batch (or any view of it, e.g. `batch["action"][0]`) its slab is not touched; when no slab is free, a new
+one is made, up to MAX_SLABS per worker, beyond which a batch gets a fresh slab of its own, as
+default_collate would.
 
 A map-style dataset can also skip the copy into the slab: its `__getitems__` (which the DataLoader calls with
 each batch's indices) builds the samples through `prefill_batch`, which lays the batch out in a slab after
@@ -126,8 +127,8 @@ _RECEIVED_LOCK = threading.Lock()  # pin_memory threads of several loaders may r
 
 
 def _rebuild_batch(token: str, pid: int, slot: int, generation: int, slab, control, layout: dict) -> dict:
-    """Runs in the receiving process: flag the slabs it has let go of since, then view the batch in its slab
-    (`slab` None: the one this process kept from an earlier batch of that slot and generation)."""
+    """Runs in the receiving process: the batch as views of its slab (`slab` None: the mapping this process
+    kept from an earlier batch of that slot and generation)."""
     with _RECEIVED_LOCK:
         if slot < 0:  # not pooled: a slab of its own, as default_collate would send
             return _views(slab, layout)
