@@ -6,7 +6,8 @@ Prints one JSON line: {"rate": samples/s, "version": lerobot's version, "backend
 It opens ROOT as a local dataset with the reference's defaults (its default video backend, float frames,
 torch's default_collate), never the network (HF_HUB_OFFLINE), and times a DataLoader over the given
 indices in order after 2 batches per worker, as bench_dataset.dataloader_rate does for robotlearn.
-It imports nothing from robotlearn: the reference's environment need not have it.
+It imports nothing from robotlearn: the reference's environment need not have it. With torch 2.13 the
+reference's torchvision import needs the change docs/datasets.md (Benchmarks) describes.
 """
 
 import json
