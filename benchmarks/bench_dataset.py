@@ -30,6 +30,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import av
 import numpy as np
 import pyarrow as pa
 import torch
@@ -298,11 +299,15 @@ def recording(seconds: float = 5.0, fps: int = 30, vcodec: str = "libsvtav1") ->
     steal = steal_share(cpu_before, cpu_times())
     ds.finalize()
     read = LeRobotDataset("bench/rec", root=root)
+    in_videos = []  # frames decodable from each camera's file, not just rows in the table
+    for key in read.meta.video_keys:
+        with av.open(str(read.meta.video_file(key, 0, 0))) as container:
+            in_videos.append(sum(1 for _ in container.decode(video=0)))
     return {
         "p99_ms": 1000 * float(np.percentile(latencies, 99)),
         "max_ms": 1000 * max(latencies),
         "save_s": save,
-        "frames": len(read),
+        "frames": min([len(read), *in_videos]),
         "expected": n,
         "steal": steal,
     }
@@ -336,7 +341,7 @@ def recording_rows(repeats: int) -> list[tuple[str, str, str, str]]:
                 (
                     f"record 3x480x640 @30fps, 5 s, {vcodec}",
                     f"add_frame p99 {rec['p99_ms']:.2f} ms (max {rec['max_ms']:.1f}), "
-                    f"save_episode {rec['save_s']:.3f} s, {rec['frames']}/{rec['expected']} frames"
+                    f"save_episode {rec['save_s']:.3f} s, {rec['frames']}/{rec['expected']} frames in every video"
                     + ("" if rec["steal"] is None else f" (steal {100 * rec['steal']:.0f}%)"),
                     "-",
                     "p99 <= 5 ms, save <= 0.2 s, 0 dropped",
