@@ -116,7 +116,8 @@ class LeRobotDataset(torch.utils.data.Dataset):
         self._absolute = np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
         self._identity = episodes is None
         self._files = DataFileCache(meta.features)
-        self._paths: dict = {}
+        self._paths: dict = {}  # episode -> data file, (video key, episode) -> video file
+        self._file_paths: dict[tuple[str | None, int, int], str] = {}  # (video key or None, chunk, file) -> path
         self._video_cols = {
             key: (
                 cols[f"videos/{key}/chunk_index"].astype(np.int64),
@@ -186,16 +187,16 @@ class LeRobotDataset(torch.utils.data.Dataset):
         # the data file cache's key: hashing and comparing Path objects costs microseconds per sample.
         path = self._paths.get(ep)
         if path is None:
-            path = self._paths[ep] = self._resolved("data", int(self._data_chunk[ep]), int(self._data_file[ep]))
+            path = self._paths[ep] = self._resolved(None, int(self._data_chunk[ep]), int(self._data_file[ep]))
         return path
 
-    def _resolved(self, key: str, chunk: int, file: int) -> str:
-        """The path of `key`'s ("data" or a video key) file (chunk, file), resolved once per file: episodes
-        share files, and resolving one (symlinks checked against the root) costs ~0.1 ms."""
-        path = self._paths.get((key, chunk, file))
+    def _resolved(self, key: str | None, chunk: int, file: int) -> str:
+        """The path of data file (chunk, file) (`key` None) or of video `key`'s, resolved once per file:
+        episodes share files, and resolving one (symlinks checked against the root) costs ~0.1 ms."""
+        path = self._file_paths.get((key, chunk, file))
         if path is None:
-            resolved = self.meta.data_file(chunk, file) if key == "data" else self.meta.video_file(key, chunk, file)
-            path = self._paths[(key, chunk, file)] = str(resolved)
+            resolved = self.meta.data_file(chunk, file) if key is None else self.meta.video_file(key, chunk, file)
+            path = self._file_paths[(key, chunk, file)] = str(resolved)
         return path
 
     def _decode(self, key: str, ep: int, times: list, squeeze: bool, out: torch.Tensor | None) -> torch.Tensor:
