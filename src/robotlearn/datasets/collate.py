@@ -117,8 +117,7 @@ class _ReceivedPool:
 
     def __init__(self, pid: int, control: torch.Tensor):
         self.pid = pid
-        self.control = control
-        self.released, self.mapped = control.numpy()
+        self.released, self.mapped = control.numpy()  # views that keep the shared array mapped
         self.slabs: dict[int, tuple[int, np.ndarray]] = {}
 
 

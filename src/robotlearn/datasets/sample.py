@@ -99,10 +99,11 @@ class SampleAssembler:
         by_offsets: dict[tuple, int] = {}
         slots = {}
         for key, offsets in (deltas or {}).items():
-            window = _Window(offsets)
-            slots[key] = by_offsets.setdefault(tuple(window.offsets.tolist()), len(self.windows))
-            if slots[key] == len(self.windows):
-                self.windows.append(window)
+            signature = tuple(np.asarray(offsets, dtype=np.int64).tolist())
+            if signature not in by_offsets:
+                by_offsets[signature] = len(self.windows)
+                self.windows.append(_Window(offsets))
+            slots[key] = by_offsets[signature]
         self.tabular: list[tuple[str, str, int, int | None]] = []  # (key, its pad mask's key, kind, window)
         for key, ft in meta.features.items():
             dtype = ft["dtype"]
@@ -117,17 +118,21 @@ class SampleAssembler:
         ]
         self.transformed = [key for key in meta.camera_keys if camera_keys is None or key in camera_keys]
 
-    def _selections(self, loaded: LoadedFile, to_rows, absolute: int, start: int, end: int) -> list:
-        """Per window: (the rows it reads: a slice or an index array, is_pad or None when nothing is padded)."""
-        row = absolute - loaded.first_index if loaded.contiguous else None
+    def _selections(self, contiguous: bool, row: int, to_rows, absolute: int, start: int, end: int) -> list:
+        """Per window: (the rows it reads: a slice or an index array, is_pad or None when nothing is padded).
+        `row` is `absolute`'s row; in a `contiguous` file, row + k is the row of absolute + k."""
         selections = []
         for win in self.windows:
-            if row is not None and win.consecutive and absolute + win.lo >= start and absolute + win.hi < end:
+            if contiguous and win.consecutive and absolute + win.lo >= start and absolute + win.hi < end:
                 selections.append((slice(row + win.lo, row + win.hi + 1), None))
             else:
                 query, is_pad = win.rows(absolute, start, end)
                 selections.append((to_rows(query), is_pad))
         return selections
+
+    def _pad_mask(self, slot: int, is_pad: np.ndarray | None) -> torch.Tensor:
+        """A window's `<key>_is_pad` tensor, one per key (a sample's tensors share no memory)."""
+        return torch.from_numpy(is_pad if is_pad is not None else np.zeros(self.windows[slot].n, bool))
 
     def __call__(
         self,
@@ -152,19 +157,22 @@ class SampleAssembler:
         # decoder's caches after it: so windows are slices where they can be, and masks are made from numpy.
         to_rows = loaded.episode_rows(episode_start, episode_end)
         row = to_rows(absolute)
-        selections = self._selections(loaded, to_rows, absolute, episode_start, episode_end) if self.windows else ()
+        selections = (
+            self._selections(loaded.contiguous, row, to_rows, absolute, episode_start, episode_end)
+            if self.windows
+            else ()
+        )
         columns = loaded.columns
         item: dict = {}
         for key, pad_key, kind, slot in self.tabular:
             column = columns[key]
             if slot is not None:
                 rows, is_pad = selections[slot]
-                item[pad_key] = torch.from_numpy(is_pad if is_pad is not None else np.zeros(self.windows[slot].n, bool))
+                item[pad_key] = self._pad_mask(slot, is_pad)
+                values = column[rows]
                 if kind == _NUMERIC:  # a slice is a view of the column: copied; an index array gives a copy
-                    values = column[rows]
                     item[key] = torch.from_numpy(values.copy() if is_pad is None else values)
                     continue
-                values = column[rows]
             else:
                 values = column[row]
             if kind == _NUMERIC:
@@ -182,9 +190,7 @@ class SampleAssembler:
                 if slot is not None:
                     rows, is_pad = selections[slot]
                     times = timestamps[rows].tolist()  # float32 -> Python floats, exactly
-                    item[pad_key] = torch.from_numpy(
-                        is_pad if is_pad is not None else np.zeros(self.windows[slot].n, bool)
-                    )
+                    item[pad_key] = self._pad_mask(slot, is_pad)
                 else:
                     times = [float(timestamps[row])]
                 # Like the reference, a one-frame window comes back without its time dim (C, H, W).

@@ -226,6 +226,7 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
         self._ep_to = cols.get("dataset_to_index", empty).astype(np.int64)
         self._data_chunk = cols.get("data/chunk_index", empty).astype(np.int64)
         self._data_file = cols.get("data/file_index", empty).astype(np.int64)
+        self._video_paths: dict[tuple[str, int], tuple] = {}  # (video key, episode) -> (path, its URL)
         self._video_cols = {
             key: (
                 cols[f"videos/{key}/chunk_index"].astype(np.int64),
@@ -430,12 +431,16 @@ class StreamingLeRobotDataset(torch.utils.data.IterableDataset):
 
     def _decode(self, key: str, ep: int, times: list, squeeze: bool, out: torch.Tensor | None) -> torch.Tensor:
         chunk, file, from_ts = self._video_cols[key]
-        path = self.meta.video_file(key, int(chunk[ep]), int(file[ep]))
+        paths = self._video_paths.get((key, ep))
+        if paths is None:  # formatted and checked once per episode, not per sample
+            path = self.meta.video_file(key, int(chunk[ep]), int(file[ep]))
+            paths = self._video_paths[(key, ep)] = (path, self.remote.full_url(path))
+        path, url = paths
         start = from_ts[ep]  # Python floats: a numpy call here costs more than the sum
         times = [start + t for t in times]
         return camera_tensor(
             lambda frames: decode_frames(
-                self.remote.full_url(path),
+                url,
                 times,
                 tolerance_s=self.tolerance_s,
                 episode_index=ep,
